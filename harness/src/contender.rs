@@ -1,0 +1,238 @@
+//! The one small command protocol every runtime speaks.
+//!
+//! A contender is one lock user: one runtime, one ZooKeeper session, one lock
+//! handle, driven from its own thread. The runner sends it [`Command`]s one at a
+//! time and gets one [`Reply`] per command. `execute` blocks until the command is
+//! done (an acquire blocks until granted, timed out or failed), so the runner
+//! gives every contender its own thread; Curator contenders need that anyway
+//! because Curator's locks are owned by the calling Java thread.
+//!
+//! Crashing is the one out-of-band action: a contender blocked in `acquire`
+//! cannot read another command, so [`Contender::crasher`] hands out a handle that
+//! ends the contender's session from any thread, without releasing anything.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which runtime a contender runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runtime {
+    /// zkurator, this repository's library.
+    Rust,
+    /// Apache Curator in an embedded JVM.
+    Curator,
+    /// kazurator on kazoo, in a Python process.
+    Kazurator,
+    /// The `zookeeper-client` crate's own `Client::lock` (mutex only).
+    ZkClient,
+    /// kazoo's own Lock/ReadLock/WriteLock: not protocol compatible (negative control).
+    KazooNative,
+}
+
+impl Runtime {
+    /// Every runtime, in display order.
+    pub const ALL: [Runtime; 5] = [
+        Runtime::Rust,
+        Runtime::Curator,
+        Runtime::Kazurator,
+        Runtime::ZkClient,
+        Runtime::KazooNative,
+    ];
+
+    /// The name used in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Rust => "rust",
+            Runtime::Curator => "curator",
+            Runtime::Kazurator => "kazurator",
+            Runtime::ZkClient => "zk-client",
+            Runtime::KazooNative => "kazoo-native",
+        }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kind of lock a contender holds a handle to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockKind {
+    /// Curator InterProcessMutex / kazurator Mutex layout (`lock-` nodes),
+    /// held by up to `max_leases` contenders at once (1 for a plain mutex).
+    Mutex {
+        /// How many holders may hold it at once.
+        max_leases: u32,
+    },
+    /// Curator InterProcessReadWriteLock / kazurator ReadWriteLock
+    /// (`__READ__` and `__WRIT__` nodes). The contender has both sides.
+    ReadWrite,
+}
+
+/// Which side of a lock an acquire or release is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// The only side of a mutex.
+    Mutex,
+    /// The shared side of a read/write lock.
+    Read,
+    /// The exclusive side of a read/write lock.
+    Write,
+}
+
+/// What a contender is set up with before its first command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContenderSpec {
+    /// Contender id, unique in a run (used in logs and reports).
+    pub id: String,
+    /// ZooKeeper connect string, `host:port[,host:port...]`.
+    pub connect: String,
+    /// Lock path, e.g. `/locks/orders`.
+    pub lock_path: String,
+    /// Lock kind.
+    pub kind: LockKind,
+    /// Bytes to store in the lock nodes, if the runtime supports it.
+    pub lock_data: Option<Vec<u8>>,
+    /// ZooKeeper session timeout.
+    pub session_timeout: Duration,
+}
+
+/// One command to a contender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Command {
+    /// Acquire `side`, waiting at most `timeout` (forever when `None`).
+    /// Acquiring a side already held is a reentrant acquire.
+    Acquire {
+        /// Side to acquire.
+        side: Side,
+        /// Longest wait; `None` waits forever.
+        timeout: Option<Duration>,
+    },
+    /// Release `side` once.
+    Release {
+        /// Side to release.
+        side: Side,
+    },
+    /// List the lock's participant nodes in lock order, as the runtime reports them.
+    Participants,
+    /// Start watching the held node for revocation requests (`__REVOKE__`);
+    /// a revoked holder releases that side by itself.
+    MakeRevocable {
+        /// Side whose node is watched.
+        side: Side,
+    },
+    /// Write `__REVOKE__` into the given lock node (full path).
+    Revoke {
+        /// Full path of the node to revoke.
+        node: String,
+    },
+    /// Report what the runtime believes it holds, and the node paths it owns.
+    Status,
+    /// Release everything and close the session cleanly.
+    Close,
+}
+
+/// Why a command failed, in terms every runtime can map its errors to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The acquire's timeout elapsed.
+    Timeout,
+    /// Released or otherwise used a lock side the contender does not hold.
+    NotHeld,
+    /// A read holder asked for the write side.
+    Upgrade,
+    /// The session is gone (expired or closed).
+    SessionLost,
+    /// ZooKeeper denied access (ACL).
+    NoAuth,
+    /// The runtime does not support this command (e.g. zk-client read locks).
+    Unsupported,
+    /// Anything else; the message says what.
+    Other,
+}
+
+/// What a contender believes about itself ([`Command::Status`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Reentrancy count per side the contender believes it holds.
+    pub held: Vec<(Side, u32)>,
+    /// Full paths of the lock nodes this contender owns.
+    pub nodes: Vec<String>,
+    /// Sides released because of a revocation request since the last status.
+    pub revoked: Vec<Side>,
+}
+
+/// The answer to one command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "kebab-case")]
+pub enum Reply {
+    /// The command succeeded with nothing to report.
+    Ok,
+    /// An acquire was granted; `node` is the full path of the lock node
+    /// that carries the grant (for reentrant acquires, the existing node).
+    Granted {
+        /// Full path of the held node.
+        node: String,
+    },
+    /// The participant nodes, full paths, in lock order.
+    Participants {
+        /// Full paths.
+        nodes: Vec<String>,
+    },
+    /// The contender's own view ([`Command::Status`]).
+    Status(Status),
+    /// The command failed.
+    Error {
+        /// Classified cause.
+        kind: ErrorKind,
+        /// The runtime's own message.
+        message: String,
+    },
+}
+
+/// Ends a contender's ZooKeeper session without releasing, from any thread.
+pub type Crasher = Box<dyn Fn() + Send + Sync>;
+
+/// A started lock user of one runtime.
+pub trait Contender: Send {
+    /// The runtime this contender runs in.
+    fn runtime(&self) -> Runtime;
+    /// Runs one command to completion and reports its outcome.
+    fn execute(&mut self, command: Command) -> Reply;
+    /// A handle that ends this contender's session abruptly (a crash).
+    fn crasher(&self) -> Crasher;
+}
+
+/// Failure to start a contender or a runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A required program (java, python3) is missing.
+    #[error("{what} not found: {detail}. Install it with: {install}")]
+    Missing {
+        /// What is missing.
+        what: String,
+        /// What was looked for.
+        detail: String,
+        /// The command that installs it.
+        install: String,
+    },
+    /// The runtime came up but refused the contender.
+    #[error("{runtime} contender {id} failed to start: {message}")]
+    Failed {
+        /// Runtime name.
+        runtime: Runtime,
+        /// Contender id.
+        id: String,
+        /// What went wrong.
+        message: String,
+    },
+}

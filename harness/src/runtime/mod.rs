@@ -1,0 +1,4 @@
+//! One module per runtime; each turns [`crate::contender::Command`]s into calls
+//! on its real lock implementation.
+pub mod curator;
+pub mod kazurator;

@@ -1,0 +1,63 @@
+//! The one error type of the library.
+
+use std::time::Duration;
+
+use crate::path::PathProblem;
+
+/// Everything a lock operation can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The lock path was rejected before any request was sent.
+    #[error("invalid lock path {path:?}: {problem}")]
+    InvalidPath {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        problem: PathProblem,
+    },
+    /// An acquire with a timeout did not get the lock in time; its node was deleted.
+    #[error("timed out after {0:?} waiting for the lock")]
+    Timeout(Duration),
+    /// Released (or otherwise used) a lock this handle does not hold.
+    #[error("this handle does not hold the {0}")]
+    NotHeld(&'static str),
+    /// The holder of the read side asked for the write side. Curator waits on
+    /// itself forever here; zkurator refuses at once.
+    #[error("upgrade from read to write lock is not supported: release the read lock first")]
+    Upgrade,
+    /// The ZooKeeper session expired, failed authentication or was closed.
+    #[error("ZooKeeper session lost: {0}")]
+    SessionLost(zookeeper_client::Error),
+    /// ZooKeeper denied the request by ACL.
+    #[error("ZooKeeper denied access to {path} (NoAuth): add credentials with Connector::with_auth")]
+    NoAuth {
+        /// The node the request was for.
+        path: String,
+    },
+    /// Any other ZooKeeper failure.
+    #[error("ZooKeeper {operation} on {path} failed: {source}")]
+    ZooKeeper {
+        /// What was being done (create, list, delete...).
+        operation: &'static str,
+        /// The node the request was for.
+        path: String,
+        /// The client's error.
+        source: zookeeper_client::Error,
+    },
+}
+
+impl LockError {
+    /// Classifies a client error from `operation` on `path`.
+    pub(crate) fn from_zk(operation: &'static str, path: &str, error: zookeeper_client::Error) -> Self {
+        use zookeeper_client::Error as Zk;
+        match error {
+            Zk::SessionExpired | Zk::ClientClosed | Zk::AuthFailed => LockError::SessionLost(error),
+            Zk::NoAuth => LockError::NoAuth { path: path.to_owned() },
+            source => LockError::ZooKeeper { operation, path: path.to_owned(), source },
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = LockError> = std::result::Result<T, E>;

@@ -1,0 +1,352 @@
+//! The I/O shell around the pure driver: one acquire attempt (protected
+//! create, list, decide, watch, deadline, cleanup) and the guaranteed delete.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{debug, warn};
+use zookeeper_client::{Acl, Acls, Client, CreateMode, EventType, Error as ZkError};
+
+use crate::driver::{self, Decision, SortNames};
+use crate::error::{LockError, Result};
+use crate::names::new_protected_prefix;
+
+/// Pause before retrying a request that failed with connection loss.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// How an attempt decides whether it holds the lock.
+#[derive(Clone, Debug)]
+pub(crate) enum Rule {
+    /// Mutex, lease lock or write side: the first `max_leases` nodes hold it.
+    Exclusive { max_leases: u32 },
+    /// Read side; `downgrade_from` is the sequence of the write node this handle
+    /// holds, if any: then the read node is created non-sequential with that
+    /// sequence as suffix (Curator 5.5, CURATOR-621) and holds at once.
+    Read { downgrade_from: Option<String> },
+}
+
+/// Everything an attempt needs to know about the lock it contends for.
+pub(crate) struct Target<'a> {
+    pub client: &'a Client,
+    pub lock_path: &'a str,
+    pub lock_name: &'static str,
+    pub sort: SortNames,
+    pub data: &'a [u8],
+    pub acls: &'a [Acl],
+    pub rule: Rule,
+}
+
+/// A lock node this handle now holds.
+#[derive(Clone, Debug)]
+pub(crate) struct Acquired {
+    /// Full path of the node.
+    pub path: String,
+    /// The text after the lock name: ZooKeeper's sequence, or for a downgrade
+    /// read node the write node's sequence.
+    pub sequence: String,
+    /// The node's creation zxid.
+    pub czxid: i64,
+}
+
+impl Target<'_> {
+    fn acls(&self) -> Acls<'_> {
+        if self.acls.is_empty() {
+            Acls::anyone_all()
+        } else {
+            Acls::new(self.acls)
+        }
+    }
+
+    /// Contends until the lock is held, the deadline passes or an error occurs.
+    /// Whatever way it ends (including the returned future being dropped), no
+    /// node of this attempt is left behind unless it holds the lock.
+    pub async fn acquire(&self, timeout: Option<Duration>) -> Result<Acquired> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let mut cleanup = Cleanup::new(self.client, self.lock_path, new_protected_prefix());
+            let outcome = match deadline {
+                None => self.attempt(&mut cleanup).await,
+                Some(deadline) => match tokio::time::timeout_at(deadline, self.attempt(&mut cleanup)).await {
+                    Ok(outcome) => outcome,
+                    Err(_elapsed) => Err(Failure::Error(LockError::Timeout(timeout.unwrap_or_default()))),
+                },
+            };
+            match outcome {
+                Ok(acquired) => {
+                    cleanup.disarm();
+                    return Ok(acquired);
+                }
+                Err(Failure::Vanished) => {
+                    debug!(lock = self.lock_path, "own lock node vanished while waiting; trying again");
+                    cleanup.disarm();
+                }
+                Err(Failure::Error(error)) => {
+                    cleanup.delete_now().await;
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// One attempt: create our node, then wait until it holds the lock.
+    async fn attempt(&self, cleanup: &mut Cleanup) -> Result<Acquired, Failure> {
+        let (acquired, children) = self.create_and_list(&cleanup.prefix).await?;
+        cleanup.node = Some(acquired.path.clone());
+        let name = &acquired.path[self.lock_path.len() + 1..];
+        self.wait_until_held(name, children).await?;
+        Ok(acquired)
+    }
+
+    /// Creates our node and lists the children in one round trip: ZooKeeper
+    /// applies one session's requests in order, so the listing already has
+    /// our node in it.
+    async fn create_and_list(&self, prefix: &str) -> Result<(Acquired, Vec<String>)> {
+        let (mode, path) = match &self.rule {
+            Rule::Read { downgrade_from: Some(sequence) } => {
+                (CreateMode::Ephemeral, format!("{}/{prefix}{}{sequence}", self.lock_path, self.lock_name))
+            }
+            _ => (CreateMode::EphemeralSequential, format!("{}/{prefix}{}", self.lock_path, self.lock_name)),
+        };
+        let options = mode.with_acls(self.acls());
+        loop {
+            let create = self.client.create(&path, self.data, &options);
+            let list = self.client.list_children(self.lock_path);
+            let (created, listed) = tokio::join!(create, list);
+            let created = match created {
+                Ok((stat, sequence)) => {
+                    let sequence = match &self.rule {
+                        Rule::Read { downgrade_from: Some(sequence) } => sequence.clone(),
+                        _ => sequence.to_string(),
+                    };
+                    let path = match mode {
+                        CreateMode::EphemeralSequential => format!("{path}{sequence}"),
+                        _ => path.clone(),
+                    };
+                    Acquired { path, sequence, czxid: stat.czxid }
+                }
+                Err(ZkError::NoNode) => {
+                    self.create_parents().await?;
+                    continue;
+                }
+                Err(ZkError::ConnectionLoss) => match self.find_by_prefix(prefix).await? {
+                    Some(found) => found,
+                    None => continue,
+                },
+                Err(error) => return Err(LockError::from_zk("create", &path, error)),
+            };
+            let children = match listed {
+                Ok(children) => children,
+                Err(_) => self.list_children().await?,
+            };
+            return Ok((created, children));
+        }
+    }
+
+    /// After a create whose reply was lost: our node, if the create happened.
+    async fn find_by_prefix(&self, prefix: &str) -> Result<Option<Acquired>> {
+        let children = self.list_children().await?;
+        let Some(name) = children.into_iter().find(|child| child.starts_with(prefix)) else {
+            return Ok(None);
+        };
+        let path = format!("{}/{name}", self.lock_path);
+        let stat = loop {
+            match self.client.check_stat(&path).await {
+                Ok(stat) => break stat,
+                Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
+                Err(error) => return Err(LockError::from_zk("stat", &path, error)),
+            }
+        };
+        let Some(stat) = stat else { return Ok(None) };
+        let sequence = crate::names::sequence_of(&name, self.lock_name).unwrap_or_default().to_owned();
+        debug!(%path, "found own node after connection loss");
+        Ok(Some(Acquired { path, sequence, czxid: stat.czxid }))
+    }
+
+    /// Creates the missing ancestors of the lock path as container nodes, or as
+    /// persistent nodes on servers without containers.
+    async fn create_parents(&self) -> Result<()> {
+        let container = CreateMode::Container.with_acls(self.acls());
+        loop {
+            match self.client.mkdir(self.lock_path, &container).await {
+                Ok(()) => return Ok(()),
+                Err(ZkError::Unimplemented | ZkError::UnexpectedErrorCode(_)) => break,
+                Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
+                Err(error) => return Err(LockError::from_zk("create parent", self.lock_path, error)),
+            }
+        }
+        let persistent = CreateMode::Persistent.with_acls(self.acls());
+        self.client
+            .mkdir(self.lock_path, &persistent)
+            .await
+            .map_err(|error| LockError::from_zk("create parent", self.lock_path, error))
+    }
+
+    async fn list_children(&self) -> Result<Vec<String>> {
+        list_children(self.client, self.lock_path).await
+    }
+
+    /// Waits, watching the node the driver names, until ours holds the lock.
+    async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<(), Failure> {
+        loop {
+            driver::sort_children(&mut children, self.sort);
+            let decision = match &self.rule {
+                Rule::Exclusive { max_leases } => driver::decide_exclusive(&children, ours, *max_leases),
+                Rule::Read { downgrade_from } => driver::decide_read(&children, ours, downgrade_from.is_some()),
+            };
+            match decision {
+                Decision::Holds => return Ok(()),
+                Decision::Missing => return Err(Failure::Vanished),
+                Decision::Watch(other) => self.wait_for_change(&other).await?,
+            }
+            children = self.list_children().await?;
+        }
+    }
+
+    /// Returns once `child` changed or is gone. A data watch, not an exists
+    /// watch, so a node that is already gone leaves no watch behind.
+    async fn wait_for_change(&self, child: &str) -> Result<()> {
+        let path = format!("{}/{child}", self.lock_path);
+        match self.client.get_and_watch_data(&path).await {
+            Ok((_data, _stat, watcher)) => {
+                let event = watcher.changed().await;
+                if event.event_type == EventType::Session && event.session_state.is_terminated() {
+                    return Err(LockError::SessionLost(ZkError::SessionExpired));
+                }
+                Ok(())
+            }
+            Err(ZkError::NoNode) => Ok(()),
+            Err(ZkError::ConnectionLoss) => {
+                tokio::time::sleep(RETRY_PAUSE).await;
+                Ok(())
+            }
+            Err(error) => Err(LockError::from_zk("watch", &path, error)),
+        }
+    }
+}
+
+/// Why an attempt ended without the lock.
+enum Failure {
+    /// Our node disappeared (deleted by someone else): start a new attempt.
+    Vanished,
+    /// Give up with this error.
+    Error(LockError),
+}
+
+impl From<LockError> for Failure {
+    fn from(error: LockError) -> Self {
+        Failure::Error(error)
+    }
+}
+
+/// Lists children, retrying through connection loss; a missing lock
+/// directory is an empty list.
+pub(crate) async fn list_children(client: &Client, lock_path: &str) -> Result<Vec<String>> {
+    loop {
+        match client.list_children(lock_path).await {
+            Ok(children) => return Ok(children),
+            Err(ZkError::NoNode) => return Ok(Vec::new()),
+            Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
+            Err(error) => return Err(LockError::from_zk("list children", lock_path, error)),
+        }
+    }
+}
+
+/// Deletes a lock node, retrying through connection loss until it is gone or
+/// the session ends (which removes it too): Curator's guaranteed delete.
+pub(crate) async fn guaranteed_delete(client: &Client, path: &str) -> Result<()> {
+    loop {
+        match client.delete(path, None).await {
+            Ok(()) | Err(ZkError::NoNode) => return Ok(()),
+            Err(ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) => return Ok(()),
+            Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
+            Err(error) => return Err(LockError::from_zk("delete", path, error)),
+        }
+    }
+}
+
+/// Runs a guaranteed delete as its own task, so it finishes even if the
+/// caller stops waiting for it.
+pub(crate) fn spawn_delete(client: &Client, path: String) -> Option<tokio::task::JoinHandle<Result<()>>> {
+    let client = client.clone();
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    Some(runtime.spawn(async move { guaranteed_delete(&client, &path).await }))
+}
+
+/// Deletes the node of an attempt that did not end holding the lock. Armed
+/// until [`Cleanup::disarm`]; dropped while armed (a cancelled acquire), it
+/// deletes in the background.
+struct Cleanup {
+    client: Client,
+    lock_path: String,
+    /// The attempt's `_c_<uuid>-` prefix: finds the node when the create's
+    /// reply never arrived.
+    prefix: String,
+    /// The node, once the create's reply arrived.
+    node: Option<String>,
+    armed: bool,
+}
+
+impl Cleanup {
+    fn new(client: &Client, lock_path: &str, prefix: String) -> Self {
+        Cleanup { client: client.clone(), lock_path: lock_path.to_owned(), prefix, node: None, armed: true }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+
+    /// The cleanup as a future of its own. The list it may send goes out after
+    /// the attempt's create on the same session, so it sees that create.
+    fn task(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let client = self.client.clone();
+        let lock_path = self.lock_path.clone();
+        let prefix = self.prefix.clone();
+        let node = self.node.clone();
+        async move {
+            let nodes = match node {
+                Some(node) => vec![node],
+                None => match list_children(&client, &lock_path).await {
+                    Ok(children) => children
+                        .into_iter()
+                        .filter(|child| child.starts_with(&prefix))
+                        .map(|child| format!("{lock_path}/{child}"))
+                        .collect(),
+                    Err(error) => {
+                        warn!(%error, lock = lock_path, "could not look for an abandoned lock node");
+                        Vec::new()
+                    }
+                },
+            };
+            for node in nodes {
+                if let Err(error) = guaranteed_delete(&client, &node).await {
+                    warn!(%error, node, "could not delete an abandoned lock node");
+                }
+            }
+        }
+    }
+
+    /// Deletes now and waits for it.
+    async fn delete_now(&mut self) {
+        if self.armed {
+            self.armed = false;
+            self.task().await;
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(self.task());
+            }
+            Err(_) => warn!(
+                prefix = self.prefix,
+                "acquire cancelled outside a tokio runtime: its node stays until the session ends"
+            ),
+        }
+    }
+}

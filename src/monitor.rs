@@ -1,0 +1,113 @@
+//! Watches a held lock node for loss (session ended, node deleted) and for
+//! revocation requests, and publishes what it sees on a `watch` channel.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use zookeeper_client::{Client, EventType, SessionState};
+
+use crate::names::REVOKE_MESSAGE;
+
+/// Why a held lock was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossReason {
+    /// The ZooKeeper session expired, failed authentication or was closed.
+    SessionEnded,
+    /// The client was disconnected for a whole session timeout: the server has
+    /// expired the session by now even though the client cannot hear it.
+    DisconnectedTooLong,
+    /// Someone deleted the lock node.
+    NodeDeleted,
+    /// The handle released the lock (through another guard or `release`).
+    Released,
+}
+
+/// What a holder can know about its hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldStatus {
+    /// Held, connected.
+    Held,
+    /// Connection to ZooKeeper lost: still held if the session survives, but
+    /// another client may take the lock once it expires. Careful holders pause.
+    Suspended,
+    /// Definitely no longer held.
+    Lost(LossReason),
+}
+
+/// The state published to guards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HoldState {
+    pub status: HoldStatus,
+    /// Someone wrote `__REVOKE__` into the node (only for revocable locks).
+    pub revocation_requested: bool,
+}
+
+impl HoldState {
+    pub(crate) const HELD: HoldState = HoldState { status: HoldStatus::Held, revocation_requested: false };
+}
+
+/// Runs until the hold is lost; abort it on release.
+pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state: watch::Sender<HoldState>) {
+    let mut session = client.state_watcher();
+    let session_timeout = client.session_timeout();
+    let reason = loop {
+        match client.get_and_watch_data(&node).await {
+            Ok((data, _stat, watcher)) => {
+                state.send_modify(|s| {
+                    s.status = HoldStatus::Held;
+                    s.revocation_requested |= revocable && data == REVOKE_MESSAGE;
+                });
+                tokio::select! {
+                    event = watcher.changed() => match event.event_type {
+                        EventType::NodeDeleted => break LossReason::NodeDeleted,
+                        EventType::Session if event.session_state.is_terminated() => break LossReason::SessionEnded,
+                        _ => {}
+                    },
+                    changed = session.changed() => {
+                        if let Some(reason) = ride_out_disconnect(changed, &mut session, session_timeout, &state).await {
+                            break reason;
+                        }
+                    }
+                }
+            }
+            Err(zookeeper_client::Error::NoNode) => break LossReason::NodeDeleted,
+            Err(error @ (zookeeper_client::Error::SessionExpired
+            | zookeeper_client::Error::ClientClosed
+            | zookeeper_client::Error::AuthFailed)) => {
+                tracing::debug!(%error, node, "lock lost with the session");
+                break LossReason::SessionEnded;
+            }
+            Err(_) => {
+                let now = session.peek_state();
+                if let Some(reason) = ride_out_disconnect(now, &mut session, session_timeout, &state).await {
+                    break reason;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    tracing::debug!(node, ?reason, "lock lost");
+    state.send_modify(|s| s.status = HoldStatus::Lost(reason));
+}
+
+/// Follows the session from `current`: returns `None` once connected again,
+/// or the loss if the session ends or stays disconnected for a session timeout.
+async fn ride_out_disconnect(
+    mut current: SessionState,
+    session: &mut zookeeper_client::StateWatcher,
+    session_timeout: Duration,
+    state: &watch::Sender<HoldState>,
+) -> Option<LossReason> {
+    let deadline = tokio::time::Instant::now() + session_timeout;
+    loop {
+        match current {
+            SessionState::SyncConnected | SessionState::ConnectedReadOnly => return None,
+            s if s.is_terminated() => return Some(LossReason::SessionEnded),
+            _ => state.send_modify(|s| s.status = HoldStatus::Suspended),
+        }
+        current = match tokio::time::timeout_at(deadline, session.changed()).await {
+            Ok(next) => next,
+            Err(_) => return Some(LossReason::DisconnectedTooLong),
+        };
+    }
+}
