@@ -2,3 +2,4 @@
 //! on its real lock implementation.
 pub mod curator;
 pub mod kazurator;
+pub mod rust;

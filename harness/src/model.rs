@@ -1,0 +1,375 @@
+//! A pure reference model of one lock path's queue: after each step it says
+//! what the step's contender must get and which waiting contenders must now
+//! hold the lock.
+//!
+//! It is written from the protocol's rules, not from zkurator's driver: a node
+//! sorts by its sequence (foreign children by their name), a writer or mutex
+//! holder is one of the first `max_leases` nodes, a reader holds when no write
+//! node sorts before it, and the write holder's read node carries the write
+//! node's sequence (Curator 5.5). A grant lasts until release or crash.
+
+use std::collections::BTreeMap;
+
+use crate::contender::{ErrorKind, LockKind, Runtime, Side};
+use crate::scenario::{Action, Expect};
+
+/// What the model says a step's own contender gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The acquire is granted now.
+    Granted,
+    /// The acquire waits (its node is queued).
+    Blocked,
+    /// The acquire's timeout elapses; its node goes.
+    Timeout,
+    /// The command fails with this kind.
+    Error(ErrorKind),
+    /// Plain success.
+    Ok,
+}
+
+impl Outcome {
+    /// Whether an author's expectation agrees with this outcome.
+    pub fn satisfies(&self, expect: Expect) -> bool {
+        match (expect, self) {
+            (Expect::Granted, Outcome::Granted)
+            | (Expect::Blocked, Outcome::Blocked)
+            | (Expect::Timeout, Outcome::Timeout)
+            | (Expect::Ok, Outcome::Ok) => true,
+            (Expect::Denied, outcome) => matches!(outcome, Outcome::Blocked | Outcome::Timeout | Outcome::Error(_)),
+            (Expect::Error(kind), Outcome::Error(actual)) => kind == *actual,
+            _ => false,
+        }
+    }
+}
+
+/// A node in the modelled lock directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelNode {
+    /// Owner contender id; `None` for a foreign child.
+    pub owner: Option<String>,
+    /// Side of a lock node.
+    pub side: Side,
+    /// Sort key: the 10-digit sequence, or a foreign child's name.
+    pub key: String,
+    /// Granted (held) rather than waiting.
+    pub granted: bool,
+    /// Reentrancy count while granted.
+    pub count: u32,
+}
+
+/// A step the model cannot accept: the scenario is inconsistent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ModelError(pub String);
+
+/// The model's answer to one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// What the step's contender gets, if the step is a contender's.
+    pub outcome: Option<Outcome>,
+    /// Contenders whose pending acquire is granted by this step.
+    pub granted: Vec<String>,
+    /// Contenders whose pending acquire ends without a grant (crash).
+    pub abandoned: Vec<String>,
+}
+
+/// The modelled queue of one lock path.
+#[derive(Clone, Debug)]
+pub struct Model {
+    kind: LockKind,
+    nodes: Vec<ModelNode>,
+    next_sequence: u64,
+    runtimes: BTreeMap<String, Runtime>,
+}
+
+impl Model {
+    /// An empty lock directory with these contenders.
+    pub fn new(kind: LockKind, contenders: &[(String, Runtime)]) -> Self {
+        Model { kind, nodes: Vec::new(), next_sequence: 0, runtimes: contenders.iter().cloned().collect() }
+    }
+
+    /// The nodes in the directory now.
+    pub fn nodes(&self) -> &[ModelNode] {
+        &self.nodes
+    }
+
+    /// Whether `contender` holds `side`.
+    pub fn holds(&self, contender: &str, side: Side) -> bool {
+        self.find(contender, side).is_some_and(|i| self.nodes[i].granted)
+    }
+
+    /// Contenders waiting in an acquire.
+    pub fn pending(&self) -> Vec<String> {
+        self.nodes.iter().filter(|n| !n.granted).filter_map(|n| n.owner.clone()).collect()
+    }
+
+    fn find(&self, contender: &str, side: Side) -> Option<usize> {
+        self.nodes.iter().position(|n| n.owner.as_deref() == Some(contender) && n.side == side)
+    }
+
+    fn is_pending(&self, contender: &str) -> bool {
+        self.nodes.iter().any(|n| n.owner.as_deref() == Some(contender) && !n.granted)
+    }
+
+    /// Applies one step.
+    pub fn step(&mut self, action: &Action) -> Result<Prediction, ModelError> {
+        if let Some(contender) = action.contender() {
+            let waits_itself = !matches!(action, Action::Crash { .. } | Action::ExpectData { .. });
+            if waits_itself && self.is_pending(contender) {
+                return Err(ModelError(format!(
+                    "contender {contender} is still waiting in an acquire: it cannot take another command (crash it, or release what it waits for first)"
+                )));
+            }
+        }
+        let mut prediction = Prediction { outcome: None, granted: Vec::new(), abandoned: Vec::new() };
+        match action {
+            Action::Acquire { contender, side, timeout } => {
+                let outcome = self.acquire(contender, *side);
+                prediction.outcome = Some(match (outcome, timeout) {
+                    (Outcome::Blocked, Some(_)) => {
+                        self.remove_pending(contender);
+                        Outcome::Timeout
+                    }
+                    (outcome, _) => outcome,
+                });
+            }
+            Action::Release { contender, side } => {
+                prediction.outcome = Some(self.release(contender, *side));
+            }
+            Action::AwaitRevoked { contender, side } => {
+                if !self.holds(contender, *side) {
+                    return Err(ModelError(format!("{contender} does not hold {side:?}, so it cannot be revoked")));
+                }
+                self.release_all(contender, *side);
+            }
+            Action::Crash { contender } => {
+                prediction.abandoned = self.pending().into_iter().filter(|c| c == contender).collect();
+                self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
+            }
+            Action::Revocable { contender, side } | Action::ExpectData { contender, side, .. } => {
+                if !self.holds(contender, *side) {
+                    return Err(ModelError(format!("{contender} does not hold {side:?} at this step")));
+                }
+                prediction.outcome = Some(Outcome::Ok);
+            }
+            Action::Revoke { contender, target, side } => {
+                if !self.holds(target, *side) {
+                    return Err(ModelError(format!("{target} does not hold {side:?}: nothing to revoke")));
+                }
+                let _ = contender;
+                prediction.outcome = Some(Outcome::Ok);
+            }
+            Action::Participants { .. } => prediction.outcome = Some(Outcome::Ok),
+            Action::Foreign(name) => {
+                self.nodes.push(ModelNode { owner: None, side: Side::Mutex, key: name.clone(), granted: true, count: 1 })
+            }
+            Action::Remove(name) => {
+                let before = self.nodes.len();
+                self.nodes.retain(|n| !(n.owner.is_none() && &n.key == name));
+                if before == self.nodes.len() {
+                    return Err(ModelError(format!("no foreign child {name:?} to remove")));
+                }
+            }
+            Action::Sleep(_) | Action::ExpectGone(_) => {}
+        }
+        prediction.granted = self.grant_waiters();
+        if let Some(Outcome::Blocked) = prediction.outcome {
+            if let Action::Acquire { contender, .. } = action {
+                if prediction.granted.contains(contender) {
+                    prediction.granted.retain(|c| c != contender);
+                    prediction.outcome = Some(Outcome::Granted);
+                }
+            }
+        }
+        Ok(prediction)
+    }
+
+    fn acquire(&mut self, contender: &str, side: Side) -> Outcome {
+        if let Some(i) = self.find(contender, side) {
+            self.nodes[i].count += 1;
+            return Outcome::Granted;
+        }
+        let upgrade = side == Side::Write && self.holds(contender, Side::Read);
+        if upgrade && self.runtimes.get(contender) == Some(&Runtime::Rust) {
+            return Outcome::Error(ErrorKind::Upgrade);
+        }
+        let downgrade_key =
+            (side == Side::Read).then(|| self.find(contender, Side::Write)).flatten().map(|i| self.nodes[i].key.clone());
+        let granted_at_once = downgrade_key.is_some();
+        let key = downgrade_key.unwrap_or_else(|| {
+            let key = format!("{:010}", self.next_sequence);
+            self.next_sequence += 1;
+            key
+        });
+        self.nodes.push(ModelNode { owner: Some(contender.to_owned()), side, key, granted: granted_at_once, count: 1 });
+        if granted_at_once {
+            Outcome::Granted
+        } else {
+            Outcome::Blocked
+        }
+    }
+
+    fn release(&mut self, contender: &str, side: Side) -> Outcome {
+        match self.find(contender, side) {
+            Some(i) if self.nodes[i].granted => {
+                self.nodes[i].count -= 1;
+                if self.nodes[i].count == 0 {
+                    self.nodes.remove(i);
+                }
+                Outcome::Ok
+            }
+            _ => Outcome::Error(ErrorKind::NotHeld),
+        }
+    }
+
+    fn release_all(&mut self, contender: &str, side: Side) {
+        if let Some(i) = self.find(contender, side) {
+            self.nodes.remove(i);
+        }
+    }
+
+    fn remove_pending(&mut self, contender: &str) {
+        self.nodes.retain(|n| !(n.owner.as_deref() == Some(contender) && !n.granted));
+    }
+
+    /// Grants every waiting node whose rule now holds; returns their owners.
+    fn grant_waiters(&mut self) -> Vec<String> {
+        let mut granted = Vec::new();
+        loop {
+            let ready = (0..self.nodes.len()).find(|&i| !self.nodes[i].granted && self.may_hold(i));
+            let Some(i) = ready else { break };
+            self.nodes[i].granted = true;
+            granted.extend(self.nodes[i].owner.clone());
+        }
+        granted
+    }
+
+    /// The protocol's rule for node `i`, stated on the whole directory.
+    fn may_hold(&self, i: usize) -> bool {
+        let me = &self.nodes[i];
+        let before = self.nodes.iter().filter(|n| n.key < me.key);
+        match (self.kind, me.side) {
+            (LockKind::ReadWrite, Side::Read) => !before.into_iter().any(|n| n.owner.is_some() && n.side == Side::Write),
+            (LockKind::Mutex { max_leases }, _) => before.count() < max_leases as usize,
+            (LockKind::ReadWrite, _) => before.count() == 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn contenders(ids: &[(&str, Runtime)]) -> Vec<(String, Runtime)> {
+        ids.iter().map(|(id, r)| (id.to_string(), *r)).collect()
+    }
+
+    fn acquire(c: &str, side: Side) -> Action {
+        Action::Acquire { contender: c.into(), side, timeout: None }
+    }
+
+    fn release(c: &str, side: Side) -> Action {
+        Action::Release { contender: c.into(), side }
+    }
+
+    fn rw(ids: &[(&str, Runtime)]) -> Model {
+        Model::new(LockKind::ReadWrite, &contenders(ids))
+    }
+
+    #[test]
+    fn reader_blocks_writer_until_release() {
+        let mut m = rw(&[("a", Runtime::Rust), ("b", Runtime::Curator)]);
+        assert_eq!(m.step(&acquire("a", Side::Read)).unwrap().outcome, Some(Outcome::Granted));
+        assert_eq!(m.step(&acquire("b", Side::Write)).unwrap().outcome, Some(Outcome::Blocked));
+        let p = m.step(&release("a", Side::Read)).unwrap();
+        assert_eq!(p.granted, vec!["b".to_string()]);
+        assert!(m.holds("b", Side::Write));
+    }
+
+    #[test]
+    fn timed_out_acquire_leaves_no_node() {
+        let mut m = rw(&[("a", Runtime::Rust), ("b", Runtime::Rust)]);
+        m.step(&acquire("a", Side::Write)).unwrap();
+        let step = Action::Acquire { contender: "b".into(), side: Side::Read, timeout: Some(Duration::from_millis(5)) };
+        assert_eq!(m.step(&step).unwrap().outcome, Some(Outcome::Timeout));
+        assert_eq!(m.nodes().len(), 1);
+    }
+
+    #[test]
+    fn contended_downgrade_keeps_queued_writer_out() {
+        let mut m = rw(&[("a", Runtime::Curator), ("b", Runtime::Kazurator)]);
+        m.step(&acquire("a", Side::Write)).unwrap();
+        assert_eq!(m.step(&acquire("b", Side::Write)).unwrap().outcome, Some(Outcome::Blocked));
+        assert_eq!(m.step(&acquire("a", Side::Read)).unwrap().outcome, Some(Outcome::Granted));
+        let p = m.step(&release("a", Side::Write)).unwrap();
+        assert!(p.granted.is_empty(), "writer slipped in: {p:?}");
+        let p = m.step(&release("a", Side::Read)).unwrap();
+        assert_eq!(p.granted, vec!["b".to_string()]);
+    }
+
+    #[test]
+    fn upgrade_errors_in_rust_and_waits_on_itself_elsewhere() {
+        let mut m = rw(&[("r", Runtime::Rust), ("c", Runtime::Curator)]);
+        m.step(&acquire("r", Side::Read)).unwrap();
+        assert_eq!(m.step(&acquire("r", Side::Write)).unwrap().outcome, Some(Outcome::Error(ErrorKind::Upgrade)));
+        m.step(&release("r", Side::Read)).unwrap();
+        m.step(&acquire("c", Side::Read)).unwrap();
+        assert_eq!(m.step(&acquire("c", Side::Write)).unwrap().outcome, Some(Outcome::Blocked));
+        let err = m.step(&release("c", Side::Read)).unwrap_err();
+        assert!(err.0.contains("still waiting"), "{err}");
+    }
+
+    #[test]
+    fn leases_and_reentrancy() {
+        let ids = [("a", Runtime::Rust), ("b", Runtime::Curator), ("c", Runtime::Kazurator)];
+        let mut m = Model::new(LockKind::Mutex { max_leases: 2 }, &contenders(&ids));
+        assert_eq!(m.step(&acquire("a", Side::Mutex)).unwrap().outcome, Some(Outcome::Granted));
+        assert_eq!(m.step(&acquire("a", Side::Mutex)).unwrap().outcome, Some(Outcome::Granted));
+        assert_eq!(m.step(&acquire("b", Side::Mutex)).unwrap().outcome, Some(Outcome::Granted));
+        assert_eq!(m.step(&acquire("c", Side::Mutex)).unwrap().outcome, Some(Outcome::Blocked));
+        assert!(m.step(&release("a", Side::Mutex)).unwrap().granted.is_empty(), "reentrant hold still counts");
+        assert_eq!(m.step(&release("a", Side::Mutex)).unwrap().granted, vec!["c".to_string()]);
+        assert_eq!(m.step(&release("a", Side::Mutex)).unwrap().outcome, Some(Outcome::Error(ErrorKind::NotHeld)));
+    }
+
+    #[test]
+    fn crash_frees_and_abandons() {
+        let mut m = rw(&[("a", Runtime::Rust), ("b", Runtime::Curator)]);
+        m.step(&acquire("a", Side::Write)).unwrap();
+        m.step(&acquire("b", Side::Read)).unwrap();
+        let p = m.step(&Action::Crash { contender: "b".into() }).unwrap();
+        assert_eq!(p.abandoned, vec!["b".to_string()]);
+        assert_eq!(m.nodes().len(), 1);
+        let p = m.step(&Action::Crash { contender: "a".into() }).unwrap();
+        assert!(p.granted.is_empty() && m.nodes().is_empty());
+    }
+
+    #[test]
+    fn foreign_children_sort_by_name() {
+        let mut m = Model::new(LockKind::Mutex { max_leases: 1 }, &contenders(&[("a", Runtime::Rust)]));
+        m.step(&Action::Foreign("+first".into())).unwrap();
+        assert_eq!(m.step(&acquire("a", Side::Mutex)).unwrap().outcome, Some(Outcome::Blocked));
+        assert_eq!(m.step(&Action::Remove("+first".into())).unwrap().granted, vec!["a".to_string()]);
+        m.step(&Action::Foreign("zzz".into())).unwrap();
+        m.step(&release("a", Side::Mutex)).unwrap();
+        assert_eq!(m.step(&acquire("a", Side::Mutex)).unwrap().outcome, Some(Outcome::Granted));
+    }
+
+    #[test]
+    fn readers_ignore_foreign_children() {
+        let mut m = rw(&[("a", Runtime::Rust)]);
+        m.step(&Action::Foreign("+x".into())).unwrap();
+        assert_eq!(m.step(&acquire("a", Side::Read)).unwrap().outcome, Some(Outcome::Granted));
+    }
+
+    #[test]
+    fn expectations_match_outcomes() {
+        assert!(Outcome::Blocked.satisfies(Expect::Denied));
+        assert!(Outcome::Error(ErrorKind::Upgrade).satisfies(Expect::Denied));
+        assert!(!Outcome::Granted.satisfies(Expect::Denied));
+        assert!(Outcome::Error(ErrorKind::NotHeld).satisfies(Expect::Error(ErrorKind::NotHeld)));
+        assert!(!Outcome::Ok.satisfies(Expect::Granted));
+    }
+}

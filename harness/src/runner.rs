@@ -1,0 +1,558 @@
+//! Runs one scenario against a real ZooKeeper: starts the contenders (one
+//! thread each), drives the steps, compares every outcome with the model,
+//! records the history and runs the checkers over it.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use zookeeper_client::{Acls, Client, CreateMode};
+
+use crate::checkers::{self, Violation};
+use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, Side};
+use crate::history::{EventKind, History};
+use crate::model::{Model, Outcome};
+use crate::runtime::curator::CuratorRuntime;
+use crate::runtime::kazurator::KazuratorRuntime;
+use crate::runtime::rust::{RustContender, ZkClientContender};
+use crate::scenario::{Action, Scenario};
+
+/// Timing of a run.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// How long a contender may take to get a lock the model says it holds.
+    pub grant_bound: Duration,
+    /// How long a contender must stay without reply to count as blocked.
+    pub blocked_window: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { grant_bound: Duration::from_secs(10), blocked_window: Duration::from_millis(300) }
+    }
+}
+
+/// Starts contenders of every runtime; the JVM and the Python venv are made
+/// on first use and shared by all runs of the process.
+#[derive(Debug, Default)]
+pub struct Peers {
+    curator: OnceLock<Result<CuratorRuntime, String>>,
+    kazurator: OnceLock<Result<KazuratorRuntime, String>>,
+}
+
+impl Peers {
+    /// The Curator runtime, started on first use.
+    pub fn curator(&self) -> Result<CuratorRuntime, String> {
+        self.curator.get_or_init(|| CuratorRuntime::start().map_err(|e| e.to_string())).clone()
+    }
+
+    /// The Python runtime, prepared on first use.
+    pub fn kazurator(&self) -> Result<KazuratorRuntime, String> {
+        self.kazurator.get_or_init(|| KazuratorRuntime::new().map_err(|e| e.to_string())).clone()
+    }
+
+    /// What starts a contender of `runtime` on the thread that will drive it.
+    fn starter(&self, runtime: Runtime) -> Result<Starter, String> {
+        Ok(match runtime {
+            Runtime::Rust => Starter::Rust,
+            Runtime::ZkClient => Starter::ZkClient,
+            Runtime::Curator => Starter::Curator(self.curator()?),
+            Runtime::Kazurator | Runtime::KazooNative => Starter::Python(self.kazurator()?, runtime),
+        })
+    }
+}
+
+/// Starts one contender; sent to the contender's own thread.
+enum Starter {
+    Rust,
+    ZkClient,
+    Curator(CuratorRuntime),
+    Python(KazuratorRuntime, Runtime),
+}
+
+impl Starter {
+    fn start(self, spec: &ContenderSpec) -> Result<Box<dyn Contender>, String> {
+        fn boxed<C: Contender + 'static, E: std::fmt::Display>(r: Result<C, E>) -> Result<Box<dyn Contender>, String> {
+            r.map(|c| Box::new(c) as Box<dyn Contender>).map_err(|e| e.to_string())
+        }
+        match self {
+            Starter::Rust => boxed(RustContender::start(spec)),
+            Starter::ZkClient => boxed(ZkClientContender::start(spec)),
+            Starter::Curator(curator) => boxed(curator.start_contender(spec)),
+            Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
+        }
+    }
+}
+
+/// The result of one scenario run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    /// `name[pairing]`.
+    pub label: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Runtime pairing.
+    pub pairing: String,
+    /// Runtimes taking part.
+    pub runtimes: Vec<Runtime>,
+    /// Everything that went wrong; empty when the run passed.
+    pub violations: Vec<Violation>,
+    /// Wall time.
+    pub duration: Duration,
+    /// Steps completed before the run stopped.
+    pub steps_done: usize,
+}
+
+impl RunResult {
+    /// True when nothing went wrong.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// A contender's thread, seen from the runner.
+struct Driver {
+    runtime: Runtime,
+    commands: Sender<Command>,
+    replies: Receiver<(Reply, Instant)>,
+    crasher: Crasher,
+    /// The acquire still waiting for its reply, if any.
+    pending: Option<Side>,
+    /// Nodes this contender was granted, by side.
+    nodes: BTreeMap<Side, String>,
+    crashed: bool,
+}
+
+/// A failed expectation: stops the run.
+struct Stop(Violation);
+
+fn stop(checker: &'static str, message: String) -> Stop {
+    Stop(Violation { checker, message })
+}
+
+/// Runs one scenario on the ZooKeeper at `connect`.
+pub fn run(scenario: &Scenario, connect: &str, peers: &Peers, timing: &Timing) -> RunResult {
+    let started = Instant::now();
+    let mut run = Run::new(scenario, connect, timing);
+    let mut violations = Vec::new();
+    let mut steps_done = 0;
+    match run.start_contenders(peers) {
+        Err(stopped) => violations.push(stopped.0),
+        Ok(()) => {
+            for step in &scenario.steps {
+                if let Err(Stop(mut violation)) = run.step(step) {
+                    violation.message = format!("line {} `{}`: {}", step.line, step.text, violation.message);
+                    violations.push(violation);
+                    break;
+                }
+                steps_done += 1;
+            }
+        }
+    }
+    violations.extend(run.finish(violations.is_empty()));
+    let events = run.history.events();
+    violations.extend(checkers::exclusion(events, scenario.kind));
+    violations.extend(checkers::names(events, scenario.kind, &run.foreign));
+    RunResult {
+        label: scenario.label(),
+        scenario: scenario.name.clone(),
+        pairing: scenario.pairing.clone(),
+        runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
+        violations,
+        duration: started.elapsed(),
+        steps_done,
+    }
+}
+
+/// The state of one run.
+struct Run<'a> {
+    scenario: &'a Scenario,
+    timing: &'a Timing,
+    connect: String,
+    lock_path: String,
+    tokio: tokio::runtime::Runtime,
+    zk: Option<Client>,
+    model: Model,
+    drivers: BTreeMap<String, Driver>,
+    history: History,
+    foreign: Vec<String>,
+}
+
+impl<'a> Run<'a> {
+    fn new(scenario: &'a Scenario, connect: &str, timing: &'a Timing) -> Self {
+        let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        let pairing = if scenario.pairing.is_empty() { "fixed".to_owned() } else { scenario.pairing.clone() };
+        let lock_path = format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
+        Run {
+            scenario,
+            timing,
+            connect: connect.to_owned(),
+            lock_path,
+            tokio,
+            zk: None,
+            model: Model::new(scenario.kind, &scenario.contenders),
+            drivers: BTreeMap::new(),
+            history: History::default(),
+            foreign: Vec::new(),
+        }
+    }
+
+    fn zk(&mut self) -> Result<Client, Stop> {
+        if let Some(zk) = &self.zk {
+            return Ok(zk.clone());
+        }
+        let connect = self.tokio.block_on(
+            Client::connector().with_session_timeout(Duration::from_secs(10)).connect(&self.connect),
+        );
+        let zk = connect.map_err(|e| stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))?;
+        self.zk = Some(zk.clone());
+        Ok(zk)
+    }
+
+    fn start_contenders(&mut self, peers: &Peers) -> Result<(), Stop> {
+        self.zk()?;
+        for (id, runtime) in &self.scenario.contenders {
+            let spec = ContenderSpec {
+                id: id.clone(),
+                connect: self.connect.clone(),
+                lock_path: self.lock_path.clone(),
+                kind: self.scenario.kind,
+                lock_data: self.scenario.lock_data.as_ref().map(|d| d.clone().into_bytes()),
+                session_timeout: self.scenario.session_timeout,
+            };
+            let driver = spawn_driver(*runtime, spec, peers)
+                .map_err(|message| stop("setup", format!("{runtime} contender {id} did not start: {message}")))?;
+            self.drivers.insert(id.clone(), driver);
+        }
+        Ok(())
+    }
+
+    fn driver(&mut self, id: &str) -> &mut Driver {
+        self.drivers.get_mut(id).expect("contenders were validated by the parser")
+    }
+
+    /// Sends a command and records its invoke.
+    fn send(&mut self, id: &str, command: Command) -> Result<(), Stop> {
+        self.history.record(id, EventKind::Invoke(command.clone()));
+        self.driver(id).commands.send(command).map_err(|_| stop("runtime", format!("contender {id} is gone")))
+    }
+
+    /// Waits up to `within` for the contender's reply and records it.
+    fn reply(&mut self, id: &str, within: Duration) -> Option<Reply> {
+        let (reply, at) = match self.driver(id).replies.recv_timeout(within) {
+            Ok(got) => got,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+        };
+        self.history.record_at(at, id, EventKind::Complete(reply.clone()));
+        if let Reply::Granted { node } = &reply {
+            if let Some(side) = self.driver(id).pending.take() {
+                self.driver(id).nodes.insert(side, node.clone());
+            }
+        }
+        Some(reply)
+    }
+
+    /// Sends and waits for the reply, which must come within `within`.
+    fn call(&mut self, id: &str, command: Command, within: Duration) -> Result<Reply, Stop> {
+        let described = format!("{command:?}");
+        self.send(id, command)?;
+        self.reply(id, within).ok_or_else(|| stop("model", format!("{id}: no reply to {described} within {within:?}")))
+    }
+
+    fn step(&mut self, step: &crate::scenario::Step) -> Result<(), Stop> {
+        let prediction = self.model.step(&step.action).map_err(|e| stop("scenario", e.0))?;
+        if let (Some(expect), Some(outcome)) = (step.expect, &prediction.outcome) {
+            if !outcome.satisfies(expect) {
+                return Err(stop("scenario", format!("the scenario expects {expect:?} but the model says {outcome:?}")));
+            }
+        }
+        let bound = self.timing.grant_bound;
+        match &step.action {
+            Action::Acquire { contender, side, timeout } => {
+                let command = Command::Acquire { side: *side, timeout: *timeout };
+                self.driver(contender).pending = Some(*side);
+                self.send(contender, command)?;
+                let expected = prediction.outcome.clone().unwrap_or(Outcome::Ok);
+                let wait = match expected {
+                    Outcome::Blocked => self.timing.blocked_window,
+                    _ => timeout.unwrap_or_default() + bound,
+                };
+                let reply = self.reply(contender, wait);
+                self.compare(contender, &expected, reply)?;
+            }
+            Action::Release { contender, side } => {
+                let reply = self.call(contender, Command::Release { side: *side }, bound)?;
+                self.driver(contender).nodes.remove(side);
+                self.compare(contender, prediction.outcome.as_ref().unwrap_or(&Outcome::Ok), Some(reply))?;
+            }
+            Action::Participants { contender } => {
+                let reply = self.call(contender, Command::Participants, bound)?;
+                let children = self.list()?;
+                match reply {
+                    Reply::Participants { nodes } => {
+                        if let Some(v) = checkers::participants(&nodes, &children, &self.lock_path, self.scenario.kind) {
+                            return Err(Stop(v));
+                        }
+                    }
+                    other => return Err(stop("participants", format!("{contender} answered {other:?}"))),
+                }
+            }
+            Action::Revocable { contender, side } => {
+                let reply = self.call(contender, Command::MakeRevocable { side: *side }, bound)?;
+                self.compare(contender, &Outcome::Ok, Some(reply))?;
+            }
+            Action::Revoke { contender, target, side } => {
+                let node = self.driver(target).nodes.get(side).cloned();
+                let node = node.ok_or_else(|| stop("runtime", format!("{target} reported no node for {side:?}")))?;
+                let reply = self.call(contender, Command::Revoke { node }, bound)?;
+                self.compare(contender, &Outcome::Ok, Some(reply))?;
+            }
+            Action::AwaitRevoked { contender, side } => self.await_revoked(contender, *side)?,
+            Action::Crash { contender } => {
+                self.history.record(contender, EventKind::Crash);
+                let driver = self.driver(contender);
+                driver.crashed = true;
+                (driver.crasher)();
+                // A waiting acquire of the crashed contender may answer; it is no grant.
+                if prediction.abandoned.contains(contender) {
+                    if let Some(Reply::Granted { .. }) = self.reply(contender, bound) {
+                        return Err(stop("model", format!("{contender} was granted the lock after its crash")));
+                    }
+                }
+            }
+            Action::Sleep(d) => thread::sleep(*d),
+            Action::Foreign(name) => {
+                let zk = self.zk()?;
+                let path = format!("{}/{name}", self.lock_path);
+                let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+                self.tokio
+                    .block_on(async {
+                        zk.mkdir(&self.lock_path, &persistent).await?;
+                        zk.create(&path, b"", &persistent).await
+                    })
+                    .map_err(|e| stop("runner", format!("create {path}: {e}")))?;
+                self.foreign.push(name.clone());
+            }
+            Action::Remove(name) => {
+                let zk = self.zk()?;
+                let path = format!("{}/{name}", self.lock_path);
+                self.tokio.block_on(zk.delete(&path, None)).map_err(|e| stop("runner", format!("delete {path}: {e}")))?;
+            }
+            Action::ExpectData { contender, side, data } => {
+                let node = self.driver(contender).nodes.get(side).cloned();
+                let node = node.ok_or_else(|| stop("runtime", format!("{contender} reported no node for {side:?}")))?;
+                let zk = self.zk()?;
+                let (stored, _) =
+                    self.tokio.block_on(zk.get_data(&node)).map_err(|e| stop("runner", format!("read {node}: {e}")))?;
+                if stored != data.as_bytes() {
+                    return Err(stop("data", format!("{node} holds {:?}, expected {data:?}", String::from_utf8_lossy(&stored))));
+                }
+            }
+            Action::ExpectGone(within) => self.expect_gone(*within)?,
+        }
+        self.settle(&prediction.granted, matches!(step.action, Action::Crash { .. }))
+    }
+
+    /// Checks a reply against the model's outcome.
+    fn compare(&mut self, id: &str, expected: &Outcome, reply: Option<Reply>) -> Result<(), Stop> {
+        let fits = match (expected, &reply) {
+            (Outcome::Blocked, None) => true,
+            (Outcome::Granted, Some(Reply::Granted { .. })) => true,
+            (Outcome::Timeout, Some(Reply::Error { kind: ErrorKind::Timeout, .. })) => true,
+            (Outcome::Error(kind), Some(Reply::Error { kind: got, .. })) => kind == got,
+            (Outcome::Ok, Some(Reply::Ok)) => true,
+            // A runtime whose upgrade waits on itself is "denied" too; the model
+            // encodes only zkurator's immediate refusal as an error.
+            _ => false,
+        };
+        if !fits {
+            let seen = match reply {
+                None => "no reply (blocked)".to_owned(),
+                Some(reply) => format!("{reply:?}"),
+            };
+            return Err(stop("model", format!("{id} ({}): model says {expected:?}, got {seen}", self.driver(id).runtime)));
+        }
+        if !matches!(expected, Outcome::Blocked) {
+            self.driver(id).pending = None;
+        }
+        Ok(())
+    }
+
+    /// After a step: the grants the model announces arrive, nobody else is
+    /// granted, and the server's children match the model's count.
+    fn settle(&mut self, granted: &[String], after_crash: bool) -> Result<(), Stop> {
+        let mut bound = self.timing.grant_bound;
+        if after_crash {
+            bound += self.scenario.session_timeout;
+        }
+        for id in granted {
+            match self.reply(id, bound) {
+                Some(Reply::Granted { .. }) => {}
+                other => {
+                    return Err(stop("model", format!("{id}: model says its waiting acquire is granted now, got {other:?}")))
+                }
+            }
+        }
+        let waiting: Vec<String> =
+            self.drivers.iter().filter(|(_, d)| d.pending.is_some() && !d.crashed).map(|(id, _)| id.clone()).collect();
+        if !waiting.is_empty() {
+            thread::sleep(self.timing.blocked_window);
+            for id in waiting {
+                if let Some(reply) = self.reply(&id, Duration::ZERO) {
+                    return Err(stop("model", format!("{id}: model says it still waits, but it got {reply:?}")));
+                }
+            }
+        }
+        self.expect_node_count(bound)
+    }
+
+    /// Cleanup: the directory holds exactly the model's nodes.
+    fn expect_node_count(&mut self, within: Duration) -> Result<(), Stop> {
+        let want = self.model.nodes().len();
+        let deadline = Instant::now() + within;
+        loop {
+            let children = self.list()?;
+            if children.len() == want {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(stop("cleanup", format!("server has {} nodes {children:?}, model has {want}", children.len())));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn list(&mut self) -> Result<Vec<String>, Stop> {
+        let zk = self.zk()?;
+        let children = match self.tokio.block_on(zk.list_children(&self.lock_path)) {
+            Ok(children) => children,
+            Err(zookeeper_client::Error::NoNode) => Vec::new(),
+            Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
+        };
+        self.history.record("zk", EventKind::Listing(children.clone()));
+        Ok(children)
+    }
+
+    fn await_revoked(&mut self, id: &str, side: Side) -> Result<(), Stop> {
+        let deadline = Instant::now() + self.timing.grant_bound;
+        loop {
+            match self.call(id, Command::Status, self.timing.grant_bound)? {
+                Reply::Status(status) if status.revoked.contains(&side) => {
+                    self.driver(id).nodes.remove(&side);
+                    return Ok(());
+                }
+                Reply::Status(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
+                other => return Err(stop("revocation", format!("{id} did not release {side:?} when revoked: {other:?}"))),
+            }
+        }
+    }
+
+    fn expect_gone(&mut self, within: Duration) -> Result<(), Stop> {
+        let zk = self.zk()?;
+        let deadline = Instant::now() + within;
+        while self.tokio.block_on(zk.check_stat(&self.lock_path)).ok().flatten().is_some() {
+            if Instant::now() >= deadline {
+                return Err(stop("cleanup", format!("{} still exists after {within:?}", self.lock_path)));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// Closes every contender, then checks that no lock node is left.
+    fn finish(&mut self, check_cleanup: bool) -> Vec<Violation> {
+        let bound = self.timing.grant_bound;
+        let mut violations = Vec::new();
+        let ids: Vec<String> = self.drivers.keys().cloned().collect();
+        for id in &ids {
+            let driver = self.driver(id);
+            if driver.crashed {
+                continue;
+            }
+            if driver.pending.is_some() {
+                // Blocked in an acquire: it cannot take Close. End its session.
+                self.history.record(id, EventKind::Crash);
+                (self.driver(id).crasher)();
+                let _ = self.reply(id, bound);
+                continue;
+            }
+            if self.call(id, Command::Close, bound).is_err() {
+                (self.driver(id).crasher)();
+            }
+        }
+        for id in &ids {
+            // Dropping the sender ends the contender's thread.
+            if let Some(driver) = self.drivers.remove(id) {
+                drop(driver.commands);
+            }
+        }
+        if check_cleanup {
+            let deadline = Instant::now() + bound + self.scenario.session_timeout;
+            loop {
+                let left: Vec<String> = match self.list() {
+                    Ok(children) => children.into_iter().filter(|c| !self.foreign.contains(c)).collect(),
+                    Err(Stop(v)) => {
+                        violations.push(v);
+                        break;
+                    }
+                };
+                if left.is_empty() {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    violations.push(Violation { checker: "cleanup", message: format!("nodes left after the run: {left:?}") });
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+        self.remove_lock_dir();
+        violations
+    }
+
+    /// Best-effort removal of the run's directory (foreign children included).
+    fn remove_lock_dir(&mut self) {
+        let Ok(zk) = self.zk() else { return };
+        let path = self.lock_path.clone();
+        self.tokio.block_on(async {
+            for child in &self.foreign {
+                let _ = zk.delete(&format!("{path}/{child}"), None).await;
+            }
+            let _ = zk.delete(&path, None).await;
+        });
+    }
+}
+
+/// Starts a contender on its own thread and returns the runner's end.
+fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<Driver, String> {
+    let (command_tx, command_rx) = mpsc::channel::<Command>();
+    let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<Crasher, String>>();
+    let starter = peers.starter(runtime)?;
+    let name = format!("contender-{}", spec.id);
+    thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let contender = starter.start(&spec);
+            let mut contender = match contender {
+                Ok(contender) => contender,
+                Err(message) => {
+                    let _ = ready_tx.send(Err(message));
+                    return;
+                }
+            };
+            let _ = ready_tx.send(Ok(contender.crasher()));
+            while let Ok(command) = command_rx.recv() {
+                let reply = contender.execute(command);
+                if reply_tx.send((reply, Instant::now())).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
+    let crasher = ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
+    Ok(Driver { runtime, commands: command_tx, replies: reply_rx, crasher, pending: None, nodes: BTreeMap::new(), crashed: false })
+}

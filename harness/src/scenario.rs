@@ -1,0 +1,629 @@
+//! Scenario files: parsing, validation and expansion over runtime pairings.
+//!
+//! A scenario is a TOML file:
+//!
+//! ```toml
+//! description = "a reader blocks a writer"
+//! lock = "read-write"              # or "mutex"; max_leases = 2 for a lease lock
+//! runtimes = ["rust", "curator", "kazurator"]   # what $A, $B... range over
+//! [contenders]
+//! a = "$A"
+//! b = "$B"
+//! steps = [
+//!   "a acquire read => granted",
+//!   "b acquire write 300ms => timeout",
+//!   "b acquire write => blocked",
+//!   "a release read",                # the model now expects b's pending acquire granted
+//!   "b release write",
+//! ]
+//! ```
+//!
+//! Step grammar, one string per step (`=> expectation` optional; when given it
+//! must agree with the model, which `zkurator-harness check` verifies):
+//!
+//! | step | meaning |
+//! | --- | --- |
+//! | `C acquire SIDE [DURATION]` | acquire read, write or mutex, waiting at most DURATION |
+//! | `C release SIDE` | release once |
+//! | `C participants` | ask for participant nodes; checked against the server |
+//! | `C revocable SIDE` | opt the held SIDE in to revocation |
+//! | `C revoke D SIDE` | C writes `__REVOKE__` into D's node of SIDE |
+//! | `C await-revoked SIDE` | C must release SIDE by itself (revoked) within the grant bound |
+//! | `C crash` | C's session ends without releasing |
+//! | `sleep DURATION` | wait |
+//! | `zk foreign NAME` | the runner creates a foreign persistent child NAME |
+//! | `zk remove NAME` | the runner deletes child NAME |
+//! | `zk expect-data C SIDE TEXT` | C's node of SIDE holds the bytes TEXT |
+//! | `zk expect-gone [DURATION]` | the lock directory is deleted (container) within DURATION |
+//!
+//! Expectations: `granted`, `blocked` (no reply yet; the acquire stays
+//! pending), `timeout`, `denied` (not granted: an error, a timeout or still
+//! blocked), `error KIND` (`not-held`, `upgrade`, ...), `ok`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::contender::{ErrorKind, LockKind, Runtime, Side};
+
+/// The runtimes `$A`, `$B`... range over when a file does not say.
+pub const DEFAULT_RUNTIMES: [Runtime; 3] = [Runtime::Rust, Runtime::Curator, Runtime::Kazurator];
+
+/// A scenario file problem, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ScenarioError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// One runnable scenario: a file with its placeholders bound to runtimes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file's stem, e.g. `reader-blocks-writer`.
+    pub name: String,
+    /// The file.
+    pub file: PathBuf,
+    /// What it shows.
+    pub description: String,
+    /// The lock kind every contender uses.
+    pub kind: LockKind,
+    /// Bytes for lock nodes, where runtimes support it.
+    pub lock_data: Option<String>,
+    /// Session timeout of every contender.
+    pub session_timeout: Duration,
+    /// Contender ids and runtimes, in file order of ids.
+    pub contenders: Vec<(String, Runtime)>,
+    /// The placeholder binding, e.g. `curator+kazurator`; empty when none.
+    pub pairing: String,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The runtime of contender `id`.
+    pub fn runtime_of(&self, id: &str) -> Option<Runtime> {
+        self.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r)
+    }
+
+    /// `name[pairing]`, the row label in reports.
+    pub fn label(&self) -> String {
+        if self.pairing.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}[{}]", self.name, self.pairing)
+        }
+    }
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The step text as written.
+    pub text: String,
+    /// 1-based line in the file.
+    pub line: usize,
+    /// What to do.
+    pub action: Action,
+    /// What the author says must happen.
+    pub expect: Option<Expect>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A contender acquires `side`, waiting at most `timeout`.
+    Acquire { contender: String, side: Side, timeout: Option<Duration> },
+    /// A contender releases `side` once.
+    Release { contender: String, side: Side },
+    /// A contender lists participants.
+    Participants { contender: String },
+    /// A contender makes its held `side` revocable.
+    Revocable { contender: String, side: Side },
+    /// `contender` asks `target`'s `side` node to be revoked.
+    Revoke { contender: String, target: String, side: Side },
+    /// `contender` must release `side` by itself after a revocation.
+    AwaitRevoked { contender: String, side: Side },
+    /// A contender's session ends without releasing.
+    Crash { contender: String },
+    /// Wait.
+    Sleep(Duration),
+    /// The runner creates a foreign persistent child.
+    Foreign(String),
+    /// The runner deletes a child.
+    Remove(String),
+    /// The node of `contender`'s `side` holds `data`.
+    ExpectData { contender: String, side: Side, data: String },
+    /// The lock directory disappears within the duration.
+    ExpectGone(Duration),
+}
+
+impl Action {
+    /// The contender a step is about, if any.
+    pub fn contender(&self) -> Option<&str> {
+        match self {
+            Action::Acquire { contender, .. }
+            | Action::Release { contender, .. }
+            | Action::Participants { contender }
+            | Action::Revocable { contender, .. }
+            | Action::Revoke { contender, .. }
+            | Action::AwaitRevoked { contender, .. }
+            | Action::Crash { contender }
+            | Action::ExpectData { contender, .. } => Some(contender),
+            Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) => None,
+        }
+    }
+}
+
+/// What must happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The acquire is granted.
+    Granted,
+    /// No reply yet; the acquire stays pending.
+    Blocked,
+    /// The acquire times out.
+    Timeout,
+    /// Not granted: an error, a timeout or still blocked.
+    Denied,
+    /// An error of this kind.
+    Error(ErrorKind),
+    /// Success with nothing to report.
+    Ok,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    description: String,
+    lock: Spanned<String>,
+    max_leases: Option<Spanned<u32>>,
+    runtimes: Option<Vec<Spanned<String>>>,
+    lock_data: Option<String>,
+    session_timeout_ms: Option<u64>,
+    contenders: BTreeMap<String, Spanned<String>>,
+    steps: Vec<Spanned<String>>,
+}
+
+/// Reads and expands one scenario file.
+pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+        file: path.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {error}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Loads every `*.toml` under `dir` (recursively), sorted by path.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files).map_err(|error| ScenarioError {
+        file: dir.to_owned(),
+        line: 0,
+        column: 0,
+        message: format!("cannot list scenarios: {error}"),
+    })?;
+    files.sort();
+    let mut scenarios = Vec::new();
+    for file in files {
+        scenarios.extend(load(&file)?);
+    }
+    Ok(scenarios)
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses scenario text; `path` names the file in errors and gives the name.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let at = |offset: usize, message: String| {
+        let (line, column) = line_column(text, offset);
+        ScenarioError { file: path.to_owned(), line, column, message }
+    };
+    let raw: RawScenario = toml::from_str(text).map_err(|error| {
+        let offset = error.span().map_or(0, |span| span.start);
+        at(offset, error.message().trim().to_owned())
+    })?;
+
+    let kind = match (raw.lock.get_ref().as_str(), &raw.max_leases) {
+        ("mutex", None) => LockKind::Mutex { max_leases: 1 },
+        ("mutex", Some(n)) if *n.get_ref() >= 1 => LockKind::Mutex { max_leases: *n.get_ref() },
+        ("mutex", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
+        ("read-write", None) => LockKind::ReadWrite,
+        ("read-write", Some(n)) => return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" only".into())),
+        (other, _) => {
+            return Err(at(raw.lock.span().start, format!("unknown lock {other:?}: expected \"mutex\" or \"read-write\"")))
+        }
+    };
+    let runtimes = match &raw.runtimes {
+        None => DEFAULT_RUNTIMES.to_vec(),
+        Some(names) => names
+            .iter()
+            .map(|name| parse_runtime(name.get_ref()).ok_or_else(|| at(name.span().start, unknown_runtime(name.get_ref()))))
+            .collect::<Result<_, _>>()?,
+    };
+    if raw.contenders.is_empty() {
+        return Err(at(0, "no contenders: add a [contenders] table, e.g. a = \"rust\"".into()));
+    }
+    let mut placeholders: Vec<String> = Vec::new();
+    for (id, runtime) in &raw.contenders {
+        if id == "zk" || id == "sleep" {
+            return Err(at(runtime.span().start, format!("contender id {id:?} is reserved")));
+        }
+        let value = runtime.get_ref();
+        if let Some(placeholder) = value.strip_prefix('$') {
+            if placeholder.is_empty() || !placeholder.chars().all(|c| c.is_ascii_uppercase()) {
+                return Err(at(runtime.span().start, format!("bad placeholder {value:?}: expected $A, $B...")));
+            }
+            if !placeholders.contains(&value.to_string()) {
+                placeholders.push(value.clone());
+            }
+        } else if parse_runtime(value).is_none() {
+            return Err(at(runtime.span().start, unknown_runtime(value)));
+        }
+    }
+    placeholders.sort();
+
+    let ids: Vec<&str> = raw.contenders.keys().map(String::as_str).collect();
+    let mut steps = Vec::new();
+    let mut model_check = StepCheck::default();
+    for step in &raw.steps {
+        // The string's content starts after its opening quote.
+        let base = step.span().start + 1;
+        let parsed = parse_step(step.get_ref(), &ids).map_err(|(offset, message)| at(base + offset, message))?;
+        model_check.check(&parsed.0, kind).map_err(|message| at(base, message))?;
+        let (line, _) = line_column(text, base);
+        steps.push(Step { text: step.get_ref().clone(), line, action: parsed.0, expect: parsed.1 });
+    }
+    if steps.is_empty() {
+        return Err(at(0, "no steps".into()));
+    }
+
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = Scenario {
+        name,
+        file: path.to_owned(),
+        description: raw.description.clone(),
+        kind,
+        lock_data: raw.lock_data.clone(),
+        session_timeout: Duration::from_millis(raw.session_timeout_ms.unwrap_or(4_000)),
+        contenders: Vec::new(),
+        pairing: String::new(),
+        steps,
+    };
+    let mut expanded = Vec::new();
+    for binding in bindings(placeholders.len(), &runtimes) {
+        let bound = |value: &str| match placeholders.iter().position(|p| p == value) {
+            Some(i) => binding[i],
+            None => parse_runtime(value).expect("validated above"),
+        };
+        let contenders = raw.contenders.iter().map(|(id, r)| (id.clone(), bound(r.get_ref()))).collect();
+        let pairing = binding.iter().map(|r| r.name()).collect::<Vec<_>>().join("+");
+        expanded.push(Scenario { contenders, pairing, ..base.clone() });
+    }
+    Ok(expanded)
+}
+
+/// Every assignment of `n` placeholders to runtimes (ordered, repeats allowed).
+fn bindings(n: usize, runtimes: &[Runtime]) -> Vec<Vec<Runtime>> {
+    let mut all = vec![Vec::new()];
+    for _ in 0..n {
+        all = all.into_iter().flat_map(|prefix| runtimes.iter().map(move |r| [prefix.clone(), vec![*r]].concat())).collect();
+    }
+    all
+}
+
+fn unknown_runtime(name: &str) -> String {
+    let known: Vec<&str> = Runtime::ALL.iter().map(|r| r.name()).collect();
+    format!("unknown runtime {name:?}: expected one of {} or a placeholder like \"$A\"", known.join(", "))
+}
+
+/// The runtime named `name` in scenario files.
+pub fn parse_runtime(name: &str) -> Option<Runtime> {
+    Runtime::ALL.into_iter().find(|r| r.name() == name)
+}
+
+/// Static checks across steps: sides fit the lock kind.
+#[derive(Default)]
+struct StepCheck;
+
+impl StepCheck {
+    fn check(&mut self, action: &Action, kind: LockKind) -> Result<(), String> {
+        let side = match action {
+            Action::Acquire { side, .. }
+            | Action::Release { side, .. }
+            | Action::Revocable { side, .. }
+            | Action::Revoke { side, .. }
+            | Action::AwaitRevoked { side, .. }
+            | Action::ExpectData { side, .. } => *side,
+            _ => return Ok(()),
+        };
+        match (kind, side) {
+            (LockKind::Mutex { .. }, Side::Mutex) | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
+            (LockKind::Mutex { .. }, _) => Err("this scenario's lock is a mutex: use side \"mutex\"".into()),
+            (LockKind::ReadWrite, _) => Err("this scenario's lock is read-write: use side \"read\" or \"write\"".into()),
+        }
+    }
+}
+
+/// A token of a step and its byte offset in the step text.
+type Token<'a> = (usize, &'a str);
+
+fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+/// Parses one step; errors carry the byte offset in `text`.
+pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Expect>), (usize, String)> {
+    let (body, expect) = match text.find("=>") {
+        Some(i) => (&text[..i], Some((i + 2, &text[i + 2..]))),
+        None => (text, None),
+    };
+    let expect = match expect {
+        None => None,
+        Some((offset, rest)) => Some(parse_expect(rest).map_err(|(o, m)| (offset + o, m))?),
+    };
+    let toks = tokens(body);
+    let mut it = toks.iter().copied();
+    let end = body.trim_end().len();
+    let Some((first_at, first)) = it.next() else {
+        return Err((0, "empty step: expected `<contender> <op> ...`, `sleep <duration>` or `zk <op> ...`".into()));
+    };
+    let mut next = |what: &str| it.next().ok_or_else(|| (end, format!("step ends early: expected {what}")));
+    let action = match first {
+        "sleep" => Action::Sleep(duration(next("a duration like 200ms")?)?),
+        "zk" => {
+            let (at, op) = next("a runner op: foreign, remove, expect-data, expect-gone")?;
+            match op {
+                "foreign" => Action::Foreign(next("a child name")?.1.to_owned()),
+                "remove" => Action::Remove(next("a child name")?.1.to_owned()),
+                "expect-data" => {
+                    let contender = known(next("a contender")?, contenders)?;
+                    let side = side(next("a side")?)?;
+                    let data = next("the expected data")?.1.to_owned();
+                    Action::ExpectData { contender, side, data }
+                }
+                "expect-gone" => Action::ExpectGone(match it.next() {
+                    Some(token) => duration(token)?,
+                    None => Duration::from_secs(20),
+                }),
+                other => return Err((at, format!("unknown runner op {other:?}: expected foreign, remove, expect-data or expect-gone"))),
+            }
+        }
+        _ => {
+            let contender = known((first_at, first), contenders)?;
+            let (at, op) = next("an op: acquire, release, participants, revocable, revoke, await-revoked, crash")?;
+            match op {
+                "acquire" => {
+                    let side = side(next("a side: read, write or mutex")?)?;
+                    let timeout = it.next().map(duration).transpose()?;
+                    Action::Acquire { contender, side, timeout }
+                }
+                "release" => Action::Release { contender, side: side(next("a side: read, write or mutex")?)? },
+                "participants" => Action::Participants { contender },
+                "revocable" => Action::Revocable { contender, side: side(next("a side")?)? },
+                "revoke" => {
+                    let target = known(next("the contender to revoke")?, contenders)?;
+                    Action::Revoke { contender, target, side: side(next("a side")?)? }
+                }
+                "await-revoked" => Action::AwaitRevoked { contender, side: side(next("a side")?)? },
+                "crash" => Action::Crash { contender },
+                other => {
+                    return Err((
+                        at,
+                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked or crash"),
+                    ))
+                }
+            }
+        }
+    };
+    if let Some((at, extra)) = it.next() {
+        return Err((at, format!("unexpected {extra:?} at the end of the step")));
+    }
+    Ok((action, expect))
+}
+
+fn known((at, id): Token<'_>, contenders: &[&str]) -> Result<String, (usize, String)> {
+    if contenders.contains(&id) {
+        Ok(id.to_owned())
+    } else {
+        Err((at, format!("unknown contender {id:?}: expected one of {}", contenders.join(", "))))
+    }
+}
+
+fn side((at, word): Token<'_>) -> Result<Side, (usize, String)> {
+    match word {
+        "read" => Ok(Side::Read),
+        "write" => Ok(Side::Write),
+        "mutex" => Ok(Side::Mutex),
+        other => Err((at, format!("unknown side {other:?}: expected read, write or mutex"))),
+    }
+}
+
+fn duration((at, word): Token<'_>) -> Result<Duration, (usize, String)> {
+    let bad = || (at, format!("bad duration {word:?}: expected a number with ms or s, like 300ms or 2s"));
+    let (number, scale) = if let Some(n) = word.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = word.strip_suffix('s') {
+        (n, 1000)
+    } else {
+        return Err(bad());
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    Ok(Duration::from_millis(n.checked_mul(scale).ok_or_else(bad)?))
+}
+
+fn parse_expect(text: &str) -> Result<Expect, (usize, String)> {
+    let toks = tokens(text);
+    let expected = "an expectation: granted, blocked, timeout, denied, ok or error <kind>";
+    let Some(&(at, word)) = toks.first() else {
+        return Err((text.len(), format!("nothing after `=>`: expected {expected}")));
+    };
+    let (expect, used) = match word {
+        "granted" => (Expect::Granted, 1),
+        "blocked" => (Expect::Blocked, 1),
+        "timeout" => (Expect::Timeout, 1),
+        "denied" => (Expect::Denied, 1),
+        "ok" => (Expect::Ok, 1),
+        "error" => {
+            let Some(&(kind_at, kind)) = toks.get(1) else {
+                return Err((text.len(), "expected an error kind after `error`".into()));
+            };
+            let kind = serde_json::from_value::<ErrorKind>(serde_json::Value::String(kind.into())).map_err(|_| {
+                (kind_at, format!("unknown error kind {kind:?}: expected timeout, not-held, upgrade, session-lost, no-auth, unsupported or other"))
+            })?;
+            (Expect::Error(kind), 2)
+        }
+        other => return Err((at, format!("unknown expectation {other:?}: expected {expected}"))),
+    };
+    if let Some(&(at, extra)) = toks.get(used) {
+        return Err((at, format!("unexpected {extra:?} after the expectation")));
+    }
+    Ok(expect)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |nl| before[nl + 1..].chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+        parse(Path::new("t.toml"), text)
+    }
+
+    const GOOD: &str = r#"description = "reader blocks writer"
+lock = "read-write"
+[contenders]
+a = "$A"
+b = "$B"
+steps = [
+  "a acquire read => granted",
+  "b acquire write 300ms => timeout",
+  "b acquire write => blocked",
+  "a release read",
+  "sleep 50ms",
+  "zk expect-gone 5s",
+]
+"#;
+
+    #[test]
+    fn expands_over_ordered_pairs() {
+        let scenarios = parse_str(GOOD).unwrap();
+        assert_eq!(scenarios.len(), 9);
+        assert_eq!(scenarios[1].pairing, "rust+curator");
+        assert_eq!(scenarios[1].runtime_of("b"), Some(Runtime::Curator));
+        assert_eq!(scenarios[0].label(), "t[rust+rust]");
+        let steps = &scenarios[0].steps;
+        assert_eq!(steps[1].line, 8);
+        assert_eq!(
+            steps[1].action,
+            Action::Acquire { contender: "b".into(), side: Side::Write, timeout: Some(Duration::from_millis(300)) }
+        );
+        assert_eq!(steps[1].expect, Some(Expect::Timeout));
+        assert_eq!(steps[5].action, Action::ExpectGone(Duration::from_secs(5)));
+    }
+
+    fn error_of(text: &str) -> ScenarioError {
+        parse_str(text).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_line_column_and_expectation() {
+        let e = error_of(&GOOD.replace("b acquire write 300ms", "b acquire wrte 300ms"));
+        assert_eq!((e.line, e.column), (8, 14), "{e}");
+        assert!(e.message.contains("unknown side \"wrte\""), "{e}");
+        assert!(e.to_string().starts_with("t.toml:8:14: "), "{e}");
+
+        let e = error_of(&GOOD.replace("a = \"$A\"", "a = \"cobol\""));
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("unknown runtime \"cobol\""), "{e}");
+
+        let e = error_of(&GOOD.replace("a release read", "c release read"));
+        assert_eq!((e.line, e.column), (10, 4));
+        assert!(e.message.contains("unknown contender \"c\""), "{e}");
+
+        let e = error_of(&GOOD.replace("=> timeout", "=> maybe"));
+        assert!(e.message.contains("unknown expectation \"maybe\""), "{e}");
+
+        let e = error_of(&GOOD.replace("a acquire read", "a fly read"));
+        assert!(e.message.contains("unknown op \"fly\""), "{e}");
+
+        let e = error_of(&GOOD.replace("300ms", "3 hours"));
+        assert!(e.message.contains("bad duration"), "{e}");
+
+        let e = error_of(&GOOD.replace("lock = \"read-write\"", "lock = 7"));
+        assert_eq!(e.line, 2, "{e}");
+
+        let e = error_of(&GOOD.replace("a acquire read", "a acquire mutex"));
+        assert!(e.message.contains("read-write"), "{e}");
+
+        let e = error_of(&GOOD[..GOOD.len() - 20]);
+        assert!(e.line >= 1, "truncated file: {e}");
+
+        let e = error_of(&GOOD.replace("description", "descripton"));
+        assert!(e.message.contains("descripton"), "{e}");
+    }
+
+    #[test]
+    fn a_contender_may_not_be_named_like_the_runner() {
+        let e = error_of(&GOOD.replace("b = \"$B\"", "zk = \"$B\""));
+        assert!(e.message.contains("reserved"), "{e}");
+    }
+
+    #[test]
+    fn fixed_runtimes_make_one_scenario() {
+        let text = GOOD.replace("\"$A\"", "\"rust\"").replace("\"$B\"", "\"curator\"");
+        let scenarios = parse_str(&text).unwrap();
+        assert_eq!(scenarios.len(), 1);
+        assert_eq!(scenarios[0].pairing, "");
+    }
+
+    #[test]
+    fn line_and_column_count_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+}
