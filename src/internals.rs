@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tracing::{debug, warn};
-use zookeeper_client::{Acl, Acls, Client, CreateMode, EventType, Error as ZkError};
+use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventType};
 
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};

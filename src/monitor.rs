@@ -71,9 +71,11 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
                 }
             }
             Err(zookeeper_client::Error::NoNode) => break LossReason::NodeDeleted,
-            Err(error @ (zookeeper_client::Error::SessionExpired
-            | zookeeper_client::Error::ClientClosed
-            | zookeeper_client::Error::AuthFailed)) => {
+            Err(
+                error @ (zookeeper_client::Error::SessionExpired
+                | zookeeper_client::Error::ClientClosed
+                | zookeeper_client::Error::AuthFailed),
+            ) => {
                 tracing::debug!(%error, node, "lock lost with the session");
                 break LossReason::SessionEnded;
             }

@@ -200,7 +200,12 @@ impl Mutex {
 
     /// A builder for a mutex on `lock_path`.
     pub fn builder(client: &Client, lock_path: &str) -> MutexBuilder {
-        MutexBuilder { client: client.clone(), lock_path: lock_path.to_owned(), max_leases: 1, settings: Settings::default() }
+        MutexBuilder {
+            client: client.clone(),
+            lock_path: lock_path.to_owned(),
+            max_leases: 1,
+            settings: Settings::default(),
+        }
     }
 
     pub(crate) fn side(shared: Arc<Shared>, kind: SideKind) -> Mutex {
@@ -465,7 +470,10 @@ impl Drop for MutexGuard {
         match self.mutex.release_one() {
             Ok(Some(node)) => {
                 if internals::spawn_delete(&self.mutex.shared.client, node).is_none() {
-                    tracing::warn!(node = self.node, "guard dropped outside a tokio runtime: the node stays until the session ends");
+                    tracing::warn!(
+                        node = self.node,
+                        "guard dropped outside a tokio runtime: the node stays until the session ends"
+                    );
                 }
             }
             Ok(None) => {}

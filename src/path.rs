@@ -77,9 +77,7 @@ pub fn validate_lock_path(path: &str) -> Result<(), PathProblem> {
 
 /// The characters ZooKeeper's own path validation refuses.
 fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || ('\u{e000}'..='\u{f8ff}').contains(&c)
-        || ('\u{fff0}'..='\u{ffff}').contains(&c)
+    c.is_control() || ('\u{e000}'..='\u{f8ff}').contains(&c) || ('\u{fff0}'..='\u{ffff}').contains(&c)
 }
 
 #[cfg(test)]

@@ -129,8 +129,7 @@ async fn participant_nodes_are_in_lock_order() {
 async fn max_leases_admits_n_holders() {
     let clients = [client().await, client().await, client().await];
     let path = lock_path("leases");
-    let handles: Vec<Mutex> =
-        clients.iter().map(|c| Mutex::builder(c, &path).max_leases(2).build().unwrap()).collect();
+    let handles: Vec<Mutex> = clients.iter().map(|c| Mutex::builder(c, &path).max_leases(2).build().unwrap()).collect();
     let one = handles[0].lock_timeout(Duration::from_secs(2)).await.unwrap();
     let two = handles[1].lock_timeout(Duration::from_secs(2)).await.expect("second lease");
     assert!(matches!(handles[2].lock_timeout(BLOCKED_FOR).await, Err(LockError::Timeout(_))), "a third holder got in");
@@ -208,7 +207,13 @@ async fn foreign_children_take_part_as_in_curator() {
     mutex.lock().await.unwrap().release().await.unwrap();
     let persistent = zookeeper_client::CreateMode::Persistent.with_acls(zookeeper_client::Acls::anyone_all());
     client.create(&format!("{path}/zzz"), b"", &persistent).await.unwrap();
-    mutex.lock_timeout(Duration::from_secs(2)).await.expect("a child sorting after us does not block").release().await.unwrap();
+    mutex
+        .lock_timeout(Duration::from_secs(2))
+        .await
+        .expect("a child sorting after us does not block")
+        .release()
+        .await
+        .unwrap();
     client.create(&format!("{path}/+before"), b"", &persistent).await.unwrap();
     assert!(matches!(mutex.lock_timeout(BLOCKED_FOR).await, Err(LockError::Timeout(_))));
     client.delete(&format!("{path}/+before"), None).await.unwrap();

@@ -83,10 +83,20 @@ async fn downgrade_keeps_the_read_lock() {
     let write = lock.write().await.unwrap();
     let read = lock.read_timeout(Duration::from_secs(1)).await.expect("the write holder may read");
     let write_seq = &write.node_path()[write.node_path().len() - 10..];
-    assert!(read.node_path().ends_with(&format!("{READ_LOCK_NAME}{write_seq}")), "CURATOR-621 naming: {}", read.node_path());
+    assert!(
+        read.node_path().ends_with(&format!("{READ_LOCK_NAME}{write_seq}")),
+        "CURATOR-621 naming: {}",
+        read.node_path()
+    );
     write.release().await.unwrap();
     assert!(lock.read_lock().is_held() && !lock.write_lock().is_held());
-    other.read_timeout(Duration::from_secs(2)).await.expect("readers share after the downgrade").release().await.unwrap();
+    other
+        .read_timeout(Duration::from_secs(2))
+        .await
+        .expect("readers share after the downgrade")
+        .release()
+        .await
+        .unwrap();
     assert!(matches!(other.write_timeout(BLOCKED_FOR).await, Err(LockError::Timeout(_))));
     read.release().await.unwrap();
     other.write_timeout(Duration::from_secs(2)).await.unwrap().release().await.unwrap();

@@ -211,17 +211,9 @@ class KazuratorAdapter(Adapter):
             raise
 
     def participants(self):
-        nodes = self.lock.get_participant_nodes()
-        if len(self.sides) == 2:
-            # ReadWriteLock lists its read nodes, then its write nodes; put
-            # them in lock order with kazurator's own read/write sort key.
-            from kazurator.read_write_lock import _LockDriver
-
-            driver = _LockDriver()
-            nodes = sorted(
-                nodes, key=lambda n: driver.sort_key(n.rsplit("/", 1)[-1], None)
-            )
-        return list(nodes)
+        # kazurator's own list, unchanged: the harness compares it with the
+        # server's lock order, so a deviation shows instead of being hidden.
+        return list(self.lock.get_participant_nodes())
 
     def held(self):
         out = []

@@ -42,11 +42,12 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
     let mut node_owner: HashMap<&str, (String, Side)> = HashMap::new();
     let mut done = Vec::new();
     let end_of_history = events.last().map_or(Duration::ZERO, |e| e.at);
-    let close = |open: &mut HashMap<(String, Side), (u32, Duration)>, key: (String, Side), at, done: &mut Vec<Interval>| {
-        if let Some((_, start)) = open.remove(&key) {
-            done.push(Interval { contender: key.0, side: key.1, start, end: at });
-        }
-    };
+    let close =
+        |open: &mut HashMap<(String, Side), (u32, Duration)>, key: (String, Side), at, done: &mut Vec<Interval>| {
+            if let Some((_, start)) = open.remove(&key) {
+                done.push(Interval { contender: key.0, side: key.1, start, end: at });
+            }
+        };
     for event in events {
         let who = event.contender.as_str();
         match &event.kind {
@@ -134,7 +135,11 @@ pub fn exclusion(events: &[Event], kind: LockKind) -> Vec<Violation> {
                     if holders.len() > max_leases as usize {
                         violations.push(Violation {
                             checker: "exclusion",
-                            message: format!("{} holders at {at:?} ({}) for {max_leases} lease(s)", holders.len(), holders.join(", ")),
+                            message: format!(
+                                "{} holders at {at:?} ({}) for {max_leases} lease(s)",
+                                holders.len(),
+                                holders.join(", ")
+                            ),
                         });
                     }
                 } else if let Some(i) = holders.iter().position(|h| *h == who) {
@@ -185,7 +190,10 @@ pub fn names(events: &[Event], kind: LockKind, foreign: &[String]) -> Vec<Violat
         }
     }
     seen.into_iter()
-        .map(|child| Violation { checker: "naming", message: format!("node {child:?} does not follow the Curator protocol") })
+        .map(|child| Violation {
+            checker: "naming",
+            message: format!("node {child:?} does not follow the Curator protocol"),
+        })
         .collect()
 }
 

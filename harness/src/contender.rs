@@ -34,13 +34,8 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in display order.
-    pub const ALL: [Runtime; 5] = [
-        Runtime::Rust,
-        Runtime::Curator,
-        Runtime::Kazurator,
-        Runtime::ZkClient,
-        Runtime::KazooNative,
-    ];
+    pub const ALL: [Runtime; 5] =
+        [Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient, Runtime::KazooNative];
 
     /// The name used in scenario files and reports.
     pub fn name(self) -> &'static str {

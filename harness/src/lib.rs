@@ -1,10 +1,14 @@
 //! Interop harness for zkurator: Rust (zkurator), real Apache Curator and real
 //! kazurator contenders hitting one real ZooKeeper, driven by scenarios and
 //! checked against a model of the lock queue and by checkers over the history.
+pub mod backend;
 pub mod checkers;
 pub mod contender;
+pub mod expectations;
 pub mod history;
 pub mod model;
+pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
+pub mod suite;

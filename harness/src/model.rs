@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::contender::{ErrorKind, LockKind, Runtime, Side};
-use crate::scenario::{Action, Expect};
+use crate::scenario::{Action, Expect, Scenario};
 
 /// What the model says a step's own contender gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,14 +125,19 @@ impl Model {
         let mut prediction = Prediction { outcome: None, granted: Vec::new(), abandoned: Vec::new() };
         match action {
             Action::Acquire { contender, side, timeout } => {
-                let outcome = self.acquire(contender, *side);
-                prediction.outcome = Some(match (outcome, timeout) {
-                    (Outcome::Blocked, Some(_)) => {
+                let mut outcome = self.acquire(contender, *side);
+                if outcome == Outcome::Blocked {
+                    // A free lock is granted at once: nothing can wait behind a new node.
+                    prediction.granted = self.grant_waiters();
+                    if prediction.granted.contains(contender) {
+                        prediction.granted.retain(|c| c != contender);
+                        outcome = Outcome::Granted;
+                    } else if timeout.is_some() {
                         self.remove_pending(contender);
-                        Outcome::Timeout
+                        outcome = Outcome::Timeout;
                     }
-                    (outcome, _) => outcome,
-                });
+                }
+                prediction.outcome = Some(outcome);
             }
             Action::Release { contender, side } => {
                 prediction.outcome = Some(self.release(contender, *side));
@@ -147,7 +152,8 @@ impl Model {
                 prediction.abandoned = self.pending().into_iter().filter(|c| c == contender).collect();
                 self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
             }
-            Action::Revocable { contender, side } | Action::ExpectData { contender, side, .. } => {
+            Action::Revocable { .. } => prediction.outcome = Some(Outcome::Ok),
+            Action::ExpectData { contender, side, .. } => {
                 if !self.holds(contender, *side) {
                     return Err(ModelError(format!("{contender} does not hold {side:?} at this step")));
                 }
@@ -161,9 +167,13 @@ impl Model {
                 prediction.outcome = Some(Outcome::Ok);
             }
             Action::Participants { .. } => prediction.outcome = Some(Outcome::Ok),
-            Action::Foreign(name) => {
-                self.nodes.push(ModelNode { owner: None, side: Side::Mutex, key: name.clone(), granted: true, count: 1 })
-            }
+            Action::Foreign(name) => self.nodes.push(ModelNode {
+                owner: None,
+                side: Side::Mutex,
+                key: name.clone(),
+                granted: true,
+                count: 1,
+            }),
             Action::Remove(name) => {
                 let before = self.nodes.len();
                 self.nodes.retain(|n| !(n.owner.is_none() && &n.key == name));
@@ -173,15 +183,7 @@ impl Model {
             }
             Action::Sleep(_) | Action::ExpectGone(_) => {}
         }
-        prediction.granted = self.grant_waiters();
-        if let Some(Outcome::Blocked) = prediction.outcome {
-            if let Action::Acquire { contender, .. } = action {
-                if prediction.granted.contains(contender) {
-                    prediction.granted.retain(|c| c != contender);
-                    prediction.outcome = Some(Outcome::Granted);
-                }
-            }
-        }
+        prediction.granted.extend(self.grant_waiters());
         Ok(prediction)
     }
 
@@ -194,8 +196,10 @@ impl Model {
         if upgrade && self.runtimes.get(contender) == Some(&Runtime::Rust) {
             return Outcome::Error(ErrorKind::Upgrade);
         }
-        let downgrade_key =
-            (side == Side::Read).then(|| self.find(contender, Side::Write)).flatten().map(|i| self.nodes[i].key.clone());
+        let downgrade_key = (side == Side::Read)
+            .then(|| self.find(contender, Side::Write))
+            .flatten()
+            .map(|i| self.nodes[i].key.clone());
         let granted_at_once = downgrade_key.is_some();
         let key = downgrade_key.unwrap_or_else(|| {
             let key = format!("{:010}", self.next_sequence);
@@ -230,7 +234,7 @@ impl Model {
     }
 
     fn remove_pending(&mut self, contender: &str) {
-        self.nodes.retain(|n| !(n.owner.as_deref() == Some(contender) && !n.granted));
+        self.nodes.retain(|n| n.owner.as_deref() != Some(contender) || n.granted);
     }
 
     /// Grants every waiting node whose rule now holds; returns their owners.
@@ -250,11 +254,38 @@ impl Model {
         let me = &self.nodes[i];
         let before = self.nodes.iter().filter(|n| n.key < me.key);
         match (self.kind, me.side) {
-            (LockKind::ReadWrite, Side::Read) => !before.into_iter().any(|n| n.owner.is_some() && n.side == Side::Write),
+            (LockKind::ReadWrite, Side::Read) => {
+                !before.into_iter().any(|n| n.owner.is_some() && n.side == Side::Write)
+            }
             (LockKind::Mutex { max_leases }, _) => before.count() < max_leases as usize,
             (LockKind::ReadWrite, _) => before.count() == 0,
         }
     }
+}
+
+/// Steps the model through a scenario without any I/O: every step must be
+/// possible, every written expectation must agree with the model, and a
+/// release of something not held must say `=> error not-held`. Errors carry
+/// the step's line.
+pub fn dry_run(scenario: &Scenario) -> Result<(), (usize, String)> {
+    let mut model = Model::new(scenario.kind, &scenario.contenders);
+    for step in &scenario.steps {
+        let prediction = model.step(&step.action).map_err(|e| (step.line, e.0))?;
+        let Some(outcome) = prediction.outcome else { continue };
+        if let Some(expect) = step.expect {
+            if !outcome.satisfies(expect) {
+                return Err((step.line, format!("expects {expect:?}, but the lock model says {outcome:?}")));
+            }
+        } else if let (Action::Release { contender, side }, Outcome::Error(ErrorKind::NotHeld)) =
+            (&step.action, &outcome)
+        {
+            return Err((
+                step.line,
+                format!("release before acquire: {contender} does not hold {side:?} here (add `=> error not-held` if that is the point)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

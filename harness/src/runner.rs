@@ -183,9 +183,15 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(scenario: &'a Scenario, connect: &str, timing: &'a Timing) -> Self {
-        let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        // A worker thread keeps the runner's session alive between its requests.
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
         let pairing = if scenario.pairing.is_empty() { "fixed".to_owned() } else { scenario.pairing.clone() };
-        let lock_path = format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
+        let lock_path =
+            format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
         Run {
             scenario,
             timing,
@@ -204,10 +210,11 @@ impl<'a> Run<'a> {
         if let Some(zk) = &self.zk {
             return Ok(zk.clone());
         }
-        let connect = self.tokio.block_on(
-            Client::connector().with_session_timeout(Duration::from_secs(10)).connect(&self.connect),
-        );
-        let zk = connect.map_err(|e| stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))?;
+        let connect = self
+            .tokio
+            .block_on(Client::connector().with_session_timeout(Duration::from_secs(10)).connect(&self.connect));
+        let zk = connect
+            .map_err(|e| stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))?;
         self.zk = Some(zk.clone());
         Ok(zk)
     }
@@ -266,7 +273,10 @@ impl<'a> Run<'a> {
         let prediction = self.model.step(&step.action).map_err(|e| stop("scenario", e.0))?;
         if let (Some(expect), Some(outcome)) = (step.expect, &prediction.outcome) {
             if !outcome.satisfies(expect) {
-                return Err(stop("scenario", format!("the scenario expects {expect:?} but the model says {outcome:?}")));
+                return Err(stop(
+                    "scenario",
+                    format!("the scenario expects {expect:?} but the model says {outcome:?}"),
+                ));
             }
         }
         let bound = self.timing.grant_bound;
@@ -293,7 +303,8 @@ impl<'a> Run<'a> {
                 let children = self.list()?;
                 match reply {
                     Reply::Participants { nodes } => {
-                        if let Some(v) = checkers::participants(&nodes, &children, &self.lock_path, self.scenario.kind) {
+                        if let Some(v) = checkers::participants(&nodes, &children, &self.lock_path, self.scenario.kind)
+                        {
                             return Err(Stop(v));
                         }
                     }
@@ -339,7 +350,9 @@ impl<'a> Run<'a> {
             Action::Remove(name) => {
                 let zk = self.zk()?;
                 let path = format!("{}/{name}", self.lock_path);
-                self.tokio.block_on(zk.delete(&path, None)).map_err(|e| stop("runner", format!("delete {path}: {e}")))?;
+                self.tokio
+                    .block_on(zk.delete(&path, None))
+                    .map_err(|e| stop("runner", format!("delete {path}: {e}")))?;
             }
             Action::ExpectData { contender, side, data } => {
                 let node = self.driver(contender).nodes.get(side).cloned();
@@ -348,12 +361,21 @@ impl<'a> Run<'a> {
                 let (stored, _) =
                     self.tokio.block_on(zk.get_data(&node)).map_err(|e| stop("runner", format!("read {node}: {e}")))?;
                 if stored != data.as_bytes() {
-                    return Err(stop("data", format!("{node} holds {:?}, expected {data:?}", String::from_utf8_lossy(&stored))));
+                    return Err(stop(
+                        "data",
+                        format!("{node} holds {:?}, expected {data:?}", String::from_utf8_lossy(&stored)),
+                    ));
                 }
             }
             Action::ExpectGone(within) => self.expect_gone(*within)?,
         }
-        self.settle(&prediction.granted, matches!(step.action, Action::Crash { .. }))
+        match step.action {
+            // The holder lets go on its own time: grants and node counts are
+            // checked at its `await-revoked` step.
+            Action::Revoke { .. } => Ok(()),
+            Action::Crash { .. } => self.settle(&prediction.granted, true),
+            _ => self.settle(&prediction.granted, false),
+        }
     }
 
     /// Checks a reply against the model's outcome.
@@ -373,7 +395,10 @@ impl<'a> Run<'a> {
                 None => "no reply (blocked)".to_owned(),
                 Some(reply) => format!("{reply:?}"),
             };
-            return Err(stop("model", format!("{id} ({}): model says {expected:?}, got {seen}", self.driver(id).runtime)));
+            return Err(stop(
+                "model",
+                format!("{id} ({}): model says {expected:?}, got {seen}", self.driver(id).runtime),
+            ));
         }
         if !matches!(expected, Outcome::Blocked) {
             self.driver(id).pending = None;
@@ -382,7 +407,9 @@ impl<'a> Run<'a> {
     }
 
     /// After a step: the grants the model announces arrive, nobody else is
-    /// granted, and the server's children match the model's count.
+    /// granted, and the server's children match the model's count. After a
+    /// crash the bound grows by a session timeout (a killed process's session
+    /// has to expire).
     fn settle(&mut self, granted: &[String], after_crash: bool) -> Result<(), Stop> {
         let mut bound = self.timing.grant_bound;
         if after_crash {
@@ -392,7 +419,10 @@ impl<'a> Run<'a> {
             match self.reply(id, bound) {
                 Some(Reply::Granted { .. }) => {}
                 other => {
-                    return Err(stop("model", format!("{id}: model says its waiting acquire is granted now, got {other:?}")))
+                    return Err(stop(
+                        "model",
+                        format!("{id}: model says its waiting acquire is granted now, got {other:?}"),
+                    ))
                 }
             }
         }
@@ -419,7 +449,10 @@ impl<'a> Run<'a> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(stop("cleanup", format!("server has {} nodes {children:?}, model has {want}", children.len())));
+                return Err(stop(
+                    "cleanup",
+                    format!("server has {} nodes {children:?}, model has {want}", children.len()),
+                ));
             }
             thread::sleep(Duration::from_millis(50));
         }
@@ -445,7 +478,9 @@ impl<'a> Run<'a> {
                     return Ok(());
                 }
                 Reply::Status(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
-                other => return Err(stop("revocation", format!("{id} did not release {side:?} when revoked: {other:?}"))),
+                other => {
+                    return Err(stop("revocation", format!("{id} did not release {side:?} when revoked: {other:?}")))
+                }
             }
         }
     }
@@ -503,7 +538,8 @@ impl<'a> Run<'a> {
                     break;
                 }
                 if Instant::now() >= deadline {
-                    violations.push(Violation { checker: "cleanup", message: format!("nodes left after the run: {left:?}") });
+                    violations
+                        .push(Violation { checker: "cleanup", message: format!("nodes left after the run: {left:?}") });
                     break;
                 }
                 thread::sleep(Duration::from_millis(100));
@@ -554,5 +590,13 @@ fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<
         })
         .map_err(|e| format!("cannot start a thread: {e}"))?;
     let crasher = ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
-    Ok(Driver { runtime, commands: command_tx, replies: reply_rx, crasher, pending: None, nodes: BTreeMap::new(), crashed: false })
+    Ok(Driver {
+        runtime,
+        commands: command_tx,
+        replies: reply_rx,
+        crasher,
+        pending: None,
+        nodes: BTreeMap::new(),
+        crashed: false,
+    })
 }

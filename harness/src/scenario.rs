@@ -6,9 +6,7 @@
 //! description = "a reader blocks a writer"
 //! lock = "read-write"              # or "mutex"; max_leases = 2 for a lease lock
 //! runtimes = ["rust", "curator", "kazurator"]   # what $A, $B... range over
-//! [contenders]
-//! a = "$A"
-//! b = "$B"
+//! contenders = { a = "$A", b = "$B" }
 //! steps = [
 //!   "a acquire read => granted",
 //!   "b acquire write 300ms => timeout",
@@ -205,7 +203,11 @@ pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     parse(path, &text)
 }
 
-/// Loads every `*.toml` under `dir` (recursively), sorted by path.
+/// The expectations file's name; it lives beside the scenarios and is not one.
+pub const EXPECTATIONS_FILE: &str = "expectations.toml";
+
+/// Loads every `*.toml` under `dir` (recursively, except the expectations
+/// file), sorted by path.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Vec::new();
     collect_files(dir, &mut files).map_err(|error| ScenarioError {
@@ -227,7 +229,7 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             collect_files(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
+        } else if path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
             files.push(path);
         }
     }
@@ -250,20 +252,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         ("mutex", Some(n)) if *n.get_ref() >= 1 => LockKind::Mutex { max_leases: *n.get_ref() },
         ("mutex", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
         ("read-write", None) => LockKind::ReadWrite,
-        ("read-write", Some(n)) => return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" only".into())),
+        ("read-write", Some(n)) => {
+            return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" only".into()))
+        }
         (other, _) => {
-            return Err(at(raw.lock.span().start, format!("unknown lock {other:?}: expected \"mutex\" or \"read-write\"")))
+            return Err(at(
+                raw.lock.span().start,
+                format!("unknown lock {other:?}: expected \"mutex\" or \"read-write\""),
+            ))
         }
     };
     let runtimes = match &raw.runtimes {
         None => DEFAULT_RUNTIMES.to_vec(),
         Some(names) => names
             .iter()
-            .map(|name| parse_runtime(name.get_ref()).ok_or_else(|| at(name.span().start, unknown_runtime(name.get_ref()))))
+            .map(|name| {
+                parse_runtime(name.get_ref()).ok_or_else(|| at(name.span().start, unknown_runtime(name.get_ref())))
+            })
             .collect::<Result<_, _>>()?,
     };
     if raw.contenders.is_empty() {
-        return Err(at(0, "no contenders: add a [contenders] table, e.g. a = \"rust\"".into()));
+        return Err(at(0, "no contenders: add e.g. contenders = { a = \"rust\" }".into()));
     }
     let mut placeholders: Vec<String> = Vec::new();
     for (id, runtime) in &raw.contenders {
@@ -286,12 +295,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
 
     let ids: Vec<&str> = raw.contenders.keys().map(String::as_str).collect();
     let mut steps = Vec::new();
-    let mut model_check = StepCheck::default();
     for step in &raw.steps {
         // The string's content starts after its opening quote.
         let base = step.span().start + 1;
         let parsed = parse_step(step.get_ref(), &ids).map_err(|(offset, message)| at(base + offset, message))?;
-        model_check.check(&parsed.0, kind).map_err(|message| at(base, message))?;
+        side_fits(&parsed.0, kind).map_err(|message| at(base, message))?;
         let (line, _) = line_column(text, base);
         steps.push(Step { text: step.get_ref().clone(), line, action: parsed.0, expect: parsed.1 });
     }
@@ -319,7 +327,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         };
         let contenders = raw.contenders.iter().map(|(id, r)| (id.clone(), bound(r.get_ref()))).collect();
         let pairing = binding.iter().map(|r| r.name()).collect::<Vec<_>>().join("+");
-        expanded.push(Scenario { contenders, pairing, ..base.clone() });
+        let scenario = Scenario { contenders, pairing, ..base.clone() };
+        crate::model::dry_run(&scenario).map_err(|(line, message)| {
+            let pairing =
+                if scenario.pairing.is_empty() { String::new() } else { format!(" (pairing {})", scenario.pairing) };
+            ScenarioError { file: path.to_owned(), line, column: 1, message: format!("{message}{pairing}") }
+        })?;
+        expanded.push(scenario);
     }
     Ok(expanded)
 }
@@ -328,7 +342,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
 fn bindings(n: usize, runtimes: &[Runtime]) -> Vec<Vec<Runtime>> {
     let mut all = vec![Vec::new()];
     for _ in 0..n {
-        all = all.into_iter().flat_map(|prefix| runtimes.iter().map(move |r| [prefix.clone(), vec![*r]].concat())).collect();
+        all = all
+            .into_iter()
+            .flat_map(|prefix| runtimes.iter().map(move |r| [prefix.clone(), vec![*r]].concat()))
+            .collect();
     }
     all
 }
@@ -343,26 +360,21 @@ pub fn parse_runtime(name: &str) -> Option<Runtime> {
     Runtime::ALL.into_iter().find(|r| r.name() == name)
 }
 
-/// Static checks across steps: sides fit the lock kind.
-#[derive(Default)]
-struct StepCheck;
-
-impl StepCheck {
-    fn check(&mut self, action: &Action, kind: LockKind) -> Result<(), String> {
-        let side = match action {
-            Action::Acquire { side, .. }
-            | Action::Release { side, .. }
-            | Action::Revocable { side, .. }
-            | Action::Revoke { side, .. }
-            | Action::AwaitRevoked { side, .. }
-            | Action::ExpectData { side, .. } => *side,
-            _ => return Ok(()),
-        };
-        match (kind, side) {
-            (LockKind::Mutex { .. }, Side::Mutex) | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
-            (LockKind::Mutex { .. }, _) => Err("this scenario's lock is a mutex: use side \"mutex\"".into()),
-            (LockKind::ReadWrite, _) => Err("this scenario's lock is read-write: use side \"read\" or \"write\"".into()),
-        }
+/// A step's side must exist on the scenario's lock kind.
+fn side_fits(action: &Action, kind: LockKind) -> Result<(), String> {
+    let side = match action {
+        Action::Acquire { side, .. }
+        | Action::Release { side, .. }
+        | Action::Revocable { side, .. }
+        | Action::Revoke { side, .. }
+        | Action::AwaitRevoked { side, .. }
+        | Action::ExpectData { side, .. } => *side,
+        _ => return Ok(()),
+    };
+    match (kind, side) {
+        (LockKind::Mutex { .. }, Side::Mutex) | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
+        (LockKind::Mutex { .. }, _) => Err("this scenario's lock is a mutex: use side \"mutex\"".into()),
+        (LockKind::ReadWrite, _) => Err("this scenario's lock is read-write: use side \"read\" or \"write\"".into()),
     }
 }
 
@@ -422,7 +434,12 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                     Some(token) => duration(token)?,
                     None => Duration::from_secs(20),
                 }),
-                other => return Err((at, format!("unknown runner op {other:?}: expected foreign, remove, expect-data or expect-gone"))),
+                other => {
+                    return Err((
+                        at,
+                        format!("unknown runner op {other:?}: expected foreign, remove, expect-data or expect-gone"),
+                    ))
+                }
             }
         }
         _ => {
@@ -536,9 +553,7 @@ mod tests {
 
     const GOOD: &str = r#"description = "reader blocks writer"
 lock = "read-write"
-[contenders]
-a = "$A"
-b = "$B"
+contenders = { a = "$A", b = "$B" }
 steps = [
   "a acquire read => granted",
   "b acquire write 300ms => timeout",
@@ -619,6 +634,17 @@ steps = [
         let scenarios = parse_str(&text).unwrap();
         assert_eq!(scenarios.len(), 1);
         assert_eq!(scenarios[0].pairing, "");
+    }
+
+    #[test]
+    fn model_checks_the_steps() {
+        let e = error_of(&GOOD.replace("\"a release read\",", "\"a release write\", \"a release read\","));
+        assert!(e.message.contains("release before acquire"), "{e}");
+        assert_eq!(e.line, 10);
+        let e = error_of(&GOOD.replace("=> timeout", "=> granted"));
+        assert!(e.message.contains("the lock model says Timeout"), "{e}");
+        let e = error_of(&GOOD.replace("\"a release read\",", "\"b release write\","));
+        assert!(e.message.contains("still waiting"), "{e}");
     }
 
     #[test]

@@ -25,7 +25,9 @@ struct Session {
 impl Session {
     fn open(runtime: Runtime, spec: &ContenderSpec) -> Result<Session, StartError> {
         let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
-        let tokio = tokio::runtime::Builder::new_current_thread()
+        // One worker thread keeps the session's pings going between commands.
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| failed(format!("tokio runtime: {e}")))?;
@@ -99,6 +101,14 @@ enum Handle {
     ReadWrite(ReadWriteLock),
 }
 
+impl Drop for RustContender {
+    fn drop(&mut self) {
+        // Guards release in the background on drop, which needs the runtime.
+        let _entered = self.session.runtime.enter();
+        self.guards.clear();
+    }
+}
+
 /// A zkurator contender.
 pub struct RustContender {
     session: Session,
@@ -111,10 +121,12 @@ impl RustContender {
     /// Connects and builds the lock handle for `spec`.
     pub fn start(spec: &ContenderSpec) -> Result<RustContender, StartError> {
         let session = Session::open(Runtime::Rust, spec)?;
-        let failed = |e: LockError| StartError::Failed { runtime: Runtime::Rust, id: spec.id.clone(), message: e.to_string() };
+        let failed =
+            |e: LockError| StartError::Failed { runtime: Runtime::Rust, id: spec.id.clone(), message: e.to_string() };
         let handle = match spec.kind {
             LockKind::Mutex { max_leases } => {
-                let mut builder = Mutex::builder(&session.client, &spec.lock_path).max_leases(max_leases).revocable(true);
+                let mut builder =
+                    Mutex::builder(&session.client, &spec.lock_path).max_leases(max_leases).revocable(true);
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
@@ -169,7 +181,9 @@ impl Contender for RustContender {
     fn execute(&mut self, command: Command) -> Reply {
         match command {
             Command::Acquire { side, timeout } => {
-                let Some(lock) = self.side(side).cloned() else { return unsupported("side does not fit the lock kind") };
+                let Some(lock) = self.side(side).cloned() else {
+                    return unsupported("side does not fit the lock kind");
+                };
                 let result = self.session.runtime.block_on(async {
                     match timeout {
                         Some(t) => lock.lock_timeout(t).await,
@@ -209,16 +223,19 @@ impl Contender for RustContender {
                 }
             }
             Command::MakeRevocable { side } => {
-                if self.guards.get(&side).is_none_or(Vec::is_empty) {
-                    return Reply::Error { kind: ErrorKind::NotHeld, message: format!("{side:?} not held") };
+                // Every handle here is built revocable; this picks the sides the
+                // contender gives up when asked (before or after acquiring, both work).
+                if !self.revocable.contains(&side) {
+                    self.revocable.push(side);
                 }
-                self.revocable.push(side);
                 Reply::Ok
             }
-            Command::Revoke { node } => match self.session.runtime.block_on(zkurator::revoke(&self.session.client, &node)) {
-                Ok(_) => Reply::Ok,
-                Err(e) => error_reply(e),
-            },
+            Command::Revoke { node } => {
+                match self.session.runtime.block_on(zkurator::revoke(&self.session.client, &node)) {
+                    Ok(_) => Reply::Ok,
+                    Err(e) => error_reply(e),
+                }
+            }
             Command::Status => {
                 let revoked = self.honour_revocations();
                 let mut held = Vec::new();
@@ -314,7 +331,11 @@ impl Contender for ZkClientContender {
                 None => Reply::Error { kind: ErrorKind::NotHeld, message: "not held".into() },
                 Some(lock) => {
                     let path = lock.lock_path().to_owned();
-                    match self.session.runtime.block_on(client.delete(&path, None)) {
+                    let deleted = self.session.runtime.block_on(client.delete(&path, None));
+                    // Its drop deletes again in the background (NoNode): needs the runtime.
+                    let _entered = self.session.runtime.enter();
+                    drop(lock);
+                    match deleted {
                         Ok(()) | Err(zookeeper_client::Error::NoNode) => Reply::Ok,
                         Err(e) => Reply::Error { kind: zk_error_kind(&e), message: e.to_string() },
                     }
@@ -329,6 +350,8 @@ impl Contender for ZkClientContender {
                 if let Some(lock) = self.held.take() {
                     let path = lock.lock_path().to_owned();
                     let _ = self.session.runtime.block_on(client.delete(&path, None));
+                    let _entered = self.session.runtime.enter();
+                    drop(lock);
                 }
                 Reply::Ok
             }
@@ -338,6 +361,13 @@ impl Contender for ZkClientContender {
 
     fn crasher(&self) -> Crasher {
         self.session.crasher()
+    }
+}
+
+impl Drop for ZkClientContender {
+    fn drop(&mut self) {
+        let _entered = self.session.runtime.enter();
+        self.held.take();
     }
 }
 

@@ -1,0 +1,222 @@
+//! `zkurator-harness`: runs interop scenarios with Rust, Curator and kazurator
+//! contenders on one ZooKeeper.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use zkurator_harness::backend::Backend;
+use zkurator_harness::expectations::Expectations;
+use zkurator_harness::runner::Peers;
+use zkurator_harness::scenario::{self, Scenario};
+use zkurator_harness::suite;
+
+/// The scenario corpus shipped with the repository.
+const SCENARIO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+
+#[derive(Parser)]
+#[command(version, about = "Rust, Apache Curator and kazurator lock users contending on one ZooKeeper")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Zk {
+    /// A server process started by the harness (Debian's zookeeper jars).
+    Local,
+    /// The official zookeeper image through testcontainers (needs Docker).
+    Docker,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs scenarios (default: all of scenarios/) and prints the matrix.
+    Run {
+        /// Scenario files or directories.
+        paths: Vec<PathBuf>,
+        /// Use an existing server or ensemble, HOST:PORT[,HOST:PORT...].
+        #[arg(long, conflicts_with = "zk")]
+        zk_connect: Option<String>,
+        /// Where the ZooKeeper comes from when --zk-connect is not given.
+        #[arg(long, value_enum, default_value = "local")]
+        zk: Zk,
+        /// Only runs whose contenders all use these runtimes (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        runtimes: Option<Vec<String>>,
+        /// Known peer deviations (default: scenarios/expectations.toml).
+        #[arg(long)]
+        expectations: Option<PathBuf>,
+        /// Writes a JSON report.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Writes a JUnit XML report.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
+    /// Lists the scenarios and their runtime pairings.
+    List {
+        /// Scenario files or directories.
+        paths: Vec<PathBuf>,
+    },
+    /// Validates scenario files (syntax, and every step against the lock model).
+    Check {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Shows what was found (Java, Curator, ZooKeeper, Python, kazurator) and how to install what is missing.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKURATOR_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit } => {
+            run(paths, zk_connect, zk, runtimes, expectations, json, junit)
+        }
+        Command::List { paths } => list(paths),
+        Command::Check { paths } => check(paths),
+        Command::Doctor => doctor(),
+    }
+}
+
+fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+    let defaults = [PathBuf::from(SCENARIO_DIR)];
+    let paths = if paths.is_empty() { &defaults[..] } else { paths };
+    let mut all = Vec::new();
+    for path in paths {
+        let loaded = if path.is_dir() { scenario::load_dir(path) } else { scenario::load(path) };
+        all.extend(loaded.map_err(|e| e.to_string())?);
+    }
+    Ok(all)
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn run(
+    paths: Vec<PathBuf>,
+    zk_connect: Option<String>,
+    zk: Zk,
+    runtimes: Option<Vec<String>>,
+    expectations: Option<PathBuf>,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+) -> ExitCode {
+    let mut scenarios = match load(&paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Some(names) = runtimes {
+        let mut wanted = Vec::new();
+        for name in &names {
+            match scenario::parse_runtime(name) {
+                Some(r) => wanted.push(r),
+                None => return fail(format!("unknown runtime {name:?}")),
+            }
+        }
+        scenarios.retain(|s| s.contenders.iter().all(|(_, r)| wanted.contains(r)));
+    }
+    let expectations_path = expectations.unwrap_or_else(|| Path::new(SCENARIO_DIR).join(scenario::EXPECTATIONS_FILE));
+    let expectations = match Expectations::load(&expectations_path) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let backend = match (zk_connect, zk) {
+        (Some(connect), _) => Ok(Backend::external(&connect)),
+        (None, Zk::Local) => Backend::local(),
+        (None, Zk::Docker) => Backend::docker(),
+    };
+    let backend = match backend {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let report =
+        suite::run_suite(&scenarios, &backend, &Peers::default(), &expectations, console::user_attended_stderr());
+    print!("{}", report.matrix(console::colors_enabled()));
+    for (path, text) in [(json, report.json()), (junit, report.junit())] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(&path, text) {
+                return fail(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    if report.as_expected() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn list(paths: Vec<PathBuf>) -> ExitCode {
+    let scenarios = match load(&paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let mut last = String::new();
+    for scenario in &scenarios {
+        if scenario.name != last {
+            println!("{}: {}", scenario.name, scenario.description);
+            last = scenario.name.clone();
+        }
+        let who: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id}={r}")).collect();
+        println!("    {}  ({})", scenario.label(), who.join(" "));
+    }
+    println!("{} runs", scenarios.len());
+    ExitCode::SUCCESS
+}
+
+fn check(paths: Vec<PathBuf>) -> ExitCode {
+    match load(&paths) {
+        Ok(scenarios) => {
+            println!("ok: {} runs", scenarios.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn doctor() -> ExitCode {
+    let mut ok = true;
+    let mut line = |what: &str, found: Result<String, String>| match found {
+        Ok(v) => println!("ok      {what}: {v}"),
+        Err(e) => {
+            ok = false;
+            println!("MISSING {what}: {e}");
+        }
+    };
+    line("java", zkurator_testserver::java_binary().map(|p| p.display().to_string()).map_err(|e| e.to_string()));
+    line(
+        "ZooKeeper jars",
+        zkurator_testserver::zookeeper_classpath()
+            .map(|jars| format!("{} jars", jars.len()))
+            .map_err(|e| e.to_string()),
+    );
+    let peers = Peers::default();
+    line("Curator", peers.curator().map(|c| format!("{} ({})", c.version(), c.curator_location())));
+    line(
+        "Python + kazurator",
+        peers.kazurator().map(|k| {
+            let (kazurator, kazoo) = k.versions();
+            format!("kazurator {kazurator}, kazoo {kazoo} ({})", k.python().display())
+        }),
+    );
+    line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
+    let docker = std::path::Path::new("/var/run/docker.sock").exists();
+    println!(
+        "{}  Docker engine (only for --zk docker): {}",
+        if docker { "ok     " } else { "absent " },
+        if docker { "socket found" } else { "no /var/run/docker.sock; the default local server needs none" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

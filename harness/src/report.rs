@@ -1,0 +1,287 @@
+//! Reports of a harness run: the terminal matrix, JSON and JUnit XML.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::expectations::Verdict;
+use crate::runner::RunResult;
+
+/// One result with its verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    /// The run.
+    #[serde(flatten)]
+    pub result: RunResult,
+    /// Compared with the expectations file.
+    pub verdict: Verdict,
+}
+
+/// A whole run of the harness.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What the peers were (Curator version, kazurator version, ZooKeeper version...).
+    pub environment: Vec<(String, String)>,
+    /// Every scenario run.
+    pub entries: Vec<Entry>,
+    /// Wall time of the whole run.
+    pub duration: Duration,
+}
+
+impl Report {
+    /// True when every result agrees with the expectations.
+    pub fn as_expected(&self) -> bool {
+        self.entries.iter().all(|e| e.verdict.as_expected())
+    }
+
+    /// Counts of (pass, fail, known, unexpected pass).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut counts = (0, 0, 0, 0);
+        for entry in &self.entries {
+            match entry.verdict {
+                Verdict::Pass => counts.0 += 1,
+                Verdict::Fail => counts.1 += 1,
+                Verdict::Known { .. } => counts.2 += 1,
+                Verdict::UnexpectedPass { .. } => counts.3 += 1,
+            }
+        }
+        counts
+    }
+
+    /// The scenario × pairing matrix, coloured when `colour` is set, followed
+    /// by the details of every result that is not a plain pass.
+    pub fn matrix(&self, colour: bool) -> String {
+        let scenarios: Vec<&str> = unique(self.entries.iter().map(|e| e.result.scenario.as_str()));
+        let pairings: Vec<&str> = unique(self.entries.iter().map(|e| pairing_label(&e.result.pairing)))
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let name_width = scenarios.iter().map(|s| s.len()).max().unwrap_or(8).max(8);
+        let mut out = String::new();
+        // Column headers, one pairing per column, written vertically compact as indices.
+        let _ = writeln!(
+            out,
+            "{:name_width$}  {}",
+            "scenario",
+            (1..=pairings.len()).map(|i| format!("{i:>5}")).collect::<String>()
+        );
+        for scenario in &scenarios {
+            let _ = write!(out, "{scenario:name_width$}  ");
+            for pairing in &pairings {
+                let cell = self
+                    .entries
+                    .iter()
+                    .find(|e| e.result.scenario == *scenario && pairing_label(&e.result.pairing) == *pairing)
+                    .map_or("-", |e| e.verdict.cell());
+                let text = format!("{cell:>5}");
+                let _ = write!(out, "{}", if colour { paint(cell, &text) } else { text });
+            }
+            out.push('\n');
+        }
+        out.push_str("\ncolumns:\n");
+        for (i, pairing) in pairings.iter().enumerate() {
+            let _ = writeln!(out, "{:>5}  {pairing}", i + 1);
+        }
+        let notable: Vec<&Entry> = self.entries.iter().filter(|e| e.verdict != Verdict::Pass).collect();
+        if !notable.is_empty() {
+            out.push_str("\ndetails:\n");
+            for entry in notable {
+                let _ = writeln!(out, "{} {}", entry.verdict.cell(), entry.result.label);
+                match &entry.verdict {
+                    Verdict::Known { reason } => {
+                        let _ = writeln!(out, "    known: {reason}");
+                    }
+                    Verdict::UnexpectedPass { reason } => {
+                        let _ = writeln!(
+                            out,
+                            "    recorded as failing ({reason}) but passed: update the expectations file"
+                        );
+                    }
+                    _ => {}
+                }
+                for v in &entry.result.violations {
+                    let _ = writeln!(out, "    [{}] {}", v.checker, v.message);
+                }
+            }
+        }
+        let (pass, fail, known, unexpected) = self.counts();
+        let _ = writeln!(
+            out,
+            "\n{} runs: {pass} pass, {fail} FAIL, {known} known, {unexpected} unexpected pass, in {:.1} s",
+            self.entries.len(),
+            self.duration.as_secs_f64()
+        );
+        for (name, value) in &self.environment {
+            let _ = writeln!(out, "{name}: {value}");
+        }
+        out
+    }
+
+    /// JSON with every figure.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serializes")
+    }
+
+    /// JUnit XML: one test case per run; failures for FAIL and unexpected passes.
+    pub fn junit(&self) -> String {
+        let (_, fail, _, unexpected) = self.counts();
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuite name=\"zkurator-interop\" tests=\"{}\" failures=\"{}\" skipped=\"0\" time=\"{:.3}\">",
+            self.entries.len(),
+            fail + unexpected,
+            self.duration.as_secs_f64()
+        );
+        for entry in &self.entries {
+            let _ = write!(
+                out,
+                "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                xml(&entry.result.scenario),
+                xml(pairing_label(&entry.result.pairing)),
+                entry.result.duration.as_secs_f64()
+            );
+            let details: String =
+                entry.result.violations.iter().map(|v| format!("[{}] {}\n", v.checker, v.message)).collect();
+            match &entry.verdict {
+                Verdict::Pass => out.push_str("/>\n"),
+                Verdict::Known { reason } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <system-out>known deviation: {}\n{}</system-out>\n  </testcase>",
+                        xml(reason),
+                        xml(&details)
+                    );
+                }
+                Verdict::Fail => {
+                    let first = entry.result.violations.first().map_or(String::new(), |v| v.message.clone());
+                    let _ = writeln!(
+                        out,
+                        ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>",
+                        xml(&first),
+                        xml(&details)
+                    );
+                }
+                Verdict::UnexpectedPass { reason } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <failure message=\"expected to fail ({}) but passed: update the expectations file\"/>\n  </testcase>",
+                        xml(reason)
+                    );
+                }
+            }
+        }
+        out.push_str("</testsuite>\n");
+        out
+    }
+}
+
+fn pairing_label(pairing: &str) -> &str {
+    if pairing.is_empty() {
+        "fixed"
+    } else {
+        pairing
+    }
+}
+
+fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn paint(cell: &str, text: &str) -> String {
+    let style = match cell {
+        "pass" => console::Style::new().green(),
+        "FAIL" | "PASS?" => console::Style::new().red().bold(),
+        "known" => console::Style::new().yellow(),
+        _ => console::Style::new().dim(),
+    };
+    style.apply_to(text).force_styling(true).to_string()
+}
+
+/// Escapes text for XML attributes and content.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::Violation;
+    use crate::contender::Runtime;
+
+    fn entry(scenario: &str, pairing: &str, verdict: Verdict, failed: bool) -> Entry {
+        let violations =
+            if failed { vec![Violation { checker: "model", message: "a<b & \"c\"".into() }] } else { vec![] };
+        Entry {
+            result: RunResult {
+                label: format!("{scenario}[{pairing}]"),
+                scenario: scenario.into(),
+                pairing: pairing.into(),
+                runtimes: vec![Runtime::Rust],
+                violations,
+                duration: Duration::from_millis(1500),
+                steps_done: 3,
+            },
+            verdict,
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            environment: vec![("Curator".into(), "5.4.0".into())],
+            entries: vec![
+                entry("s1", "rust+curator", Verdict::Pass, false),
+                entry("s1", "curator+rust", Verdict::Fail, true),
+                entry("s2", "rust+curator", Verdict::Known { reason: "CURATOR-621".into() }, true),
+            ],
+            duration: Duration::from_secs(3),
+        }
+    }
+
+    #[test]
+    fn matrix_shows_every_cell_and_the_details() {
+        let text = report().matrix(false);
+        assert!(text.contains("s1"), "{text}");
+        assert!(text.contains("FAIL") && text.contains("known") && text.contains("pass"), "{text}");
+        assert!(text.contains("curator+rust"));
+        assert!(text.contains("[model] a<b"), "{text}");
+        assert!(text.contains("3 runs: 1 pass, 1 FAIL, 1 known"), "{text}");
+        assert!(!report().as_expected());
+    }
+
+    #[test]
+    fn junit_escapes_and_counts_failures() {
+        let xml = report().junit();
+        assert!(xml.contains("tests=\"3\" failures=\"1\""), "{xml}");
+        assert!(xml.contains("a&lt;b &amp; &quot;c&quot;"), "{xml}");
+        assert_eq!(xml.matches("<testcase").count(), 3);
+    }
+
+    #[test]
+    fn json_has_verdicts() {
+        let json: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
+        assert_eq!(json["entries"][1]["verdict"]["verdict"], "fail");
+        assert_eq!(json["entries"][2]["verdict"]["reason"], "CURATOR-621");
+    }
+}
