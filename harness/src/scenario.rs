@@ -572,7 +572,7 @@ steps = [
         assert_eq!(scenarios[1].runtime_of("b"), Some(Runtime::Curator));
         assert_eq!(scenarios[0].label(), "t[rust+rust]");
         let steps = &scenarios[0].steps;
-        assert_eq!(steps[1].line, 8);
+        assert_eq!(steps[1].line, 6);
         assert_eq!(
             steps[1].action,
             Action::Acquire { contender: "b".into(), side: Side::Write, timeout: Some(Duration::from_millis(300)) }
@@ -588,16 +588,16 @@ steps = [
     #[test]
     fn errors_name_line_column_and_expectation() {
         let e = error_of(&GOOD.replace("b acquire write 300ms", "b acquire wrte 300ms"));
-        assert_eq!((e.line, e.column), (8, 14), "{e}");
+        assert_eq!((e.line, e.column), (6, 14), "{e}");
         assert!(e.message.contains("unknown side \"wrte\""), "{e}");
-        assert!(e.to_string().starts_with("t.toml:8:14: "), "{e}");
+        assert!(e.to_string().starts_with("t.toml:6:14: "), "{e}");
 
         let e = error_of(&GOOD.replace("a = \"$A\"", "a = \"cobol\""));
-        assert_eq!(e.line, 4);
+        assert_eq!(e.line, 3);
         assert!(e.message.contains("unknown runtime \"cobol\""), "{e}");
 
         let e = error_of(&GOOD.replace("a release read", "c release read"));
-        assert_eq!((e.line, e.column), (10, 4));
+        assert_eq!((e.line, e.column), (8, 4));
         assert!(e.message.contains("unknown contender \"c\""), "{e}");
 
         let e = error_of(&GOOD.replace("=> timeout", "=> maybe"));
@@ -640,7 +640,7 @@ steps = [
     fn model_checks_the_steps() {
         let e = error_of(&GOOD.replace("\"a release read\",", "\"a release write\", \"a release read\","));
         assert!(e.message.contains("release before acquire"), "{e}");
-        assert_eq!(e.line, 10);
+        assert_eq!(e.line, 8);
         let e = error_of(&GOOD.replace("=> timeout", "=> granted"));
         assert!(e.message.contains("the lock model says Timeout"), "{e}");
         let e = error_of(&GOOD.replace("\"a release read\",", "\"b release write\","));
