@@ -9,7 +9,8 @@ use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventTyp
 
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
-use crate::names::new_protected_prefix;
+use crate::names::{new_protected_prefix, READ_LOCK_NAME};
+use crate::negative::NegativeControl;
 
 /// Pause before retrying a request that failed with connection loss.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
@@ -34,6 +35,8 @@ pub(crate) struct Target<'a> {
     pub data: &'a [u8],
     pub acls: &'a [Acl],
     pub rule: Rule,
+    /// A deliberately broken rule (negative controls only).
+    pub broken: Option<NegativeControl>,
 }
 
 /// A lock node this handle now holds.
@@ -189,16 +192,53 @@ impl Target<'_> {
     async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<(), Failure> {
         loop {
             driver::sort_children(&mut children, self.sort);
-            let decision = match &self.rule {
-                Rule::Exclusive { max_leases } => driver::decide_exclusive(&children, ours, *max_leases),
-                Rule::Read { downgrade_from } => driver::decide_read(&children, ours, downgrade_from.is_some()),
+            let decision = match (&self.rule, self.broken) {
+                (Rule::Read { .. }, Some(NegativeControl::ReadIgnoresWriters)) => {
+                    driver::decide_read(&children, ours, true)
+                }
+                (Rule::Exclusive { max_leases }, Some(NegativeControl::WriteIgnoresReaders)) => {
+                    let others: Vec<&String> = children.iter().filter(|c| !c.contains(READ_LOCK_NAME)).collect();
+                    driver::decide_exclusive(&others, ours, *max_leases)
+                }
+                (Rule::Exclusive { max_leases }, _) => driver::decide_exclusive(&children, ours, *max_leases),
+                (Rule::Read { downgrade_from }, _) => driver::decide_read(&children, ours, downgrade_from.is_some()),
             };
             match decision {
                 Decision::Holds => return Ok(()),
                 Decision::Missing => return Err(Failure::Vanished),
+                // With several leases, any earlier node's exit may let us in,
+                // not only the one `max_leases` places ahead that Curator
+                // watches (its waiters can sleep while a lease is free).
+                Decision::Watch(_) if matches!(self.rule, Rule::Exclusive { max_leases } if max_leases > 1) => {
+                    self.wait_for_children_change(&children).await?
+                }
                 Decision::Watch(other) => self.wait_for_change(&other).await?,
             }
             children = self.list_children().await?;
+        }
+    }
+
+    /// Returns once the lock directory's children differ from `seen`.
+    async fn wait_for_children_change(&self, seen: &[String]) -> Result<()> {
+        match self.client.list_and_watch_children(self.lock_path).await {
+            Ok((mut now, watcher)) => {
+                let mut seen = seen.to_vec();
+                seen.sort_unstable();
+                now.sort_unstable();
+                if now != seen {
+                    return Ok(());
+                }
+                let event = watcher.changed().await;
+                if event.event_type == EventType::Session && event.session_state.is_terminated() {
+                    return Err(LockError::SessionLost(ZkError::SessionExpired));
+                }
+                Ok(())
+            }
+            Err(ZkError::ConnectionLoss) => {
+                tokio::time::sleep(RETRY_PAUSE).await;
+                Ok(())
+            }
+            Err(error) => Err(LockError::from_zk("watch children", self.lock_path, error)),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::error::{LockError, Result};
 use crate::internals::{self, Acquired, Rule, Target};
 use crate::monitor::{self, HoldState, HoldStatus, LossReason};
 use crate::names::{MUTEX_LOCK_NAME, READ_LOCK_NAME, WRITE_LOCK_NAME};
+use crate::negative::NegativeControl;
 use crate::path::validate_lock_path;
 
 /// Which side of a lock path a [`Mutex`] handle contends for.
@@ -63,6 +64,7 @@ pub(crate) struct Settings {
     pub data: Option<Vec<u8>>,
     pub acls: Vec<Acl>,
     pub revocable: bool,
+    pub broken: Option<NegativeControl>,
 }
 
 /// State shared by the handles of one lock (both sides of a read/write lock).
@@ -73,6 +75,7 @@ pub(crate) struct Shared {
     data: Vec<u8>,
     acls: Vec<Acl>,
     revocable: bool,
+    broken: Option<NegativeControl>,
     sides: [Side; 2],
 }
 
@@ -103,6 +106,7 @@ impl Shared {
             data: settings.data.unwrap_or_else(default_lock_data),
             acls: settings.acls,
             revocable: settings.revocable,
+            broken: settings.broken,
             sides: Default::default(),
         }))
     }
@@ -179,6 +183,13 @@ impl MutexBuilder {
     /// resolves when someone calls [`crate::revoke`] on the held node.
     pub fn revocable(mut self, revocable: bool) -> Self {
         self.settings.revocable = revocable;
+        self
+    }
+
+    /// Breaks this handle's lock rule on purpose (negative controls only).
+    #[cfg(feature = "negative-controls")]
+    pub fn negative_control(mut self, control: NegativeControl) -> Self {
+        self.settings.broken = Some(control);
         self
     }
 
@@ -351,6 +362,7 @@ impl Mutex {
             data: &shared.data,
             acls: &shared.acls,
             rule,
+            broken: shared.broken,
         };
         let acquired = target.acquire(timeout).await?;
         let (state, _) = watch::channel(HoldState::HELD);

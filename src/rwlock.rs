@@ -63,6 +63,13 @@ impl ReadWriteLockBuilder {
         self
     }
 
+    /// Breaks this lock's rules on purpose (negative controls only).
+    #[cfg(feature = "negative-controls")]
+    pub fn negative_control(mut self, control: crate::NegativeControl) -> Self {
+        self.settings.broken = Some(control);
+        self
+    }
+
     /// Validates the path and makes the lock. No request is sent.
     pub fn build(self) -> Result<ReadWriteLock> {
         let shared = Shared::new(&self.client, &self.lock_path, self.settings)?;

@@ -220,3 +220,27 @@ async fn foreign_children_take_part_as_in_curator() {
     mutex.lock_timeout(Duration::from_secs(2)).await.unwrap().release().await.unwrap();
     assert_eq!(children(&client, &path).await, vec!["zzz".to_string()], "only the foreign child is left");
 }
+
+/// With several leases a waiter must get in as soon as any lease is free, not
+/// only when the node `max_leases` places ahead of it goes (where Curator's
+/// waiter watches, and keeps sleeping while a lease is free).
+#[tokio::test]
+async fn lease_waiter_enters_when_any_earlier_lease_goes() {
+    let clients = [client().await, client().await, client().await];
+    let path = lock_path("lease-liveness");
+    let lease = |c: &zookeeper_client::Client| Mutex::builder(c, &path).max_leases(2).build().unwrap();
+    let first = lease(&clients[0]).lock().await.unwrap();
+    let second = lease(&clients[1]).lock().await.unwrap();
+    let waiter = lease(&clients[2]);
+    let waiting = tokio::spawn(async move { waiter.lock().await.map(|g| (g, waiter)) });
+    eventually(Duration::from_secs(5), "waiter queued", || async { children(&clients[0], &path).await.len() == 3 }).await;
+    // The waiter's node is third: Curator's rule watches the first node. Free the second lease instead.
+    second.release().await.unwrap();
+    let (guard, _waiter) = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiter was not woken when a lease became free")
+        .unwrap()
+        .unwrap();
+    guard.release().await.unwrap();
+    first.release().await.unwrap();
+}

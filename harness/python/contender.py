@@ -29,6 +29,8 @@ PROTO_OUT = None
 LOG = logging.getLogger("zkurator.contender")
 
 REVOKE_MESSAGE = b"__REVOKE__"
+# Prefix of the stderr line announcing a session (see announce_session).
+SESSION_MARKER = "ZKURATOR-SESSION"
 
 
 class Unsupported(Exception):
@@ -96,6 +98,8 @@ class Adapter(object):
         if state == KazooState.LOST:
             self.lost = True
         LOG.info("connection state %s", state)
+        if state == KazooState.CONNECTED:
+            announce_session(self.client)
 
     def side_lock(self, side):
         try:
@@ -301,6 +305,23 @@ class KazooNativeAdapter(Adapter):
         ]
 
 
+def session_credentials(client):
+    """(id as 0x..., password as hex) of the client's current session."""
+    session_id, password = client.client_id
+    return "0x%x" % session_id, bytes(password).hex()
+
+
+def announce_session(client):
+    """Tells the harness (on stderr, out of band) the current session's id and
+    password, so it can expire the session while this process is busy."""
+    try:
+        session_id, password = session_credentials(client)
+    except Exception:  # not connected (yet)
+        return
+    sys.stderr.write("%s %s %s\n" % (SESSION_MARKER, session_id, password))
+    sys.stderr.flush()
+
+
 def handle(adapter, cmd):
     """Runs one Command, returns one Reply (as serde's JSON shape)."""
     op = cmd.get("op")
@@ -358,7 +379,8 @@ def start(spec):
         "kazurator": package_version("kazurator"),
         "kazoo": package_version("kazoo"),
         "lock_data": adapter.lock_data_stored,
-        "session_id": "0x%x" % client.client_id[0],
+        "session_id": session_credentials(client)[0],
+        "session_password": session_credentials(client)[1],
         "session_timeout_ms": client._session_timeout,
     }
     return adapter, ready

@@ -1,12 +1,38 @@
 //! Where the ZooKeeper of a harness run comes from: a local server process
-//! (default), an existing server or ensemble, or a Docker container.
+//! (default), a local 3-server ensemble (for scenarios with `zk = "ensemble"`),
+//! an existing server or ensemble, or a Docker container.
+//!
+//! A backend is also the [`ServerControl`] of its runs: the servers the harness
+//! started can be restarted (`zk restart`) or have members killed and started
+//! again (`zk kill-leader`, `zk kill-follower`, `zk start-all`); servers it
+//! did not start refuse these ops with a message saying so.
 
-use zkurator_testserver::ZkServer;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use zkurator_testserver::{ZkEnsemble, ZkServer};
+
+use crate::nemesis::{NoControl, ServerControl, ServerOp};
+
+/// How long ensemble ops wait for a leader.
+const LEADER_WAIT: Duration = Duration::from_secs(60);
 
 /// A ZooKeeper the harness runs against; dropping it stops what it started.
 pub enum Backend {
     /// A server process started for this run.
-    Local(Box<ZkServer>),
+    Local {
+        /// The server (locked while it restarts).
+        server: Box<Mutex<ZkServer>>,
+        /// Its connect string (stable across restarts).
+        connect: String,
+    },
+    /// A 3-server ensemble on 127.0.0.1 started for this run.
+    Ensemble {
+        /// The members (locked while one is killed or started).
+        ensemble: Box<Mutex<ZkEnsemble>>,
+        /// The connect string naming every member.
+        connect: String,
+    },
     /// A server or ensemble somebody else runs.
     External(String),
     /// The official `zookeeper` image in a container.
@@ -32,8 +58,33 @@ impl Backend {
         ZkServer::builder()
             .container_check_interval(std::time::Duration::from_millis(500))
             .start()
-            .map(|server| Backend::Local(Box::new(server)))
+            .map(|server| {
+                let connect = server.connect_string();
+                Backend::Local { server: Box::new(Mutex::new(server)), connect }
+            })
             .map_err(|e| e.to_string())
+    }
+
+    /// Starts a 3-server ensemble on 127.0.0.1 (for `zk = "ensemble"` scenarios).
+    pub fn ensemble() -> Result<Backend, String> {
+        ZkServer::builder()
+            .container_check_interval(Duration::from_millis(500))
+            .start_ensemble(3)
+            .map(|ensemble| {
+                let connect = ensemble.connect_string();
+                Backend::Ensemble { ensemble: Box::new(Mutex::new(ensemble)), connect }
+            })
+            .map_err(|e| format!("cannot start a 3-server ensemble: {e}"))
+    }
+
+    /// Whether this backend is a local ensemble.
+    pub fn is_ensemble(&self) -> bool {
+        matches!(self, Backend::Ensemble { .. })
+    }
+
+    /// Whether the harness started these servers (and may restart them).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Backend::Local { .. } | Backend::Ensemble { .. })
     }
 
     /// Uses an existing server or ensemble.
@@ -69,7 +120,7 @@ impl Backend {
     /// The connect string.
     pub fn connect_string(&self) -> String {
         match self {
-            Backend::Local(server) => server.connect_string(),
+            Backend::Local { connect, .. } | Backend::Ensemble { connect, .. } => connect.clone(),
             Backend::External(connect) => connect.clone(),
             #[cfg(feature = "docker")]
             Backend::Docker { connect, .. } => connect.clone(),
@@ -79,7 +130,8 @@ impl Backend {
     /// For reports: what kind of backend and where.
     pub fn describe(&self) -> String {
         match self {
-            Backend::Local(server) => format!("local server process at {}", server.connect_string()),
+            Backend::Local { connect, .. } => format!("local server process at {connect}"),
+            Backend::Ensemble { connect, .. } => format!("local 3-server ensemble at {connect}"),
             Backend::External(connect) => format!("existing server(s) at {connect}"),
             #[cfg(feature = "docker")]
             Backend::Docker { connect, .. } => format!("docker zookeeper:3.8 at {connect}"),
@@ -91,5 +143,66 @@ impl Backend {
         let connect = self.connect_string();
         let first = connect.split(',').next().unwrap_or_default();
         zkurator_testserver::server_version(first).unwrap_or_else(|e| format!("unknown ({e})"))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ServerControl for Backend {
+    fn apply(&self, op: ServerOp) -> Result<String, String> {
+        let started = Instant::now();
+        let done = match (self, op) {
+            (Backend::Local { server, connect }, ServerOp::Restart) => {
+                lock(server).restart().map_err(|e| format!("restart of {connect} failed: {e}"))?;
+                format!("restarted the server at {connect}")
+            }
+            (Backend::Local { .. }, op) => {
+                return Err(format!(
+                    "`zk {}` needs an ensemble: declare zk = \"ensemble\" at the top of the scenario (the suite then starts one)",
+                    op.name()
+                ))
+            }
+            (Backend::Ensemble { .. }, ServerOp::Restart) => {
+                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower and start-all".into())
+            }
+            (Backend::Ensemble { ensemble, .. }, op) => ensemble_op(&mut lock(ensemble), op)?,
+            (other, op) => return NoControl { describe: other.describe() }.apply(op),
+        };
+        Ok(format!("{done} in {} ms", started.elapsed().as_millis()))
+    }
+}
+
+/// Kills or starts ensemble members; waits for a leader after each.
+fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, String> {
+    let leader = |ensemble: &ZkEnsemble| ensemble.wait_for_leader(LEADER_WAIT).map_err(|e| e.to_string());
+    match op {
+        ServerOp::KillLeader | ServerOp::KillFollower => {
+            let current = leader(ensemble)?;
+            let victim = match op {
+                ServerOp::KillLeader => current,
+                _ => (0..ensemble.len())
+                    .find(|&i| i != current && ensemble.is_member_running(i))
+                    .ok_or("no running follower to kill")?,
+            };
+            ensemble.kill(victim).map_err(|e| e.to_string())?;
+            let running = (0..ensemble.len()).filter(|&i| ensemble.is_member_running(i)).count();
+            if running > ensemble.len() / 2 {
+                let new = leader(ensemble)?;
+                Ok(format!("killed member {victim} (leader was {current}, now {new})"))
+            } else {
+                Ok(format!("killed member {victim} (leader was {current}); no quorum left"))
+            }
+        }
+        ServerOp::StartAll => {
+            let stopped: Vec<usize> = (0..ensemble.len()).filter(|&i| !ensemble.is_member_running(i)).collect();
+            for &i in &stopped {
+                ensemble.start_member(i).map_err(|e| format!("member {i} did not start: {e}"))?;
+            }
+            let now = leader(ensemble)?;
+            Ok(format!("started members {stopped:?}; leader is {now}"))
+        }
+        ServerOp::Restart => Err("`zk restart` needs a standalone server".into()),
     }
 }

@@ -7,9 +7,11 @@
 //! gives every contender its own thread; Curator contenders need that anyway
 //! because Curator's locks are owned by the calling Java thread.
 //!
-//! Crashing is the one out-of-band action: a contender blocked in `acquire`
+//! Faults are the out-of-band actions: a contender blocked in `acquire`
 //! cannot read another command, so [`Contender::crasher`] hands out a handle that
-//! ends the contender's session from any thread, without releasing anything.
+//! ends the contender's session from any thread, without releasing anything;
+//! [`Contender::expirer`] and [`Contender::killer`] do the same for a session
+//! expiry and for a killed process.
 
 use std::fmt;
 use std::time::Duration;
@@ -22,6 +24,9 @@ use serde::{Deserialize, Serialize};
 pub enum Runtime {
     /// zkurator, this repository's library.
     Rust,
+    /// zkurator in a child process of its own (`zkurator-harness contender`),
+    /// so that it can be killed.
+    RustProcess,
     /// Apache Curator in an embedded JVM.
     Curator,
     /// kazurator on kazoo, in a Python process.
@@ -34,13 +39,20 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in display order.
-    pub const ALL: [Runtime; 5] =
-        [Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient, Runtime::KazooNative];
+    pub const ALL: [Runtime; 6] = [
+        Runtime::Rust,
+        Runtime::Curator,
+        Runtime::Kazurator,
+        Runtime::ZkClient,
+        Runtime::KazooNative,
+        Runtime::RustProcess,
+    ];
 
     /// The name used in scenario files and reports.
     pub fn name(self) -> &'static str {
         match self {
             Runtime::Rust => "rust",
+            Runtime::RustProcess => "rust-process",
             Runtime::Curator => "curator",
             Runtime::Kazurator => "kazurator",
             Runtime::ZkClient => "zk-client",
@@ -164,6 +176,10 @@ pub struct Status {
     pub nodes: Vec<String>,
     /// Sides released because of a revocation request since the last status.
     pub revoked: Vec<Side>,
+    /// Sides still held by the handle whose hold the runtime's lock API says is
+    /// lost (zkurator: `MutexGuard::status()` is `Lost`, other than released).
+    #[serde(default)]
+    pub lost: Vec<Side>,
 }
 
 /// The answer to one command.
@@ -205,6 +221,19 @@ pub trait Contender: Send {
     fn execute(&mut self, command: Command) -> Reply;
     /// A handle that ends this contender's session abruptly (a crash).
     fn crasher(&self) -> Crasher;
+    /// A handle that makes the server expire this contender's session while
+    /// the contender keeps running (it may notice, and may carry on with a new
+    /// session); `None` if the runtime cannot tell its session credentials.
+    fn expirer(&self) -> Option<Crasher> {
+        None
+    }
+    /// A handle that kills the contender the way a killed process goes: its
+    /// connection drops without closing the session, so the server keeps the
+    /// session (and its nodes) until the session timeout. `None` when the
+    /// contender lives in the harness's own process.
+    fn killer(&self) -> Option<Crasher> {
+        None
+    }
 }
 
 /// Failure to start a contender or a runtime.

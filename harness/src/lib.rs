@@ -4,9 +4,13 @@
 pub mod backend;
 pub mod checkers;
 pub mod contender;
+pub mod differential;
 pub mod expectations;
+pub mod faults;
+pub mod generate;
 pub mod history;
 pub mod model;
+pub mod nemesis;
 pub mod report;
 pub mod runner;
 pub mod runtime;

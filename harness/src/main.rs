@@ -67,6 +67,36 @@ enum Command {
     },
     /// Shows what was found (Java, Curator, ZooKeeper, Python, kazurator) and how to install what is missing.
     Doctor,
+    /// Runs the fault scenarios (scenarios/faults) and prints the fault table.
+    Faults {
+        /// Writes the table and every run's figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Leaves out the slow scenarios (server restarts, ensembles): the CI subset.
+        #[arg(long)]
+        skip_slow: bool,
+    },
+    /// A rust-process contender: JSON lines on stdin and stdout (internal).
+    #[command(hide = true)]
+    Contender,
+    /// Plays proptest-generated schedules; a failure shrinks to a scenario in scenarios/regressions/.
+    Gen {
+        /// Schedules to play.
+        #[arg(long, default_value_t = 20)]
+        cases: u32,
+        /// RNG seed (same seed, same schedules).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Runtimes contenders are drawn from (comma separated).
+        #[arg(long, value_delimiter = ',', default_value = "rust,curator,kazurator,zk-client")]
+        runtimes: Vec<String>,
+        /// Use an existing server or ensemble instead of a local one.
+        #[arg(long)]
+        zk_connect: Option<String>,
+        /// Shrinking budget after a failure (runs).
+        #[arg(long, default_value_t = 40)]
+        max_shrink_iters: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -81,6 +111,40 @@ fn main() -> ExitCode {
         Command::List { paths } => list(paths),
         Command::Check { paths } => check(paths),
         Command::Doctor => doctor(),
+        Command::Faults { json, skip_slow } => faults(json, skip_slow),
+        Command::Contender => ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio() as u8),
+        Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters } => {
+            generate(cases, seed, runtimes, zk_connect, max_shrink_iters)
+        }
+    }
+}
+
+fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
+    use zkurator_harness::faults;
+    let backend = match Backend::local() {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let dir = Path::new(faults::FAULT_DIR);
+    let ran = faults::run_corpus(dir, !skip_slow, &backend, &Peers::default(), console::user_attended_stderr());
+    let (report, figures) = match ran {
+        Ok(ran) => ran,
+        Err(e) => return fail(e),
+    };
+    print!("{}", report.matrix(console::colors_enabled()));
+    println!("\n{}", faults::markdown(&figures));
+    if let Some(path) = json {
+        if let Err(e) = std::fs::write(&path, faults::json(&figures)) {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    // Runs without a recorded peer deviation must have no double grant and no leak.
+    let unexplained: Vec<_> = figures.iter().filter(|f| f.deviation.is_none()).cloned().collect();
+    let (_, _, double_grants, leaked) = faults::totals(&unexplained);
+    if report.as_expected() && double_grants == 0 && leaked == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -179,6 +243,50 @@ fn check(paths: Vec<PathBuf>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
+    }
+}
+
+fn generate(cases: u32, seed: u64, runtimes: Vec<String>, zk_connect: Option<String>, max_shrink_iters: u32) -> ExitCode {
+    use zkurator_harness::generate::{self, GenConfig, Space};
+    let mut pool = Vec::new();
+    for name in &runtimes {
+        match scenario::parse_runtime(name) {
+            Some(r) => pool.push(r),
+            None => return fail(format!("unknown runtime {name:?}")),
+        }
+    }
+    let backend = match zk_connect {
+        Some(connect) => Backend::external(&connect),
+        None => match Backend::local() {
+            Ok(b) => b,
+            Err(e) => return fail(e),
+        },
+    };
+    let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(generate::regressions_dir()) };
+    let report = generate::run_generated(&Space::mixed(pool), &config, &backend.connect_string(), &Peers::default());
+    println!(
+        "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
+        report.cases,
+        report.elapsed.as_secs_f64(),
+        report.cases_per_minute(),
+        report.runs,
+        if report.failure.is_some() { 1 } else { 0 }
+    );
+    match report.failure {
+        None => ExitCode::SUCCESS,
+        Some((scenario, violations)) => {
+            println!("minimal failing schedule ({} steps, {}):", scenario.steps.len(), scenario.pairing);
+            for step in &scenario.steps {
+                println!("    {}", step.text);
+            }
+            for v in violations {
+                println!("  [{}] {}", v.checker, v.message);
+            }
+            if let Some(path) = report.written {
+                println!("written to {}", path.display());
+            }
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -7,6 +7,15 @@
 //! holder is one of the first `max_leases` nodes, a reader holds when no write
 //! node sorts before it, and the write holder's read node carries the write
 //! node's sequence (Curator 5.5). A grant lasts until release or crash.
+//!
+//! Faults: a crash, a kill or a session expiry of a holder frees its nodes (a
+//! kill's only once the session times out, which the runner allows for; the
+//! model is about order, not time); of a waiter, abandons its acquire, except
+//! that an expired Curator waiter queues again with a new node (Curator retries
+//! an acquire whose node vanished with the session). Server restarts and
+//! leader changes change nothing: sessions outlive short outages. A contender
+//! whose session the runner ended takes no more commands, except that an
+//! expired holder may be asked whether it noticed the loss (`expect-lost`).
 
 use std::collections::BTreeMap;
 
@@ -64,14 +73,31 @@ pub struct ModelNode {
 pub struct ModelError(pub String);
 
 /// The model's answer to one step.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Prediction {
     /// What the step's contender gets, if the step is a contender's.
     pub outcome: Option<Outcome>,
     /// Contenders whose pending acquire is granted by this step.
     pub granted: Vec<String>,
-    /// Contenders whose pending acquire ends without a grant (crash).
+    /// Contenders whose pending acquire ends without a grant (crash, kill, expiry).
     pub abandoned: Vec<String>,
+    /// Contenders whose pending acquire lost its node and queues again with a
+    /// new one, still waiting (an expired Curator waiter).
+    pub requeued: Vec<String>,
+    /// The sides the step's contender held when a crash, kill or expiry ended
+    /// its session (their holds end at this step).
+    pub ended_holds: Vec<Side>,
+}
+
+/// How the runner ended a contender's session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `crash`: the session ended at once.
+    Crashed,
+    /// `kill`: the process died; the session timed out.
+    Killed,
+    /// `expire`: the server expired the session; the contender runs on.
+    Expired,
 }
 
 /// The modelled queue of one lock path.
@@ -81,12 +107,22 @@ pub struct Model {
     nodes: Vec<ModelNode>,
     next_sequence: u64,
     runtimes: BTreeMap<String, Runtime>,
+    ended: BTreeMap<String, Ended>,
+    /// Sides held when the holder's session expired (what `expect-lost` may ask).
+    expired_holds: Vec<(String, Side)>,
 }
 
 impl Model {
     /// An empty lock directory with these contenders.
     pub fn new(kind: LockKind, contenders: &[(String, Runtime)]) -> Self {
-        Model { kind, nodes: Vec::new(), next_sequence: 0, runtimes: contenders.iter().cloned().collect() }
+        Model {
+            kind,
+            nodes: Vec::new(),
+            next_sequence: 0,
+            runtimes: contenders.iter().cloned().collect(),
+            ended: BTreeMap::new(),
+            expired_holds: Vec::new(),
+        }
     }
 
     /// The nodes in the directory now.
@@ -97,6 +133,11 @@ impl Model {
     /// Whether `contender` holds `side`.
     pub fn holds(&self, contender: &str, side: Side) -> bool {
         self.find(contender, side).is_some_and(|i| self.nodes[i].granted)
+    }
+
+    /// How the runner ended `contender`'s session, if it did.
+    pub fn ended(&self, contender: &str) -> Option<Ended> {
+        self.ended.get(contender).copied()
     }
 
     /// Contenders waiting in an acquire.
@@ -115,14 +156,17 @@ impl Model {
     /// Applies one step.
     pub fn step(&mut self, action: &Action) -> Result<Prediction, ModelError> {
         if let Some(contender) = action.contender() {
-            let waits_itself = !matches!(action, Action::Crash { .. } | Action::ExpectData { .. });
+            self.check_alive(contender, action)?;
+            let out_of_band =
+                matches!(action, Action::Crash { .. } | Action::Expire { .. } | Action::Kill { .. } | Action::ExpectData { .. });
+            let waits_itself = !out_of_band;
             if waits_itself && self.is_pending(contender) {
                 return Err(ModelError(format!(
                     "contender {contender} is still waiting in an acquire: it cannot take another command (crash it, or release what it waits for first)"
                 )));
             }
         }
-        let mut prediction = Prediction { outcome: None, granted: Vec::new(), abandoned: Vec::new() };
+        let mut prediction = Prediction::default();
         match action {
             Action::Acquire { contender, side, timeout } => {
                 let mut outcome = self.acquire(contender, *side);
@@ -148,10 +192,18 @@ impl Model {
                 }
                 self.release_all(contender, *side);
             }
-            Action::Crash { contender } => {
-                prediction.abandoned = self.pending().into_iter().filter(|c| c == contender).collect();
-                self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
+            Action::Crash { contender } => self.end(contender, Ended::Crashed, &mut prediction)?,
+            Action::Kill { contender } => self.end(contender, Ended::Killed, &mut prediction)?,
+            Action::Expire { contender } => self.end(contender, Ended::Expired, &mut prediction)?,
+            Action::ExpectLost { contender, side, .. } => {
+                if !self.expired_holds.iter().any(|(c, s)| c == contender && s == side) {
+                    return Err(ModelError(format!(
+                        "{contender} did not hold {side:?} when its session expired: nothing to report lost"
+                    )));
+                }
+                prediction.outcome = Some(Outcome::Ok);
             }
+            Action::Server(_) => {}
             Action::Revocable { .. } => prediction.outcome = Some(Outcome::Ok),
             Action::ExpectData { contender, side, .. } => {
                 if !self.holds(contender, *side) {
@@ -187,13 +239,68 @@ impl Model {
         Ok(prediction)
     }
 
+    /// Steps naming a contender whose session the runner ended are refused,
+    /// except `expect-lost` after an expiry.
+    fn check_alive(&self, contender: &str, action: &Action) -> Result<(), ModelError> {
+        match (self.ended(contender), action) {
+            (None, _) | (Some(Ended::Expired), Action::ExpectLost { .. }) => Ok(()),
+            (Some(how), _) => {
+                let step = match how {
+                    Ended::Crashed => "crash",
+                    Ended::Killed => "kill",
+                    Ended::Expired => "expire",
+                };
+                Err(ModelError(format!(
+                    "{contender}'s session was ended by `{contender} {step}` at an earlier step: it takes no more commands{}",
+                    if how == Ended::Expired { " (only expect-lost)" } else { "" }
+                )))
+            }
+        }
+    }
+
+    /// Ends `contender`'s session: its holds end, its pending acquire is
+    /// abandoned (or, for an expired Curator waiter, queued again).
+    fn end(&mut self, contender: &str, how: Ended, prediction: &mut Prediction) -> Result<(), ModelError> {
+        let runtime = self.runtimes.get(contender).copied();
+        if how == Ended::Killed && matches!(runtime, Some(Runtime::Rust | Runtime::ZkClient)) {
+            return Err(ModelError(format!(
+                "`{contender} kill`: {} contenders run inside the harness's own process and cannot be killed; \
+                 bind {contender} to rust-process, curator or kazurator",
+                runtime.map_or("these", Runtime::name)
+            )));
+        }
+        let mut held: Vec<Side> =
+            self.nodes.iter().filter(|n| n.owner.as_deref() == Some(contender) && n.granted).map(|n| n.side).collect();
+        held.sort();
+        let waiting = self.is_pending(contender);
+        if how == Ended::Expired {
+            self.expired_holds.extend(held.iter().map(|s| (contender.to_owned(), *s)));
+        }
+        let requeue = how == Ended::Expired && waiting && runtime == Some(Runtime::Curator);
+        let pending_side = self.nodes.iter().find(|n| n.owner.as_deref() == Some(contender) && !n.granted).map(|n| n.side);
+        self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
+        match (waiting, requeue, pending_side) {
+            (true, true, Some(side)) => {
+                let key = format!("{:010}", self.next_sequence);
+                self.next_sequence += 1;
+                self.nodes.push(ModelNode { owner: Some(contender.to_owned()), side, key, granted: false, count: 1 });
+                prediction.requeued.push(contender.to_owned());
+            }
+            (true, _, _) => prediction.abandoned.push(contender.to_owned()),
+            _ => {}
+        }
+        prediction.ended_holds = held;
+        self.ended.insert(contender.to_owned(), how);
+        Ok(())
+    }
+
     fn acquire(&mut self, contender: &str, side: Side) -> Outcome {
         if let Some(i) = self.find(contender, side) {
             self.nodes[i].count += 1;
             return Outcome::Granted;
         }
         let upgrade = side == Side::Write && self.holds(contender, Side::Read);
-        if upgrade && self.runtimes.get(contender) == Some(&Runtime::Rust) {
+        if upgrade && matches!(self.runtimes.get(contender), Some(Runtime::Rust | Runtime::RustProcess)) {
             return Outcome::Error(ErrorKind::Upgrade);
         }
         let downgrade_key = (side == Side::Read)

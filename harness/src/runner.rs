@@ -1,6 +1,9 @@
 //! Runs one scenario against a real ZooKeeper: starts the contenders (one
 //! thread each), drives the steps, compares every outcome with the model,
-//! records the history and runs the checkers over it.
+//! records the history and runs the checkers over it. Faults (`crash`,
+//! `expire`, `kill`, server ops) go through the contenders' out-of-band
+//! handles and the backend's [`ServerControl`]; what they did is measured in
+//! a [`FaultStats`].
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -13,11 +16,14 @@ use zookeeper_client::{Acls, Client, CreateMode};
 
 use crate::checkers::{self, Violation};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, Side};
+use crate::faults::{FaultKind, FaultStats, Injected, Latency, Role};
 use crate::history::{EventKind, History};
-use crate::model::{Model, Outcome};
+use crate::model::{Model, Outcome, Prediction};
+use crate::nemesis::{NoControl, ServerControl};
 use crate::runtime::curator::CuratorRuntime;
 use crate::runtime::kazurator::KazuratorRuntime;
 use crate::runtime::rust::{RustContender, ZkClientContender};
+use crate::runtime::rust_process::RustProcessRuntime;
 use crate::scenario::{Action, Scenario};
 
 /// Timing of a run.
@@ -35,12 +41,16 @@ impl Default for Timing {
     }
 }
 
+/// How long the runner waits for its own session before giving up on a server.
+pub const RUNNER_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Starts contenders of every runtime; the JVM and the Python venv are made
 /// on first use and shared by all runs of the process.
 #[derive(Debug, Default)]
 pub struct Peers {
     curator: OnceLock<Result<CuratorRuntime, String>>,
     kazurator: OnceLock<Result<KazuratorRuntime, String>>,
+    rust_process: OnceLock<Result<RustProcessRuntime, String>>,
 }
 
 impl Peers {
@@ -54,10 +64,16 @@ impl Peers {
         self.kazurator.get_or_init(|| KazuratorRuntime::new().map_err(|e| e.to_string())).clone()
     }
 
+    /// The runtime of `rust-process` contenders (finds the harness binary on first use).
+    pub fn rust_process(&self) -> Result<RustProcessRuntime, String> {
+        self.rust_process.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()
+    }
+
     /// What starts a contender of `runtime` on the thread that will drive it.
     fn starter(&self, runtime: Runtime) -> Result<Starter, String> {
         Ok(match runtime {
             Runtime::Rust => Starter::Rust,
+            Runtime::RustProcess => Starter::RustProcess(self.rust_process()?),
             Runtime::ZkClient => Starter::ZkClient,
             Runtime::Curator => Starter::Curator(self.curator()?),
             Runtime::Kazurator | Runtime::KazooNative => Starter::Python(self.kazurator()?, runtime),
@@ -68,6 +84,7 @@ impl Peers {
 /// Starts one contender; sent to the contender's own thread.
 enum Starter {
     Rust,
+    RustProcess(RustProcessRuntime),
     ZkClient,
     Curator(CuratorRuntime),
     Python(KazuratorRuntime, Runtime),
@@ -80,6 +97,7 @@ impl Starter {
         }
         match self {
             Starter::Rust => boxed(RustContender::start(spec)),
+            Starter::RustProcess(process) => boxed(process.start_contender(spec)),
             Starter::ZkClient => boxed(ZkClientContender::start(spec)),
             Starter::Curator(curator) => boxed(curator.start_contender(spec)),
             Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
@@ -119,11 +137,25 @@ struct Driver {
     commands: Sender<Command>,
     replies: Receiver<(Reply, Instant)>,
     crasher: Crasher,
+    expirer: Option<Crasher>,
+    killer: Option<Crasher>,
     /// The acquire still waiting for its reply, if any.
     pending: Option<Side>,
     /// Nodes this contender was granted, by side.
     nodes: BTreeMap<Side, String>,
+    /// Crashed or killed: it takes no more commands.
     crashed: bool,
+}
+
+impl Driver {
+    /// The out-of-band handle that injects `kind`, if the runtime has one.
+    fn fault_handle(&self, kind: FaultKind) -> Option<&Crasher> {
+        match kind {
+            FaultKind::Expire => self.expirer.as_ref(),
+            FaultKind::Kill => self.killer.as_ref(),
+            _ => Some(&self.crasher),
+        }
+    }
 }
 
 /// A failed expectation: stops the run.
@@ -133,10 +165,24 @@ fn stop(checker: &'static str, message: String) -> Stop {
     Stop(Violation { checker, message })
 }
 
-/// Runs one scenario on the ZooKeeper at `connect`.
+/// Runs one scenario on the ZooKeeper at `connect`. Server faults (`zk
+/// restart`...) fail: use [`run_with`] and a [`ServerControl`] for them.
 pub fn run(scenario: &Scenario, connect: &str, peers: &Peers, timing: &Timing) -> RunResult {
+    let control = NoControl { describe: format!("only the connect string {connect}") };
+    run_with(scenario, connect, &control, peers, timing).0
+}
+
+/// Runs one scenario on the ZooKeeper at `connect`, whose servers `control`
+/// may restart or kill, and reports what its faults did.
+pub fn run_with(
+    scenario: &Scenario,
+    connect: &str,
+    control: &dyn ServerControl,
+    peers: &Peers,
+    timing: &Timing,
+) -> (RunResult, FaultStats) {
     let started = Instant::now();
-    let mut run = Run::new(scenario, connect, timing);
+    let mut run = Run::new(scenario, connect, control, timing);
     let mut violations = Vec::new();
     let mut steps_done = 0;
     match run.start_contenders(peers) {
@@ -154,9 +200,11 @@ pub fn run(scenario: &Scenario, connect: &str, peers: &Peers, timing: &Timing) -
     }
     violations.extend(run.finish(violations.is_empty()));
     let events = run.history.events();
-    violations.extend(checkers::exclusion(events, scenario.kind));
+    let exclusion = checkers::exclusion(events, scenario.kind);
+    run.stats.double_grants = exclusion.len();
+    violations.extend(exclusion);
     violations.extend(checkers::names(events, scenario.kind, &run.foreign));
-    RunResult {
+    let result = RunResult {
         label: scenario.label(),
         scenario: scenario.name.clone(),
         pairing: scenario.pairing.clone(),
@@ -164,12 +212,14 @@ pub fn run(scenario: &Scenario, connect: &str, peers: &Peers, timing: &Timing) -
         violations,
         duration: started.elapsed(),
         steps_done,
-    }
+    };
+    (result, run.stats)
 }
 
 /// The state of one run.
 struct Run<'a> {
     scenario: &'a Scenario,
+    control: &'a dyn ServerControl,
     timing: &'a Timing,
     connect: String,
     lock_path: String,
@@ -179,10 +229,17 @@ struct Run<'a> {
     drivers: BTreeMap<String, Driver>,
     history: History,
     foreign: Vec<String>,
+    stats: FaultStats,
+    /// The last fault on each contender, and when it was injected.
+    faulted: BTreeMap<String, (FaultKind, Instant)>,
+    /// A holder's death whose waiters the next settle times.
+    holder_died: Option<(FaultKind, Runtime, Instant)>,
+    /// When the last reply arrived (stamped by the contender's thread).
+    last_reply_at: Option<Instant>,
 }
 
 impl<'a> Run<'a> {
-    fn new(scenario: &'a Scenario, connect: &str, timing: &'a Timing) -> Self {
+    fn new(scenario: &'a Scenario, connect: &str, control: &'a dyn ServerControl, timing: &'a Timing) -> Self {
         // A worker thread keeps the runner's session alive between its requests.
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -194,6 +251,7 @@ impl<'a> Run<'a> {
             format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
         Run {
             scenario,
+            control,
             timing,
             connect: connect.to_owned(),
             lock_path,
@@ -203,6 +261,10 @@ impl<'a> Run<'a> {
             drivers: BTreeMap::new(),
             history: History::default(),
             foreign: Vec::new(),
+            stats: FaultStats::default(),
+            faulted: BTreeMap::new(),
+            holder_died: None,
+            last_reply_at: None,
         }
     }
 
@@ -210,11 +272,26 @@ impl<'a> Run<'a> {
         if let Some(zk) = &self.zk {
             return Ok(zk.clone());
         }
-        let connect = self
-            .tokio
-            .block_on(Client::connector().with_session_timeout(Duration::from_secs(10)).connect(&self.connect));
-        let zk = connect
-            .map_err(|e| stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))?;
+        let connecting = Client::connector()
+            .with_session_timeout(Duration::from_secs(10))
+            .with_connection_timeout(Duration::from_secs(5))
+            .connect(&self.connect);
+        let connect = self.tokio.block_on(async { tokio::time::timeout(RUNNER_CONNECT_TIMEOUT, connecting).await });
+        let zk = match connect {
+            Ok(Ok(zk)) => zk,
+            Ok(Err(e)) => {
+                return Err(stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))
+            }
+            Err(_) => {
+                return Err(stop(
+                    "setup",
+                    format!(
+                        "runner cannot connect to ZooKeeper at {}: no session within {RUNNER_CONNECT_TIMEOUT:?}; is a server running there?",
+                        self.connect
+                    ),
+                ))
+            }
+        };
         self.zk = Some(zk.clone());
         Ok(zk)
     }
@@ -253,6 +330,7 @@ impl<'a> Run<'a> {
             Ok(got) => got,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
         };
+        self.last_reply_at = Some(at);
         self.history.record_at(at, id, EventKind::Complete(reply.clone()));
         if let Reply::Granted { node } = &reply {
             if let Some(side) = self.driver(id).pending.take() {
@@ -322,16 +400,19 @@ impl<'a> Run<'a> {
                 self.compare(contender, &Outcome::Ok, Some(reply))?;
             }
             Action::AwaitRevoked { contender, side } => self.await_revoked(contender, *side)?,
-            Action::Crash { contender } => {
-                self.history.record(contender, EventKind::Crash);
-                let driver = self.driver(contender);
-                driver.crashed = true;
-                (driver.crasher)();
-                // A waiting acquire of the crashed contender may answer; it is no grant.
-                if prediction.abandoned.contains(contender) {
-                    if let Some(Reply::Granted { .. }) = self.reply(contender, bound) {
-                        return Err(stop("model", format!("{contender} was granted the lock after its crash")));
-                    }
+            Action::Crash { contender } => self.contender_fault(contender, FaultKind::Crash, &prediction)?,
+            Action::Expire { contender } => self.contender_fault(contender, FaultKind::Expire, &prediction)?,
+            Action::Kill { contender } => self.contender_fault(contender, FaultKind::Kill, &prediction)?,
+            Action::ExpectLost { contender, side, within } => self.expect_lost(contender, *side, *within)?,
+            Action::Server(op) => {
+                let at = Instant::now();
+                let done = self.control.apply(*op).map_err(|e| stop("server", e))?;
+                tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
+                let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime).collect();
+                runtimes.sort();
+                runtimes.dedup();
+                for runtime in runtimes {
+                    self.stats.injected.push(Injected { kind: FaultKind::of_server(*op), runtime, role: Role::Everyone });
                 }
             }
             Action::Sleep(d) => thread::sleep(*d),
@@ -373,7 +454,7 @@ impl<'a> Run<'a> {
             // The holder lets go on its own time: grants and node counts are
             // checked at its `await-revoked` step.
             Action::Revoke { .. } => Ok(()),
-            Action::Crash { .. } => self.settle(&prediction.granted, true),
+            Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true),
             _ => self.settle(&prediction.granted, false),
         }
     }
@@ -406,6 +487,94 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Crash, expire or kill `id` through its out-of-band handle. Its holds end
+    /// in the history when the fault is requested (sound for the exclusion
+    /// checker: the real hold ends later); a waiting acquire must then end
+    /// without a grant, unless the model says the runtime queues again.
+    fn contender_fault(&mut self, id: &str, kind: FaultKind, prediction: &Prediction) -> Result<(), Stop> {
+        let bound = self.timing.grant_bound;
+        let runtime = self.driver(id).runtime;
+        if self.drivers[id].fault_handle(kind).is_none() {
+            let why = match kind {
+                FaultKind::Expire => "its runtime does not tell its session credentials, so it cannot be expired",
+                _ => "it runs inside the harness's own process, so it cannot be killed (use rust-process)",
+            };
+            return Err(stop("runtime", format!("{id} ({runtime}): {why}")));
+        };
+        let role = if !prediction.ended_holds.is_empty() {
+            Role::Holder
+        } else if prediction.abandoned.iter().chain(&prediction.requeued).any(|c| c == id) {
+            Role::Waiter
+        } else {
+            Role::Idle
+        };
+        self.history.record(id, EventKind::Crash);
+        let at = Instant::now();
+        if let Some(handle) = self.drivers[id].fault_handle(kind) {
+            handle();
+        }
+        tracing::debug!(id, ?kind, took_ms = at.elapsed().as_millis() as u64, "fault injected");
+        self.stats.injected.push(Injected { kind, runtime, role });
+        self.faulted.insert(id.to_owned(), (kind, at));
+        if role == Role::Holder {
+            self.holder_died = Some((kind, runtime, at));
+        }
+        if kind != FaultKind::Expire {
+            self.driver(id).crashed = true;
+        }
+        if prediction.abandoned.iter().any(|c| c == id) {
+            // The waiting acquire ends; it must not be a grant.
+            let within = if kind == FaultKind::Kill { bound + self.scenario.session_timeout } else { bound };
+            match self.reply(id, within) {
+                Some(Reply::Granted { .. }) => {
+                    return Err(stop("model", format!("{id} was granted the lock after its {}", kind.name())))
+                }
+                None if kind == FaultKind::Expire => {
+                    return Err(stop(
+                        "model",
+                        format!("{id} ({runtime}) still waits {within:?} after its session expired: its acquire should have failed"),
+                    ))
+                }
+                _ => {}
+            }
+            self.driver(id).pending = None;
+        }
+        Ok(())
+    }
+
+    /// `C expect-lost SIDE`: polls C's status until it reports the hold of
+    /// SIDE lost (or no longer held), and records how long that took after
+    /// C's session expired.
+    fn expect_lost(&mut self, id: &str, side: Side, within: Option<Duration>) -> Result<(), Stop> {
+        let bound = self.timing.grant_bound;
+        let within = within.unwrap_or(self.scenario.session_timeout + bound);
+        let runtime = self.driver(id).runtime;
+        let (kind, at) = *self.faulted.get(id).ok_or_else(|| stop("scenario", format!("{id} had no fault")))?;
+        let deadline = at + within;
+        loop {
+            let reply = self.call(id, Command::Status, bound)?;
+            let noticed = match &reply {
+                Reply::Status(status) => status.lost.contains(&side) || !status.held.iter().any(|(s, _)| *s == side),
+                _ => false,
+            };
+            if noticed {
+                let after = self.last_reply_at.unwrap_or_else(Instant::now).saturating_duration_since(at);
+                self.stats.loss_signals.push(Latency { kind, runtime, after });
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(stop(
+                    "loss-signal",
+                    format!(
+                        "{id} ({runtime}) still believes it holds {side:?} {:?} after its session expired, with no loss reported: {reply:?}",
+                        at.elapsed()
+                    ),
+                ));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// After a step: the grants the model announces arrive, nobody else is
     /// granted, and the server's children match the model's count. After a
     /// crash the bound grows by a session timeout (a killed process's session
@@ -415,9 +584,15 @@ impl<'a> Run<'a> {
         if after_crash {
             bound += self.scenario.session_timeout;
         }
+        let died = self.holder_died.take();
         for id in granted {
             match self.reply(id, bound) {
-                Some(Reply::Granted { .. }) => {}
+                Some(Reply::Granted { .. }) => {
+                    if let (Some((kind, runtime, at)), Some(arrived)) = (died, self.last_reply_at) {
+                        let after = arrived.saturating_duration_since(at);
+                        self.stats.waiter_proceed.push(Latency { kind, runtime, after });
+                    }
+                }
                 other => {
                     return Err(stop(
                         "model",
@@ -458,12 +633,28 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Lists the lock directory, riding out a server outage (restart, leader
+    /// change) for up to a grant bound: the runner's own session survives it,
+    /// or a new one is made.
     fn list(&mut self) -> Result<Vec<String>, Stop> {
-        let zk = self.zk()?;
-        let children = match self.tokio.block_on(zk.list_children(&self.lock_path)) {
-            Ok(children) => children,
-            Err(zookeeper_client::Error::NoNode) => Vec::new(),
-            Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
+        use zookeeper_client::Error as Zk;
+        let deadline = Instant::now() + self.timing.grant_bound;
+        let children = loop {
+            let zk = self.zk()?;
+            let error = match self.tokio.block_on(zk.list_children(&self.lock_path)) {
+                Ok(children) => break children,
+                Err(Zk::NoNode) => break Vec::new(),
+                Err(e @ (Zk::SessionExpired | Zk::ClientClosed)) => {
+                    self.zk = None;
+                    e
+                }
+                Err(e @ (Zk::ConnectionLoss | Zk::Timeout)) => e,
+                Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
+            };
+            if Instant::now() >= deadline {
+                return Err(stop("runner", format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound)));
+            }
+            thread::sleep(Duration::from_millis(100));
         };
         self.history.record("zk", EventKind::Listing(children.clone()));
         Ok(children)
@@ -538,6 +729,7 @@ impl<'a> Run<'a> {
                     break;
                 }
                 if Instant::now() >= deadline {
+                    self.stats.nodes_leaked = left.len();
                     violations
                         .push(Violation { checker: "cleanup", message: format!("nodes left after the run: {left:?}") });
                     break;
@@ -566,7 +758,8 @@ impl<'a> Run<'a> {
 fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<Driver, String> {
     let (command_tx, command_rx) = mpsc::channel::<Command>();
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
-    let (ready_tx, ready_rx) = mpsc::channel::<Result<Crasher, String>>();
+    type Handles = (Crasher, Option<Crasher>, Option<Crasher>);
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
     let starter = peers.starter(runtime)?;
     let name = format!("contender-{}", spec.id);
     thread::Builder::new()
@@ -580,7 +773,7 @@ fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<
                     return;
                 }
             };
-            let _ = ready_tx.send(Ok(contender.crasher()));
+            let _ = ready_tx.send(Ok((contender.crasher(), contender.expirer(), contender.killer())));
             while let Ok(command) = command_rx.recv() {
                 let reply = contender.execute(command);
                 if reply_tx.send((reply, Instant::now())).is_err() {
@@ -589,12 +782,15 @@ fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<
             }
         })
         .map_err(|e| format!("cannot start a thread: {e}"))?;
-    let crasher = ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
+    let (crasher, expirer, killer) =
+        ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
     Ok(Driver {
         runtime,
         commands: command_tx,
         replies: reply_rx,
         crasher,
+        expirer,
+        killer,
         pending: None,
         nodes: BTreeMap::new(),
         crashed: false,

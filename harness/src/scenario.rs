@@ -27,16 +27,49 @@
 //! | `C revocable SIDE` | opt the held SIDE in to revocation |
 //! | `C revoke D SIDE` | C writes `__REVOKE__` into D's node of SIDE |
 //! | `C await-revoked SIDE` | C must release SIDE by itself (revoked) within the grant bound |
-//! | `C crash` | C's session ends without releasing |
+//! | `C crash` | C's session ends at once without releasing (C takes no more commands) |
+//! | `C expire` | fault: the server expires C's session while C keeps running (see below) |
+//! | `C kill` | fault: C's process dies (SIGKILL); its session and nodes stay until the session timeout |
+//! | `C expect-lost SIDE [DURATION]` | C, whose session expired while it held SIDE, must report the hold lost within DURATION (default: session timeout + grant bound) |
 //! | `sleep DURATION` | wait |
 //! | `zk foreign NAME` | the runner creates a foreign persistent child NAME |
 //! | `zk remove NAME` | the runner deletes child NAME |
 //! | `zk expect-data C SIDE TEXT` | C's node of SIDE holds the bytes TEXT |
 //! | `zk expect-gone [DURATION]` | the lock directory is deleted (container) within DURATION |
+//! | `zk restart` | fault: the standalone server is killed and started again with the same data |
+//! | `zk kill-leader` | fault: the ensemble's leader is killed (`zk = "ensemble"` only) |
+//! | `zk kill-follower` | fault: one follower is killed (`zk = "ensemble"` only) |
+//! | `zk start-all` | every killed ensemble member is started again; waits for a leader |
 //!
 //! Expectations: `granted`, `blocked` (no reply yet; the acquire stays
 //! pending), `timeout`, `denied` (not granted: an error, a timeout or still
 //! blocked), `error KIND` (`not-held`, `upgrade`, ...), `ok`.
+//!
+//! # Faults
+//!
+//! `C expire` ends C's session from outside (a second connection takes the
+//! session over with its id and password and closes it, as Curator's
+//! `KillSession` does): the server deletes C's nodes at once and C learns of
+//! the expiry when it reconnects. A holder's hold ends there (waiters behind it
+//! proceed); a waiter's acquire ends with an error, except Curator's, which
+//! queues again with a new node (Curator retries an acquire whose node
+//! vanished). After it only `C expect-lost` may name C. Every runtime can be
+//! expired: zkurator and zk-client through their own client, kazurator and
+//! Curator with the credentials their adapters report.
+//!
+//! `C kill` is a process death: the connection drops without a close, so the
+//! server keeps C's session and nodes until the session timeout; waiters behind
+//! C proceed after it. It needs a contender in a process of its own:
+//! `rust-process`, `curator` (the adapter drops the connection the same way)
+//! or `kazurator`. `C crash`, by contrast, ends the session at once (except for
+//! kazurator, whose crash has always been a SIGKILL).
+//!
+//! `zk restart` and the ensemble ops need servers the harness started. A
+//! scenario using the ensemble ops declares `zk = "ensemble"` at the top and
+//! runs on a 3-server ensemble on 127.0.0.1. Server faults change nothing in
+//! the lock model: sessions survive an outage shorter than their timeout, so
+//! such scenarios set a generous `session_timeout_ms`. Scenarios with server
+//! faults are slow ([`Scenario::is_slow`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +79,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::contender::{ErrorKind, LockKind, Runtime, Side};
+use crate::nemesis::ServerOp;
 
 /// The runtimes `$A`, `$B`... range over when a file does not say.
 pub const DEFAULT_RUNTIMES: [Runtime; 3] = [Runtime::Rust, Runtime::Curator, Runtime::Kazurator];
@@ -93,6 +127,19 @@ impl Scenario {
         self.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r)
     }
 
+    /// Whether the scenario needs a ZooKeeper ensemble (it uses `zk kill-leader`,
+    /// `zk kill-follower` or `zk start-all`; such files declare `zk = "ensemble"`).
+    pub fn needs_ensemble(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()))
+    }
+
+    /// Whether the scenario injects server faults (restarts, ensemble member
+    /// kills): these take tens of seconds per run and are left out of the
+    /// default test run unless `ZKURATOR_SLOW_FAULTS=1`.
+    pub fn is_slow(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.action, Action::Server(_)))
+    }
+
     /// `name[pairing]`, the row label in reports.
     pub fn label(&self) -> String {
         if self.pairing.is_empty() {
@@ -133,6 +180,14 @@ pub enum Action {
     AwaitRevoked { contender: String, side: Side },
     /// A contender's session ends without releasing.
     Crash { contender: String },
+    /// Fault: the server expires a contender's session; the contender runs on.
+    Expire { contender: String },
+    /// Fault: a contender's process is killed; its session times out.
+    Kill { contender: String },
+    /// A contender whose session expired must report its hold of `side` lost.
+    ExpectLost { contender: String, side: Side, within: Option<Duration> },
+    /// Fault on the servers.
+    Server(ServerOp),
     /// Wait.
     Sleep(Duration),
     /// The runner creates a foreign persistent child.
@@ -156,8 +211,15 @@ impl Action {
             | Action::Revoke { contender, .. }
             | Action::AwaitRevoked { contender, .. }
             | Action::Crash { contender }
+            | Action::Expire { contender }
+            | Action::Kill { contender }
+            | Action::ExpectLost { contender, .. }
             | Action::ExpectData { contender, .. } => Some(contender),
-            Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) => None,
+            Action::Sleep(_)
+            | Action::Foreign(_)
+            | Action::Remove(_)
+            | Action::ExpectGone(_)
+            | Action::Server(_) => None,
         }
     }
 }
@@ -185,6 +247,7 @@ struct RawScenario {
     description: String,
     lock: Spanned<String>,
     max_leases: Option<Spanned<u32>>,
+    zk: Option<Spanned<String>>,
     runtimes: Option<Vec<Spanned<String>>>,
     lock_data: Option<String>,
     session_timeout_ms: Option<u64>,
@@ -206,8 +269,10 @@ pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 /// The expectations file's name; it lives beside the scenarios and is not one.
 pub const EXPECTATIONS_FILE: &str = "expectations.toml";
 
-/// Loads every `*.toml` under `dir` (recursively, except the expectations
-/// file), sorted by path.
+/// Loads every `*.toml` directly in `dir` (except the expectations file),
+/// sorted by path. Subdirectories are corpora of their own and are not
+/// entered: `scenarios/faults/` (fault injection) runs through
+/// `zkurator-harness faults` and its own test, not with the compatibility corpus.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Vec::new();
     collect_files(dir, &mut files).map_err(|error| ScenarioError {
@@ -227,9 +292,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_dir() {
-            collect_files(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
+        if path.is_file() && path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
             files.push(path);
         }
     }
@@ -306,6 +369,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     if steps.is_empty() {
         return Err(at(0, "no steps".into()));
     }
+    let ensemble_step = steps.iter().find(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()));
+    match (raw.zk.as_ref().map(|z| (z.get_ref().as_str(), z.span().start)), ensemble_step) {
+        (None | Some(("standalone", _)), None) | (Some(("ensemble", _)), Some(_)) => {}
+        (None | Some(("standalone", _)), Some(step)) => {
+            return Err(ScenarioError {
+                file: path.to_owned(),
+                line: step.line,
+                column: 1,
+                message: format!("`{}` needs an ensemble: add zk = \"ensemble\" at the top of the file", step.text),
+            })
+        }
+        (Some(("ensemble", at_offset)), None) => {
+            return Err(at(
+                at_offset,
+                "zk = \"ensemble\" but no step uses the ensemble (zk kill-leader, kill-follower, start-all): drop the key"
+                    .into(),
+            ))
+        }
+        (Some((other, at_offset)), _) => {
+            return Err(at(at_offset, format!("unknown zk {other:?}: expected \"standalone\" or \"ensemble\"")))
+        }
+    }
 
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let base = Scenario {
@@ -368,6 +453,7 @@ fn side_fits(action: &Action, kind: LockKind) -> Result<(), String> {
         | Action::Revocable { side, .. }
         | Action::Revoke { side, .. }
         | Action::AwaitRevoked { side, .. }
+        | Action::ExpectLost { side, .. }
         | Action::ExpectData { side, .. } => *side,
         _ => return Ok(()),
     };
@@ -420,7 +506,8 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
     let action = match first {
         "sleep" => Action::Sleep(duration(next("a duration like 200ms")?)?),
         "zk" => {
-            let (at, op) = next("a runner op: foreign, remove, expect-data, expect-gone")?;
+            let (at, op) =
+                next("a runner op: foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower, start-all")?;
             match op {
                 "foreign" => Action::Foreign(next("a child name")?.1.to_owned()),
                 "remove" => Action::Remove(next("a child name")?.1.to_owned()),
@@ -434,17 +521,23 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                     Some(token) => duration(token)?,
                     None => Duration::from_secs(20),
                 }),
+                "restart" => Action::Server(ServerOp::Restart),
+                "kill-leader" => Action::Server(ServerOp::KillLeader),
+                "kill-follower" => Action::Server(ServerOp::KillFollower),
+                "start-all" => Action::Server(ServerOp::StartAll),
                 other => {
                     return Err((
                         at,
-                        format!("unknown runner op {other:?}: expected foreign, remove, expect-data or expect-gone"),
+                        format!("unknown runner op {other:?}: expected foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower or start-all"),
                     ))
                 }
             }
         }
         _ => {
             let contender = known((first_at, first), contenders)?;
-            let (at, op) = next("an op: acquire, release, participants, revocable, revoke, await-revoked, crash")?;
+            let (at, op) = next(
+                "an op: acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill, expect-lost",
+            )?;
             match op {
                 "acquire" => {
                     let side = side(next("a side: read, write or mutex")?)?;
@@ -460,10 +553,17 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                 }
                 "await-revoked" => Action::AwaitRevoked { contender, side: side(next("a side")?)? },
                 "crash" => Action::Crash { contender },
+                "expire" => Action::Expire { contender },
+                "kill" => Action::Kill { contender },
+                "expect-lost" => {
+                    let side = side(next("a side: read, write or mutex")?)?;
+                    let within = it.next().map(duration).transpose()?;
+                    Action::ExpectLost { contender, side, within }
+                }
                 other => {
                     return Err((
                         at,
-                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked or crash"),
+                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill or expect-lost"),
                     ))
                 }
             }

@@ -1,5 +1,10 @@
 //! Runs a set of scenarios and compares the results with the expectations:
 //! the code behind both `zkurator-harness run` and `cargo test --features interop`.
+//!
+//! Scenarios that declare `zk = "ensemble"` run on a 3-server ensemble the
+//! suite starts on first need (when the given backend is one the harness
+//! started); the others run on the given backend, which is also what their
+//! `zk restart` steps restart.
 
 use std::time::Instant;
 
@@ -8,9 +13,24 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backend::Backend;
 use crate::contender::Runtime;
 use crate::expectations::Expectations;
+use crate::faults::RunFigures;
 use crate::report::{Entry, Report};
 use crate::runner::{self, Peers, Timing};
 use crate::scenario::Scenario;
+
+/// The environment variable that puts the slow fault scenarios (server
+/// restarts, ensembles) into the default test run.
+pub const SLOW_FAULTS_ENV: &str = "ZKURATOR_SLOW_FAULTS";
+
+/// Whether `ZKURATOR_SLOW_FAULTS` asks for the slow fault scenarios (`1`, `true`, `yes`).
+pub fn slow_faults_enabled() -> bool {
+    slow_faults_requested(std::env::var(SLOW_FAULTS_ENV).ok().as_deref())
+}
+
+/// The decision [`slow_faults_enabled`] makes from the variable's value.
+pub fn slow_faults_requested(value: Option<&str>) -> bool {
+    matches!(value.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("1" | "true" | "yes"))
+}
 
 /// Runs every scenario in order on `backend`, with a progress bar when `progress`.
 pub fn run_suite(
@@ -20,25 +40,69 @@ pub fn run_suite(
     expectations: &Expectations,
     progress: bool,
 ) -> Report {
+    run_suite_detailed(scenarios, backend, peers, expectations, progress).0
+}
+
+/// [`run_suite`], with the fault figures of every run.
+pub fn run_suite_detailed(
+    scenarios: &[Scenario],
+    backend: &Backend,
+    peers: &Peers,
+    expectations: &Expectations,
+    progress: bool,
+) -> (Report, Vec<RunFigures>) {
     let started = Instant::now();
     let bar = if progress { ProgressBar::new(scenarios.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let connect = backend.connect_string();
     let timing = Timing::default();
+    let mut ensemble: Option<Result<Backend, String>> = None;
     let mut entries = Vec::new();
+    let mut figures = Vec::new();
     for scenario in scenarios {
         bar.set_message(scenario.label());
-        let result = runner::run(scenario, &connect, peers, &timing);
+        let target = if scenario.needs_ensemble() && backend.is_local() && !backend.is_ensemble() {
+            let started = ensemble.get_or_insert_with(|| {
+                bar.set_message("starting a 3-server ensemble");
+                Backend::ensemble()
+            });
+            started.as_ref().map_err(Clone::clone)
+        } else {
+            Ok(backend)
+        };
+        let (result, stats) = match target {
+            Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
+            Err(message) => {
+                let result = runner::RunResult {
+                    label: scenario.label(),
+                    scenario: scenario.name.clone(),
+                    pairing: scenario.pairing.clone(),
+                    runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
+                    violations: vec![crate::checkers::Violation { checker: "setup", message }],
+                    duration: std::time::Duration::ZERO,
+                    steps_done: 0,
+                };
+                (result, Default::default())
+            }
+        };
         let verdict = expectations.verdict(&result);
         tracing::info!(label = %result.label, verdict = verdict.cell(), "scenario done");
+        let deviation = match &verdict {
+            crate::expectations::Verdict::Known { reason } => Some(reason.clone()),
+            _ => None,
+        };
+        figures.push(RunFigures { label: result.label.clone(), as_expected: verdict.as_expected(), deviation, stats });
         entries.push(Entry { result, verdict });
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Report { environment: environment(scenarios, backend, peers), entries, duration: started.elapsed() }
+    let mut environment = environment(scenarios, backend, peers);
+    if let Some(Ok(ensemble)) = &ensemble {
+        environment.push(("ensemble".into(), ensemble.describe()));
+    }
+    (Report { environment, entries, duration: started.elapsed() }, figures)
 }
 
 /// What the peers of this run were.
@@ -57,4 +121,19 @@ fn environment(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> Vec<
     }
     env.push(("zkurator".into(), env!("CARGO_PKG_VERSION").into()));
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_faults_flag_values() {
+        for yes in ["1", "true", "YES", " yes "] {
+            assert!(slow_faults_requested(Some(yes)), "{yes}");
+        }
+        for no in [None, Some(""), Some("0"), Some("no"), Some("false")] {
+            assert!(!slow_faults_requested(no), "{no:?}");
+        }
+    }
 }

@@ -50,6 +50,7 @@ use j4rs::{Instance, InvocationArg, JavaOpt, Jvm, JvmBuilder};
 use crate::contender::{
     Command, Contender, ContenderSpec, Crasher, ErrorKind, LockKind, Reply, Runtime, Side, StartError,
 };
+use crate::nemesis::SessionCredentials;
 
 /// The adapter class, fully qualified.
 const ADAPTER_CLASS: &str = "zkurator.interop.CuratorContender";
@@ -206,7 +207,7 @@ impl CuratorRuntime {
         let session = call_string(&jvm, adapter.get(), "sessionId").unwrap_or_default();
         tracing::debug!(id = %spec.id, session = %session, "curator contender started");
         drop(jvm);
-        Ok(CuratorContender { id: spec.id.clone(), session, adapter, closed: false })
+        Ok(CuratorContender { id: spec.id.clone(), session, connect: spec.connect.clone(), adapter, closed: false })
     }
 }
 
@@ -238,6 +239,8 @@ impl CuratorRuntime {
 pub struct CuratorContender {
     id: String,
     session: String,
+    /// The ZooKeeper connect string, for the expirer.
+    connect: String,
     adapter: GlobalRef,
     closed: bool,
 }
@@ -270,6 +273,20 @@ impl CuratorContender {
     /// itself stops at once (a blocked acquire returns `SessionLost`).
     pub fn killer(&self) -> Crasher {
         self.session_ender("kill")
+    }
+
+    /// The current session's credentials, asked from the adapter (callable while
+    /// the contender's Java thread is blocked in an acquire).
+    fn credentials_getter(&self) -> impl Fn() -> Option<SessionCredentials> + Send + Sync + 'static {
+        let handle = Jvm::attach_thread().and_then(|jvm| jvm.clone_instance(self.adapter.get())).ok();
+        let handle = Mutex::new(GlobalRef(handle));
+        move || {
+            let jvm = Jvm::attach_thread().ok()?;
+            let guard = handle.lock().unwrap_or_else(|p| p.into_inner());
+            let text = call_string(&jvm, guard.0.as_ref()?, "sessionCredentials")?;
+            let (id, password) = text.split_once(' ')?;
+            SessionCredentials::from_hex(id, password).ok()
+        }
     }
 
     /// A handle that calls the adapter's `method` (`crash` or `kill`) from any thread.
@@ -352,6 +369,27 @@ impl Contender for CuratorContender {
     /// `SessionLost` promptly. Every later command answers `SessionLost`.
     fn crasher(&self) -> Crasher {
         self.session_ender("crash")
+    }
+
+    /// A real expiry: the session is taken over and closed by a second
+    /// connection ([`crate::nemesis::expire_session`]); Curator keeps running,
+    /// learns that its session expired and starts a new one.
+    fn expirer(&self) -> Option<Crasher> {
+        let credentials = self.credentials_getter();
+        let connect = self.connect.clone();
+        let id = self.id.clone();
+        Some(Box::new(move || match credentials() {
+            None => tracing::warn!(id = %id, "expire: no session credentials from Curator"),
+            Some(creds) => {
+                if let Err(e) = crate::nemesis::expire_session(&connect, &creds, Duration::from_secs(10)) {
+                    tracing::warn!(id = %id, "expire: {e}");
+                }
+            }
+        }))
+    }
+
+    fn killer(&self) -> Option<Crasher> {
+        Some(CuratorContender::killer(self))
     }
 }
 
@@ -783,3 +821,22 @@ const _: fn() = || {
     fn is_send<T: Send>() {}
     is_send::<CuratorContender>();
 };
+
+/// Calls a public static `String method(String)` of a class on the JVM's
+/// classpath (the adapter classes in `java/` included) and returns its result:
+/// for probes that take and return JSON, such as
+/// `zkurator.interop.DriverProbe.run`. `runtime` proves the JVM was started
+/// ([`CuratorRuntime::start`]). Errors carry the Java exception's first line.
+pub fn invoke_static_string(
+    runtime: &CuratorRuntime,
+    class: &str,
+    method: &str,
+    argument: &str,
+) -> Result<String, String> {
+    let _ = runtime;
+    let jvm = Jvm::attach_thread().map_err(|e| format!("attach to the JVM: {e}"))?;
+    let argument = arg(argument).map_err(|e| format!("argument for {class}.{method}: {e}"))?;
+    jvm.invoke_static(class, method, &[argument])
+        .and_then(|result| jvm.to_rust::<String>(result))
+        .map_err(|e| format!("{class}.{method}: {}", java_message(&e)))
+}

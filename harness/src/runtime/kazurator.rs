@@ -29,6 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
+use crate::nemesis::SessionCredentials;
 
 /// The kazurator release the venv gets.
 pub const KAZURATOR_VERSION: &str = "0.2.0";
@@ -142,7 +143,8 @@ impl KazuratorRuntime {
             .map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let stderr = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id);
+        let session = Arc::new(Mutex::new(None));
+        let stderr = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, Arc::clone(&session));
         let mut contender = PythonContender {
             runtime,
             id: spec.id.clone(),
@@ -153,6 +155,8 @@ impl KazuratorRuntime {
             stderr,
             ready: Ready::default(),
             ended: None,
+            connect: spec.connect.clone(),
+            session,
         };
 
         let ready_line = contender.write_line(&first_line.to_string()).and_then(|()| contender.read_line());
@@ -176,6 +180,12 @@ impl KazuratorRuntime {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "python contender ready"
         );
+        if let (Some(id), Some(password)) = (&ready.session_id, &ready.session_password) {
+            match SessionCredentials::from_hex(id, password) {
+                Ok(creds) => *lock(&contender.session) = Some(creds),
+                Err(e) => tracing::warn!(id = %spec.id, "unreadable session credentials: {e}"),
+            }
+        }
         contender.ready = ready;
         Ok(contender)
     }
@@ -199,6 +209,8 @@ struct Ready {
     session_id: Option<String>,
     #[serde(default)]
     session_timeout_ms: Option<u64>,
+    #[serde(default)]
+    session_password: Option<String>,
 }
 
 /// One Python contender process (kazurator or kazoo-native).
@@ -218,6 +230,11 @@ pub struct PythonContender {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     stderr: Arc<StderrTail>,
+    /// The ZooKeeper connect string, for the expirer.
+    connect: String,
+    /// The current session's credentials: from the ready line, then from the
+    /// process's announcements of every new session on stderr.
+    session: Arc<Mutex<Option<SessionCredentials>>>,
     ready: Ready,
     /// Why the contender can take no more commands, once it cannot.
     ended: Option<String>,
@@ -354,6 +371,25 @@ impl Contender for PythonContender {
             let _ = child.wait();
         })
     }
+
+    fn expirer(&self) -> Option<Crasher> {
+        let session = Arc::clone(&self.session);
+        let connect = self.connect.clone();
+        let id = self.id.clone();
+        Some(Box::new(move || {
+            let Some(creds) = lock(&session).clone() else {
+                tracing::warn!(id = %id, "expire: the process never told its session credentials");
+                return;
+            };
+            if let Err(e) = crate::nemesis::expire_session(&connect, &creds, Duration::from_secs(10)) {
+                tracing::warn!(id = %id, "expire: {e}");
+            }
+        }))
+    }
+
+    fn killer(&self) -> Option<Crasher> {
+        Some(self.crasher())
+    }
 }
 
 impl Drop for PythonContender {
@@ -380,13 +416,17 @@ struct StderrTail {
 }
 
 impl StderrTail {
-    fn spawn(stderr: std::process::ChildStderr, id: &str) -> Arc<Self> {
+    fn spawn(stderr: std::process::ChildStderr, id: &str, session: Arc<Mutex<Option<SessionCredentials>>>) -> Arc<Self> {
         let tail = Arc::new(StderrTail { lines: Mutex::new((VecDeque::new(), false)), closed: Condvar::new() });
         let writer = Arc::clone(&tail);
         let id = id.to_string();
         let spawned = thread::Builder::new().name(format!("py-stderr-{id}")).spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
+                if let Some(creds) = session_announcement(&line) {
+                    *lock(&session) = Some(creds);
+                    continue;
+                }
                 tracing::debug!(target: "zkurator_harness::python", contender = %id, "{line}");
                 let mut guard = lock(&writer.lines);
                 if guard.0.len() == STDERR_TAIL_LINES {
@@ -411,6 +451,16 @@ impl StderrTail {
     fn tail(&self) -> String {
         lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
     }
+}
+
+/// The credentials in a `ZKURATOR-SESSION <id> <password>` stderr line of
+/// `contender.py` (printed whenever the process gets a session).
+fn session_announcement(line: &str) -> Option<SessionCredentials> {
+    let mut words = line.split_whitespace();
+    if words.next()? != "ZKURATOR-SESSION" {
+        return None;
+    }
+    SessionCredentials::from_hex(words.next()?, words.next()?).ok()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -563,4 +613,18 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_announcements_are_recognised() {
+        let creds = session_announcement("ZKURATOR-SESSION 0x1000a2b 00ff").unwrap();
+        assert_eq!((creds.id, creds.password), (0x1000a2b, vec![0, 255]));
+        assert!(session_announcement("2024 INFO zkurator: ZKURATOR-SESSION 0x1 00").is_none());
+        assert!(session_announcement("ZKURATOR-SESSION 0x1").is_none());
+        assert!(session_announcement("").is_none());
+    }
 }

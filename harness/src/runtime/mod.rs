@@ -3,3 +3,4 @@
 pub mod curator;
 pub mod kazurator;
 pub mod rust;
+pub mod rust_process;

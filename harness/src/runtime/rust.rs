@@ -8,12 +8,27 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zkurator::{LockError, Mutex, MutexGuard, ReadWriteLock};
+use zkurator::{LockError, Mutex, MutexGuard, NegativeControl, ReadWriteLock};
 use zookeeper_client::{Acls, Client, CreateMode, LockOptions, LockPrefix, OwnedLockClient};
 
 use crate::contender::{
     Command, Contender, ContenderSpec, Crasher, ErrorKind, LockKind, Reply, Runtime, Side, StartError, Status,
 };
+
+/// The deliberately broken rule `rust` contenders start with, if any.
+static NEGATIVE_CONTROL: std::sync::Mutex<Option<NegativeControl>> = std::sync::Mutex::new(None);
+
+/// Makes every `rust` contender started from now on use a deliberately broken
+/// lock (a negative control: the harness must catch it); `None` restores the
+/// real lock. Process-wide: use it only in a run that wants every Rust
+/// contender broken.
+pub fn set_negative_control(control: Option<NegativeControl>) {
+    *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner()) = control;
+}
+
+fn negative_control() -> Option<NegativeControl> {
+    *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A contender's own runtime and session.
 struct Session {
@@ -130,12 +145,18 @@ impl RustContender {
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
+                if let Some(control) = negative_control() {
+                    builder = builder.negative_control(control);
+                }
                 Handle::Mutex(builder.build().map_err(failed)?)
             }
             LockKind::ReadWrite => {
                 let mut builder = ReadWriteLock::builder(&session.client, &spec.lock_path).revocable(true);
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
+                }
+                if let Some(control) = negative_control() {
+                    builder = builder.negative_control(control);
                 }
                 Handle::ReadWrite(builder.build().map_err(failed)?)
             }
@@ -150,6 +171,15 @@ impl RustContender {
             (Handle::ReadWrite(rw), Side::Write) => Some(rw.write_lock()),
             _ => None,
         }
+    }
+
+    /// Sides whose guards report the hold lost (other than by releasing it).
+    fn lost_sides(&self) -> Vec<Side> {
+        let lost = |g: &MutexGuard| matches!(g.status(), zkurator::HoldStatus::Lost(r) if r != zkurator::LossReason::Released);
+        let mut sides: Vec<Side> =
+            self.guards.iter().filter(|(_, guards)| guards.iter().any(lost)).map(|(side, _)| *side).collect();
+        sides.sort();
+        sides
     }
 
     /// Releases sides whose holders were asked to let go; returns them.
@@ -248,7 +278,8 @@ impl Contender for RustContender {
                         }
                     }
                 }
-                Reply::Status(Status { held, nodes, revoked })
+                let lost = self.lost_sides();
+                Reply::Status(Status { held, nodes, revoked, lost })
             }
             Command::Close => {
                 for (_, guards) in self.guards.drain() {
@@ -263,6 +294,11 @@ impl Contender for RustContender {
 
     fn crasher(&self) -> Crasher {
         self.session.crasher()
+    }
+
+    fn expirer(&self) -> Option<Crasher> {
+        // The client cannot take a new session: ending this one is an expiry.
+        Some(self.session.crasher())
     }
 }
 
@@ -344,7 +380,7 @@ impl Contender for ZkClientContender {
             Command::Status => {
                 let nodes: Vec<String> = self.held.iter().map(|l| l.lock_path().to_owned()).collect();
                 let held = if nodes.is_empty() { Vec::new() } else { vec![(Side::Mutex, 1)] };
-                Reply::Status(Status { held, nodes, revoked: Vec::new() })
+                Reply::Status(Status { held, nodes, revoked: Vec::new(), lost: Vec::new() })
             }
             Command::Close => {
                 if let Some(lock) = self.held.take() {
@@ -361,6 +397,10 @@ impl Contender for ZkClientContender {
 
     fn crasher(&self) -> Crasher {
         self.session.crasher()
+    }
+
+    fn expirer(&self) -> Option<Crasher> {
+        Some(self.session.crasher())
     }
 }
 

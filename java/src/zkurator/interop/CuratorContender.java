@@ -264,6 +264,25 @@ public final class CuratorContender {
         }
     }
 
+    /**
+     * The current session's id and password as {@code "0x<id hex> <password hex>"}, or
+     * {@code ""} when there is no connected handle. The harness expires the session with
+     * them (a second connection takes the session over and closes it) while Curator keeps
+     * running, as a real session expiry does. Callable from any thread.
+     */
+    public String sessionCredentials() {
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            StringBuilder hex = new StringBuilder();
+            for (byte b : zk.getSessionPasswd()) {
+                hex.append(String.format("%02x", b & 0xff));
+            }
+            return "0x" + Long.toHexString(zk.getSessionId()) + " " + hex;
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
     // ---------------------------------------------------------------- commands
 
     /** Acquire a side; timeoutMillis &lt; 0 waits forever. */

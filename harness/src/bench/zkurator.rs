@@ -1,0 +1,162 @@
+//! zkurator's figures: uncontended cycles of each lock kind, contended
+//! handoffs between writers on their own sessions, and readers sharing while a
+//! writer queues behind them.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use zkurator::{Mutex, ReadWriteLock};
+
+use super::results::Lock;
+use super::stats::Samples;
+use super::{measure, wait_for_children, zk_connect, Window, LOCK_TIMEOUT};
+
+/// A zkurator handle for `lock` on `path`.
+fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Mutex, String> {
+    let handle = match lock {
+        Lock::Mutex => Mutex::new(client, path),
+        Lock::Write => ReadWriteLock::new(client, path).map(|rw| rw.write_lock().clone()),
+        Lock::Read => ReadWriteLock::new(client, path).map(|rw| rw.read_lock().clone()),
+        Lock::Raw => return Err("zkurator has no raw lock".to_owned()),
+    };
+    handle.map_err(|e| format!("lock handle on {path}: {e}"))
+}
+
+/// Uncontended acquire+release cycles of one handle on one session.
+pub async fn uncontended(
+    connect: &str,
+    path: &str,
+    lock: Lock,
+    warmup: u32,
+    iterations: u32,
+) -> Result<Samples, String> {
+    let client = zk_connect(connect).await?;
+    let handle = handle(&client, path, lock)?;
+    measure(warmup, iterations, || {
+        let handle = &handle;
+        async move {
+            let guard = handle.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
+            guard.release().await.map_err(|e| format!("release: {e}"))
+        }
+    })
+    .await
+}
+
+/// `writers` writers, each with its own session and mutex handle on `path`,
+/// acquire and release in a loop; returns the cycles completed in the window
+/// after `warmup`, which lasts `duration`.
+pub async fn contended(
+    connect: &str,
+    path: &str,
+    writers: u32,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<u64, String> {
+    let mut handles = Vec::new();
+    for _ in 0..writers {
+        let client = zk_connect(connect).await?;
+        let mutex = handle(&client, path, Lock::Mutex)?;
+        handles.push((client, mutex));
+    }
+    let (go, started) = watch::channel(None::<Instant>);
+    let mut tasks = JoinSet::new();
+    for (client, mutex) in handles {
+        let mut started = started.clone();
+        tasks.spawn(async move {
+            let start = loop {
+                if let Some(start) = *started.borrow_and_update() {
+                    break start;
+                }
+                started.changed().await.map_err(|_| "never started".to_owned())?;
+            };
+            let window = Window::starting(start, warmup, duration);
+            let mut count = 0;
+            loop {
+                let guard = mutex.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
+                guard.release().await.map_err(|e| format!("release: {e}"))?;
+                if !window.record(Instant::now(), &mut count) {
+                    break;
+                }
+            }
+            drop(client);
+            Ok::<u64, String>(count)
+        });
+    }
+    let _ = go.send(Some(Instant::now()));
+    super::sum_counts(tasks, warmup + duration + LOCK_TIMEOUT).await
+}
+
+/// `readers` readers (tasks sharing one session, a handle each) take the read
+/// lock at once; when all hold it, a writer on its own session queues behind
+/// them; once its node exists, the readers release. Per repeat: (time until
+/// the last reader held it, time from the release until the writer held it).
+pub async fn readers(
+    connect: &str,
+    path: &str,
+    readers: u32,
+    repeats: u32,
+) -> Result<Vec<(Duration, Duration)>, String> {
+    let reader_client = zk_connect(connect).await?;
+    let writer_client = zk_connect(connect).await?;
+    let mut out = Vec::new();
+    for _ in 0..repeats {
+        let (go, go_rx) = watch::channel(false);
+        let (release, release_rx) = watch::channel(false);
+        let (acquired_tx, mut acquired) = mpsc::channel::<Result<(), String>>(readers as usize);
+        let mut tasks = JoinSet::new();
+        for _ in 0..readers {
+            let lock = handle(&reader_client, path, Lock::Read)?;
+            let (mut go, mut release, acquired) = (go_rx.clone(), release_rx.clone(), acquired_tx.clone());
+            tasks.spawn(async move {
+                let held = async {
+                    go.wait_for(|go| *go).await.map_err(|_| "never started".to_owned())?;
+                    lock.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("read lock: {e}"))
+                }
+                .await;
+                let guard = match held {
+                    Ok(guard) => guard,
+                    Err(e) => {
+                        let _ = acquired.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let _ = acquired.send(Ok(())).await;
+                let _ = tokio::time::timeout(LOCK_TIMEOUT, release.wait_for(|r| *r)).await;
+                let _ = guard.release().await;
+            });
+        }
+        let start = Instant::now();
+        let _ = go.send(true);
+        for _ in 0..readers {
+            match tokio::time::timeout(LOCK_TIMEOUT, acquired.recv()).await {
+                Ok(Some(Ok(()))) => {}
+                Ok(Some(Err(e))) => return Err(e),
+                Ok(None) | Err(_) => return Err("readers did not all acquire".to_owned()),
+            }
+        }
+        let readers_took = start.elapsed();
+
+        let write = handle(&writer_client, path, Lock::Write)?;
+        let writer = tokio::spawn(async move {
+            let guard = write.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("write lock: {e}"))?;
+            let got = Instant::now();
+            guard.release().await.map_err(|e| format!("release: {e}"))?;
+            Ok::<Instant, String>(got)
+        });
+        wait_for_children(&reader_client, path, readers as usize + 1).await?;
+        let released = Instant::now();
+        let _ = release.send(true);
+        let got = match tokio::time::timeout(LOCK_TIMEOUT, writer).await {
+            Ok(Ok(got)) => got?,
+            Ok(Err(e)) => return Err(format!("writer task: {e}")),
+            Err(_) => return Err("the writer did not get the lock".to_owned()),
+        };
+        let drained = tokio::time::timeout(LOCK_TIMEOUT, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            return Err("readers did not finish".to_owned());
+        }
+        out.push((readers_took, got.saturating_duration_since(released)));
+    }
+    Ok(out)
+}

@@ -1,0 +1,409 @@
+//! Generated contention schedules: proptest picks contenders, runtimes, a lock
+//! kind and a sequence of choices; the lock model turns the choices into a valid
+//! schedule (only steps a contender can take at that point), the runner plays
+//! it against the real ZooKeeper, and a failing schedule shrinks to a minimal
+//! one that is written out as a scenario file.
+//!
+//! The schedule is a function of the choices, so proptest's shrinking (fewer,
+//! smaller choices) gives shorter schedules that are still valid.
+
+use std::cell::Cell;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+
+use crate::checkers::Violation;
+use crate::contender::{LockKind, Runtime, Side};
+use crate::model::Model;
+use crate::runner::{self, Peers, Timing};
+use crate::scenario::{Action, Scenario, Step};
+
+/// Session timeout of generated contenders: short, so crashed peers' sessions end soon.
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The raw material of one schedule.
+#[derive(Clone, Debug)]
+pub struct Recipe {
+    /// Lock kind.
+    pub kind: LockKind,
+    /// Runtime of each contender (`c0`, `c1`, ...).
+    pub runtimes: Vec<Runtime>,
+    /// Choices the model turns into steps.
+    pub choices: Vec<u32>,
+}
+
+/// What schedules may contain.
+#[derive(Clone, Debug)]
+pub struct Space {
+    /// Runtimes contenders are drawn from.
+    pub runtimes: Vec<Runtime>,
+    /// Lock kinds to draw from.
+    pub kinds: Vec<LockKind>,
+    /// Contenders per schedule (inclusive range).
+    pub contenders: (usize, usize),
+    /// Choices per schedule (inclusive range): at most one step each.
+    pub choices: (usize, usize),
+    /// Weight of a downgrade (acquire read while holding write) among a write holder's options.
+    pub downgrade_weight: u32,
+}
+
+impl Space {
+    /// Mixed runtimes, 2–8 contenders, 5–40 steps; mutex, read/write lock, and
+    /// lease locks unless Curator or kazurator take part: their lease waiters
+    /// only wake when the node `max_leases` places ahead goes, so the model's
+    /// "a free lease is taken" does not hold for them (see the
+    /// `mutex-lease-liveness` scenario, a recorded deviation).
+    pub fn mixed(runtimes: Vec<Runtime>) -> Space {
+        let mut kinds = vec![LockKind::Mutex { max_leases: 1 }, LockKind::ReadWrite];
+        if !runtimes.iter().any(|r| matches!(r, Runtime::Curator | Runtime::Kazurator)) {
+            kinds.push(LockKind::Mutex { max_leases: 2 });
+        }
+        Space {
+            runtimes,
+            kinds,
+            contenders: (2, 8),
+            choices: (5, 40),
+            downgrade_weight: 3,
+        }
+    }
+
+    /// The proptest strategy over recipes in this space.
+    pub fn strategy(&self) -> impl Strategy<Value = Recipe> {
+        let runtimes = self.runtimes.clone();
+        let kinds = self.kinds.clone();
+        let (cmin, cmax) = self.contenders;
+        let (smin, smax) = self.choices;
+        (
+            proptest::sample::select(kinds),
+            proptest::collection::vec(proptest::sample::select(runtimes), cmin..=cmax),
+            proptest::collection::vec(any::<u32>(), smin..=smax),
+        )
+            .prop_map(|(kind, runtimes, choices)| Recipe { kind, runtimes, choices })
+    }
+}
+
+/// A weighted candidate step.
+struct Candidate {
+    weight: u32,
+    action: Action,
+}
+
+fn sides(kind: LockKind) -> &'static [Side] {
+    match kind {
+        LockKind::Mutex { .. } => &[Side::Mutex],
+        LockKind::ReadWrite => &[Side::Read, Side::Write],
+    }
+}
+
+/// Whether a runtime takes a second hold of a side it holds without a new node.
+fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
+    match runtime {
+        Runtime::ZkClient | Runtime::KazooNative => false,
+        // Curator's InterProcessSemaphore (leases > 1) takes one more lease per acquire.
+        Runtime::Curator => !matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1),
+        Runtime::Rust | Runtime::RustProcess | Runtime::Kazurator => true,
+    }
+}
+
+/// Turns a recipe into a schedule the model accepts.
+pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
+    let kind = match recipe.kind {
+        // zk-client and kazoo-native have no lease locks; Curator's semaphore stores no data.
+        LockKind::Mutex { max_leases } if max_leases > 1 && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) => {
+            LockKind::Mutex { max_leases: 1 }
+        }
+        // zk-client has no read/write lock.
+        LockKind::ReadWrite if recipe.runtimes.contains(&Runtime::ZkClient) => LockKind::Mutex { max_leases: 1 },
+        kind => kind,
+    };
+    let contenders: Vec<(String, Runtime)> =
+        recipe.runtimes.iter().enumerate().map(|(i, r)| (format!("c{i}"), *r)).collect();
+    let mut model = Model::new(kind, &contenders);
+    let mut crashed: Vec<String> = Vec::new();
+    let mut steps = Vec::new();
+    for choice in &recipe.choices {
+        let pending = model.pending();
+        let active: Vec<&(String, Runtime)> =
+            contenders.iter().filter(|(id, _)| !pending.contains(id) && !crashed.contains(id)).collect();
+        if active.is_empty() {
+            break;
+        }
+        let (id, runtime) = active[*choice as usize % active.len()];
+        let entropy = choice / active.len() as u32;
+        let options = options(&model, kind, id, *runtime, active.len(), space);
+        let total: u32 = options.iter().map(|o| o.weight).sum();
+        let mut pick = entropy % total.max(1);
+        let Some(option) = options.into_iter().find(|o| {
+            if pick < o.weight {
+                true
+            } else {
+                pick -= o.weight;
+                false
+            }
+        }) else {
+            continue;
+        };
+        if model.step(&option.action).is_err() {
+            continue;
+        }
+        if matches!(option.action, Action::Crash { .. }) {
+            crashed.push(id.clone());
+        }
+        let text = step_text(&option.action);
+        steps.push(Step { line: steps.len() + 1, text, action: option.action, expect: None });
+    }
+    Scenario {
+        name: name.to_owned(),
+        file: PathBuf::from(format!("{name}.toml")),
+        description: "generated contention schedule".into(),
+        kind,
+        lock_data: None,
+        session_timeout: SESSION_TIMEOUT,
+        pairing: recipe.runtimes.iter().map(|r| r.name()).collect::<Vec<_>>().join("+"),
+        contenders,
+        steps,
+    }
+}
+
+/// The steps contender `id` can take now, weighted.
+fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: usize, space: &Space) -> Vec<Candidate> {
+    let acquire = |side, timeout| Action::Acquire { contender: id.to_owned(), side, timeout };
+    let short = Some(Duration::from_millis(150));
+    let held: Vec<Side> = sides(kind).iter().copied().filter(|s| model.holds(id, *s)).collect();
+    let mut out = Vec::new();
+    for side in &held {
+        out.push(Candidate { weight: 6, action: Action::Release { contender: id.to_owned(), side: *side } });
+        if reentrant(runtime, kind) {
+            out.push(Candidate { weight: 1, action: acquire(*side, None) });
+        }
+    }
+    let holds = |s| held.contains(&s);
+    if kind == LockKind::ReadWrite && holds(Side::Write) && !holds(Side::Read) && runtime != Runtime::KazooNative {
+        out.push(Candidate { weight: space.downgrade_weight, action: acquire(Side::Read, None) });
+    }
+    if kind == LockKind::ReadWrite && holds(Side::Read) && !holds(Side::Write) {
+        // An upgrade attempt: refused by zkurator, waits on itself elsewhere; always with a timeout.
+        out.push(Candidate { weight: 1, action: acquire(Side::Write, short) });
+    }
+    if held.is_empty() {
+        for side in sides(kind) {
+            out.push(Candidate { weight: 2, action: acquire(*side, short) });
+            // Blocking without a timeout only while someone else can still act.
+            if active > 1 {
+                out.push(Candidate { weight: 4, action: acquire(*side, None) });
+            }
+        }
+    }
+    out.push(Candidate { weight: 1, action: Action::Sleep(Duration::from_millis(50)) });
+    if active > 1 {
+        out.push(Candidate { weight: 1, action: Action::Crash { contender: id.to_owned() } });
+    }
+    out
+}
+
+/// A step in the scenario grammar.
+pub fn step_text(action: &Action) -> String {
+    let side = |s: &Side| match s {
+        Side::Mutex => "mutex",
+        Side::Read => "read",
+        Side::Write => "write",
+    };
+    match action {
+        Action::Acquire { contender, side: s, timeout: None } => format!("{contender} acquire {}", side(s)),
+        Action::Acquire { contender, side: s, timeout: Some(t) } => {
+            format!("{contender} acquire {} {}ms", side(s), t.as_millis())
+        }
+        Action::Release { contender, side: s } => format!("{contender} release {}", side(s)),
+        Action::Crash { contender } => format!("{contender} crash"),
+        Action::Sleep(d) => format!("sleep {}ms", d.as_millis()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A scenario file for a schedule, parseable by [`crate::scenario::parse`].
+pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {note}");
+    let _ = writeln!(out, "description = {:?}", scenario.description);
+    match scenario.kind {
+        LockKind::Mutex { max_leases: 1 } => out.push_str("lock = \"mutex\"\n"),
+        LockKind::Mutex { max_leases } => {
+            let _ = writeln!(out, "lock = \"mutex\"\nmax_leases = {max_leases}");
+        }
+        LockKind::ReadWrite => out.push_str("lock = \"read-write\"\n"),
+    }
+    let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
+    let contenders: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{r}\"")).collect();
+    let _ = writeln!(out, "contenders = {{ {} }}", contenders.join(", "));
+    out.push_str("steps = [\n");
+    for step in &scenario.steps {
+        let _ = writeln!(out, "  {:?},", step.text);
+    }
+    out.push_str("]\n");
+    out
+}
+
+/// How a generated run went.
+#[derive(Clone, Debug)]
+pub struct GenReport {
+    /// Schedules played before the first failure (or all of them).
+    pub cases: usize,
+    /// Schedules played in all, shrinking included.
+    pub runs: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The first failing case (1-based), if any.
+    pub caught_at: Option<usize>,
+    /// The minimal failing schedule and what went wrong, if any.
+    pub failure: Option<(Scenario, Vec<Violation>)>,
+    /// Where the minimal schedule was written.
+    pub written: Option<PathBuf>,
+}
+
+impl GenReport {
+    /// Schedules per minute (first-pass cases only).
+    pub fn cases_per_minute(&self) -> f64 {
+        self.cases as f64 * 60.0 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Settings of a generated run.
+#[derive(Clone, Debug)]
+pub struct GenConfig {
+    /// Schedules to play.
+    pub cases: u32,
+    /// RNG seed: the same seed gives the same schedules.
+    pub seed: u64,
+    /// Shrinking budget (runs) after a failure; 0 reports the first failure as is.
+    pub max_shrink_iters: u32,
+    /// Where to write a minimal failing schedule (and proptest's seed file);
+    /// `None` writes nothing.
+    pub regressions: Option<PathBuf>,
+}
+
+/// Plays generated schedules against the ZooKeeper at `connect`.
+pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &Peers) -> GenReport {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&config.seed.to_le_bytes());
+    let persistence: Option<Box<dyn proptest::test_runner::FailurePersistence>> = config
+        .regressions
+        .as_ref()
+        .map(|dir| Box::new(FileFailurePersistence::Direct(leak(dir.join("proptest-seeds.txt")))) as _);
+    let proptest_config = Config {
+        cases: config.cases,
+        max_shrink_iters: config.max_shrink_iters,
+        failure_persistence: persistence,
+        source_file: Some("harness/src/generate.rs"),
+        ..Config::default()
+    };
+    let mut test_runner = TestRunner::new_with_rng(proptest_config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let timing = Timing { grant_bound: Duration::from_secs(10), blocked_window: Duration::from_millis(200) };
+    let runs = Cell::new(0usize);
+    let caught_at = Cell::new(None);
+    let started = Instant::now();
+    let first_pass_elapsed = Cell::new(None);
+    let outcome = test_runner.run(&space.strategy(), |recipe| {
+        runs.set(runs.get() + 1);
+        let scenario = build(&recipe, space, &format!("generated-{}", runs.get()));
+        let result = runner::run(&scenario, connect, peers, &timing);
+        if result.passed() {
+            return Ok(());
+        }
+        if caught_at.get().is_none() {
+            caught_at.set(Some(runs.get()));
+            first_pass_elapsed.set(Some(started.elapsed()));
+        }
+        let violations: Vec<String> = result.violations.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect();
+        Err(TestCaseError::fail(violations.join("; ")))
+    });
+    let cases = caught_at.get().unwrap_or(runs.get());
+    let elapsed = first_pass_elapsed.get().unwrap_or_else(|| started.elapsed());
+    let mut report = GenReport { cases, runs: runs.get(), elapsed, caught_at: caught_at.get(), failure: None, written: None };
+    if let Err(TestError::Fail(_, minimal)) = outcome {
+        let scenario = build(&minimal, space, "minimal");
+        let result = runner::run(&scenario, connect, peers, &timing);
+        if let Some(dir) = &config.regressions {
+            let name = format!("generated-seed{}-{}", config.seed, std::process::id());
+            let mut named = scenario.clone();
+            named.name = name.clone();
+            let note = format!("shrunk from a failing generated schedule (seed {}): {:?}", config.seed, result.violations.first().map(|v| &v.message));
+            let path = dir.join(format!("{name}.toml"));
+            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {
+                report.written = Some(path);
+            }
+        }
+        report.failure = Some((scenario, result.violations));
+    }
+    report
+}
+
+/// proptest's `Direct` persistence wants a `&'static str`.
+fn leak(path: PathBuf) -> &'static str {
+    Box::leak(path.to_string_lossy().into_owned().into_boxed_str())
+}
+
+/// Where regression scenarios go in this repository.
+pub fn regressions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/regressions")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dry_run;
+    use proptest::strategy::ValueTree;
+
+    fn space() -> Space {
+        Space::mixed(vec![Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient])
+    }
+
+    #[test]
+    fn built_schedules_are_valid_and_round_trip_through_the_parser() {
+        let space = space();
+        let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+        let mut steps = 0;
+        for i in 0..300 {
+            let recipe = space.strategy().new_tree(&mut runner).unwrap().current();
+            let scenario = build(&recipe, &space, &format!("g{i}"));
+            assert!(recipe.runtimes.len() >= 2 && recipe.runtimes.len() <= 8);
+            dry_run(&scenario).unwrap_or_else(|e| panic!("invalid schedule {e:?}: {scenario:?}"));
+            let text = scenario_file(&scenario, "test");
+            let parsed = crate::scenario::parse(Path::new("g.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(parsed.len(), 1);
+            assert_eq!(parsed[0].steps.iter().map(|s| &s.action).collect::<Vec<_>>(), scenario.steps.iter().map(|s| &s.action).collect::<Vec<_>>());
+            steps += scenario.steps.len();
+            if scenario.contenders.iter().any(|(_, r)| *r == Runtime::ZkClient) {
+                assert_ne!(scenario.kind, LockKind::ReadWrite);
+            }
+        }
+        assert!(steps > 300 * 4, "schedules are too short: {steps} steps in 300");
+    }
+
+    #[test]
+    fn a_write_holder_is_offered_a_downgrade() {
+        let recipe = Recipe { kind: LockKind::ReadWrite, runtimes: vec![Runtime::Curator, Runtime::Kazurator], choices: vec![] };
+        let space = Space { downgrade_weight: 1000, ..space() };
+        let mut model = Model::new(LockKind::ReadWrite, &[("c0".into(), Runtime::Curator), ("c1".into(), Runtime::Kazurator)]);
+        model.step(&Action::Acquire { contender: "c0".into(), side: Side::Write, timeout: None }).unwrap();
+        let offered = options(&model, recipe.kind, "c0", Runtime::Curator, 2, &space);
+        assert!(offered.iter().any(|o| o.weight == 1000 && o.action == Action::Acquire { contender: "c0".into(), side: Side::Read, timeout: None }));
+    }
+
+    #[test]
+    fn shrinking_shortens_schedules() {
+        let space = space();
+        let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
+        let mut tree = space.strategy().new_tree(&mut runner).unwrap();
+        let before = build(&tree.current(), &space, "a").steps.len();
+        for _ in 0..200 {
+            if !tree.simplify() {
+                break;
+            }
+        }
+        let after = build(&tree.current(), &space, "b").steps.len();
+        assert!(after <= before, "{after} > {before}");
+    }
+}

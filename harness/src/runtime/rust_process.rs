@@ -1,0 +1,480 @@
+//! The `rust-process` runtime: a zkurator contender in a child process of its
+//! own, so that it can be killed like a real service (`C kill`: SIGKILL, the
+//! session stays until it times out).
+//!
+//! The child is this crate's binary run as `zkurator-harness contender` (a
+//! hidden subcommand, [`serve`]), speaking the JSON-lines protocol of the
+//! Python contenders:
+//!
+//! - stdin line 1: the [`ContenderSpec`];
+//! - stdout line 1: `{"ready":true}` or `{"ready":false,"error":"..."}`;
+//! - then one [`Command`] per stdin line, one [`Reply`] per stdout line;
+//! - out of band, at any time (also while a command runs): `{"oob":"crash"}`
+//!   or `{"oob":"expire"}`, which end the child's session; they have no reply.
+//!
+//! Inside, the child is a [`RustContender`]: the same code as the `rust`
+//! runtime, so a `rust-process` contender behaves exactly like a `rust` one.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
+use crate::runtime::rust::RustContender;
+
+/// Environment variable naming the `zkurator-harness` binary to run children
+/// with (default: found next to the running executable).
+pub const HARNESS_BIN_ENV: &str = "ZKURATOR_HARNESS_BIN";
+
+const BINARY_NAME: &str = "zkurator-harness";
+const STDERR_TAIL_LINES: usize = 30;
+
+/// Out-of-band requests to a child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Oob {
+    /// End the session at once ([`Contender::crasher`]).
+    Crash,
+    /// Have the server expire the session ([`Contender::expirer`]).
+    Expire,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OobLine {
+    oob: Oob,
+}
+
+/// The child's first stdout line.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Ready {
+    ready: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Finds the `zkurator-harness` binary: `ZKURATOR_HARNESS_BIN`, else the
+/// running executable if it is the harness, else a `zkurator-harness` next to
+/// it or one directory up (test executables live in `target/<profile>/deps`).
+pub fn find_binary() -> Result<PathBuf, StartError> {
+    let explicit = std::env::var_os(HARNESS_BIN_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
+    locate_binary(explicit, std::env::current_exe().ok())
+}
+
+/// [`find_binary`] with its inputs as parameters.
+pub fn locate_binary(explicit: Option<PathBuf>, current_exe: Option<PathBuf>) -> Result<PathBuf, StartError> {
+    let missing = |detail: String| StartError::Missing {
+        what: format!("the {BINARY_NAME} binary (for rust-process contenders)"),
+        detail,
+        install: format!("cargo build -p zkurator-harness, or set {HARNESS_BIN_ENV}=<path to {BINARY_NAME}>"),
+    };
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(missing(format!("{HARNESS_BIN_ENV}={} is not a file", path.display())))
+        };
+    }
+    let Some(exe) = current_exe else { return Err(missing("the running executable is unknown".into())) };
+    if exe.file_stem().is_some_and(|stem| stem == BINARY_NAME) {
+        return Ok(exe);
+    }
+    let name = format!("{BINARY_NAME}{}", std::env::consts::EXE_SUFFIX);
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let candidates = [dir.join(&name), dir.parent().unwrap_or(dir).join(&name)];
+    candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| {
+        let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+        missing(format!("not found at {}", looked.join(" or ")))
+    })
+}
+
+/// Starts `rust-process` contenders.
+#[derive(Clone, Debug)]
+pub struct RustProcessRuntime {
+    binary: PathBuf,
+}
+
+impl RustProcessRuntime {
+    /// Finds the binary ([`find_binary`]).
+    pub fn new() -> Result<RustProcessRuntime, StartError> {
+        Ok(RustProcessRuntime { binary: find_binary()? })
+    }
+
+    /// Children run `binary contender`.
+    pub fn with_binary(binary: PathBuf) -> RustProcessRuntime {
+        RustProcessRuntime { binary }
+    }
+
+    /// The binary children run.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Starts one child and waits until its session is connected.
+    pub fn start_contender(&self, spec: &ContenderSpec) -> Result<RustProcessContender, StartError> {
+        let failed =
+            |message: String| StartError::Failed { runtime: Runtime::RustProcess, id: spec.id.clone(), message };
+        let mut child = Process::new(&self.binary)
+            .arg("contender")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let tail = Tail::spawn(child.stderr.take().expect("piped stderr"), &spec.id);
+        let mut contender = RustProcessContender {
+            id: spec.id.clone(),
+            pid: child.id(),
+            child: Arc::new(Mutex::new(child)),
+            stdin: Arc::new(Mutex::new(Some(stdin))),
+            stdout,
+            tail,
+            ended: None,
+        };
+        let spec_line = serde_json::to_string(spec).map_err(|e| failed(e.to_string()))?;
+        let line = match contender.write_line(&spec_line).and_then(|()| contender.read_line()) {
+            Ok(line) => line,
+            Err(why) => return Err(failed(contender.died(&why))),
+        };
+        let ready: Ready = serde_json::from_str(&line).map_err(|e| failed(format!("bad ready line {line:?}: {e}")))?;
+        if !ready.ready {
+            return Err(failed(ready.error.unwrap_or_default()));
+        }
+        Ok(contender)
+    }
+}
+
+/// A zkurator contender in a child process.
+pub struct RustProcessContender {
+    id: String,
+    pid: u32,
+    child: Arc<Mutex<Child>>,
+    /// Shared with the out-of-band handles, which write their own lines.
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+    stdout: BufReader<ChildStdout>,
+    tail: Arc<Tail>,
+    /// Why the contender takes no more commands, once it cannot.
+    ended: Option<String>,
+}
+
+impl std::fmt::Debug for RustProcessContender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RustProcessContender").field("id", &self.id).field("pid", &self.pid).finish()
+    }
+}
+
+impl RustProcessContender {
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<(), String> {
+        write_to(&self.stdin, line)
+    }
+
+    fn read_line(&mut self) -> Result<String, String> {
+        let mut line = String::new();
+        match self.stdout.read_line(&mut line) {
+            Ok(0) => Err("the process closed its stdout".into()),
+            Ok(_) => Ok(line),
+            Err(e) => Err(format!("cannot read from the process: {e}")),
+        }
+    }
+
+    fn died(&mut self, why: &str) -> String {
+        self.tail.wait_closed(Duration::from_secs(2));
+        let status = match lock(&self.child).try_wait() {
+            Ok(Some(status)) => status.to_string(),
+            Ok(None) => "still running".into(),
+            Err(e) => format!("unknown ({e})"),
+        };
+        format!(
+            "rust-process contender {} (pid {}): {why}; exit status: {status}; stderr tail:\n{}",
+            self.id,
+            self.pid,
+            self.tail.text()
+        )
+    }
+
+    fn oob(&self, what: Oob) -> Crasher {
+        let stdin = Arc::clone(&self.stdin);
+        let line = serde_json::to_string(&OobLine { oob: what }).expect("serialisable");
+        let id = self.id.clone();
+        Box::new(move || {
+            if let Err(e) = write_to(&stdin, &line) {
+                tracing::warn!(id = %id, "{what:?}: {e}");
+            }
+        })
+    }
+}
+
+fn write_to(stdin: &Mutex<Option<ChildStdin>>, line: &str) -> Result<(), String> {
+    let mut guard = lock(stdin);
+    let stdin = guard.as_mut().ok_or("stdin closed")?;
+    stdin
+        .write_all(line.as_bytes())
+        .and_then(|()| stdin.write_all(b"\n"))
+        .and_then(|()| stdin.flush())
+        .map_err(|e| format!("cannot write to the process: {e}"))
+}
+
+impl Contender for RustProcessContender {
+    fn runtime(&self) -> Runtime {
+        Runtime::RustProcess
+    }
+
+    fn execute(&mut self, command: Command) -> Reply {
+        if let Some(why) = &self.ended {
+            return Reply::Error { kind: ErrorKind::SessionLost, message: why.clone() };
+        }
+        let line = serde_json::to_string(&command).expect("commands serialise");
+        let reply_line = match self.write_line(&line).and_then(|()| self.read_line()) {
+            Ok(line) => line,
+            Err(why) => {
+                let message = self.died(&why);
+                self.ended = Some(message.clone());
+                return Reply::Error { kind: ErrorKind::SessionLost, message };
+            }
+        };
+        serde_json::from_str(&reply_line).unwrap_or_else(|e| Reply::Error {
+            kind: ErrorKind::Other,
+            message: format!("bad reply line {reply_line:?}: {e}"),
+        })
+    }
+
+    fn crasher(&self) -> Crasher {
+        self.oob(Oob::Crash)
+    }
+
+    fn expirer(&self) -> Option<Crasher> {
+        Some(self.oob(Oob::Expire))
+    }
+
+    /// SIGKILL: the connection drops without a close; the server expires the
+    /// session after its timeout.
+    fn killer(&self) -> Option<Crasher> {
+        let child = Arc::clone(&self.child);
+        Some(Box::new(move || {
+            let mut child = lock(&child);
+            let _ = child.kill();
+            let _ = child.wait();
+        }))
+    }
+}
+
+impl Drop for RustProcessContender {
+    fn drop(&mut self) {
+        // Closing stdin ends the child cleanly (it closes its session); kill it
+        // if it has not exited within a second.
+        lock(&self.stdin).take();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut child = lock(&self.child);
+        while Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(_)) | Err(_) => return,
+                Ok(None) => thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Forwards a child's stderr to `tracing` and keeps its last lines.
+struct Tail {
+    lines: Mutex<(VecDeque<String>, bool)>,
+    closed: std::sync::Condvar,
+}
+
+impl Tail {
+    fn spawn(stderr: std::process::ChildStderr, id: &str) -> Arc<Tail> {
+        let tail = Arc::new(Tail { lines: Mutex::new((VecDeque::new(), false)), closed: std::sync::Condvar::new() });
+        let writer = Arc::clone(&tail);
+        let id = id.to_owned();
+        let spawned = thread::Builder::new().name(format!("rust-process-stderr-{id}")).spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                tracing::debug!(target: "zkurator_harness::rust_process", contender = %id, "{line}");
+                let mut guard = lock(&writer.lines);
+                if guard.0.len() == STDERR_TAIL_LINES {
+                    guard.0.pop_front();
+                }
+                guard.0.push_back(line);
+            }
+            lock(&writer.lines).1 = true;
+            writer.closed.notify_all();
+        });
+        if spawned.is_err() {
+            lock(&tail.lines).1 = true;
+        }
+        tail
+    }
+
+    fn wait_closed(&self, limit: Duration) {
+        let guard = lock(&self.lines);
+        let _ = self.closed.wait_timeout_while(guard, limit, |state| !state.1);
+    }
+
+    fn text(&self) -> String {
+        lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One line from the parent, as the child's reader sees it.
+#[derive(Debug, PartialEq)]
+enum Incoming {
+    Command(Command),
+    Oob(Oob),
+    Bad(String),
+}
+
+fn classify(line: &str) -> Incoming {
+    if let Ok(oob) = serde_json::from_str::<OobLine>(line) {
+        return Incoming::Oob(oob.oob);
+    }
+    match serde_json::from_str::<Command>(line) {
+        Ok(command) => Incoming::Command(command),
+        Err(e) => Incoming::Bad(format!("bad command line {:?}: {e}", line.trim())),
+    }
+}
+
+/// The child: `zkurator-harness contender`. Reads a [`ContenderSpec`] line,
+/// starts a [`RustContender`], then serves commands until stdin ends (then
+/// closes the contender, releasing what it holds). Returns the exit code.
+pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i32 {
+    let mut lines = input.lines();
+    let spec: ContenderSpec = match lines.next() {
+        Some(Ok(line)) => match serde_json::from_str(&line) {
+            Ok(spec) => spec,
+            Err(e) => {
+                send(&mut output, &Ready { ready: false, error: Some(format!("bad spec line: {e}")) });
+                return 1;
+            }
+        },
+        _ => return 0,
+    };
+    let mut contender = match RustContender::start(&spec) {
+        Ok(contender) => contender,
+        Err(e) => {
+            send(&mut output, &Ready { ready: false, error: Some(e.to_string()) });
+            return 1;
+        }
+    };
+    let crasher: Arc<Crasher> = Arc::new(contender.crasher());
+    let expirer: Arc<Crasher> = Arc::new(contender.expirer().unwrap_or_else(|| contender.crasher()));
+    let (commands, incoming) = mpsc::channel::<Result<Command, String>>();
+    let reader = thread::spawn(move || {
+        for line in lines {
+            let Ok(line) = line else { break };
+            match classify(&line) {
+                Incoming::Oob(what) => {
+                    let handle = Arc::clone(if what == Oob::Crash { &crasher } else { &expirer });
+                    // Ending a session takes a moment; commands keep flowing meanwhile.
+                    thread::spawn(move || handle());
+                }
+                Incoming::Command(command) => {
+                    if commands.send(Ok(command)).is_err() {
+                        break;
+                    }
+                }
+                Incoming::Bad(message) => {
+                    if commands.send(Err(message)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    if !send(&mut output, &Ready { ready: true, error: None }) {
+        return 1;
+    }
+    let mut closed = false;
+    while let Ok(command) = incoming.recv() {
+        let reply = match command {
+            Ok(command) => {
+                closed |= matches!(command, Command::Close);
+                contender.execute(command)
+            }
+            Err(message) => Reply::Error { kind: ErrorKind::Other, message },
+        };
+        if !send(&mut output, &reply) {
+            break;
+        }
+    }
+    if !closed {
+        // The parent went away: release and close like a clean shutdown.
+        let _ = contender.execute(Command::Close);
+    }
+    drop(contender);
+    let _ = reader.join();
+    0
+}
+
+/// Writes one JSON line; false when the parent is gone.
+fn send<T: Serialize>(output: &mut impl Write, value: &T) -> bool {
+    let Ok(line) = serde_json::to_string(value) else { return false };
+    writeln!(output, "{line}").and_then(|()| output.flush()).is_ok()
+}
+
+/// [`serve`] on this process's stdin and stdout.
+pub fn serve_stdio() -> i32 {
+    serve(BufReader::new(std::io::stdin()), std::io::stdout().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contender::Side;
+
+    #[test]
+    fn lines_are_commands_oob_or_bad() {
+        assert_eq!(classify(r#"{"oob":"expire"}"#), Incoming::Oob(Oob::Expire));
+        assert_eq!(classify(r#"{"oob":"crash"}"#), Incoming::Oob(Oob::Crash));
+        assert_eq!(
+            classify(r#"{"op":"release","side":"mutex"}"#),
+            Incoming::Command(Command::Release { side: Side::Mutex })
+        );
+        assert!(matches!(classify("{\"op\":\"fly\"}"), Incoming::Bad(m) if m.contains("bad command line")));
+        assert!(matches!(classify("not json"), Incoming::Bad(_)));
+    }
+
+    #[test]
+    fn binary_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = dir.path().join("deps");
+        std::fs::create_dir(&deps).unwrap();
+        let test_exe = deps.join("faults-0123");
+        let harness = dir.path().join(BINARY_NAME);
+        let err = locate_binary(None, Some(test_exe.clone())).unwrap_err().to_string();
+        assert!(err.contains("not found") && err.contains("cargo build -p zkurator-harness"), "{err}");
+        std::fs::write(&harness, b"").unwrap();
+        assert_eq!(locate_binary(None, Some(test_exe)).unwrap(), harness);
+        assert_eq!(locate_binary(None, Some(harness.clone())).unwrap(), harness);
+        let err = locate_binary(Some(dir.path().join("nope")), None).unwrap_err().to_string();
+        assert!(err.contains(HARNESS_BIN_ENV), "{err}");
+    }
+
+    #[test]
+    fn a_bad_spec_line_is_refused_with_a_ready_false() {
+        let mut out = Vec::new();
+        let code = serve(std::io::Cursor::new(b"{\"id\":1}\n".to_vec()), &mut out);
+        assert_eq!(code, 1);
+        let ready: Ready = serde_json::from_slice(&out).unwrap();
+        assert!(!ready.ready && ready.error.unwrap().contains("bad spec line"));
+        let mut out = Vec::new();
+        assert_eq!(serve(std::io::Cursor::new(Vec::new()), &mut out), 0, "no spec: nothing to do");
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,87 @@
+//! Generated contention schedules across the runtimes, and the negative
+//! controls that prove the checks catch real bugs. Part of
+//! `cargo test --features interop`.
+#![cfg(feature = "interop")]
+
+use zkurator::NegativeControl;
+use zkurator_harness::backend::Backend;
+use zkurator_harness::contender::{LockKind, Runtime};
+use zkurator_harness::generate::{self, GenConfig, GenReport, Space};
+use zkurator_harness::runner::Peers;
+use zkurator_harness::runtime::rust::set_negative_control;
+
+/// Generated schedules in the gate; `ZKURATOR_GEN_CASES` overrides.
+const GATE_CASES: u32 = 12;
+/// The most cases a negative control may take to be caught.
+const CONTROL_BUDGET: u32 = 25;
+
+fn describe(what: &str, report: &GenReport) -> String {
+    format!(
+        "{what}: {} cases in {:.1} s ({:.1}/min), caught at case {:?}",
+        report.cases,
+        report.elapsed.as_secs_f64(),
+        report.cases_per_minute(),
+        report.caught_at
+    )
+}
+
+fn control(space: &Space, seed: u64, connect: &str, peers: &Peers) -> GenReport {
+    let config = GenConfig { cases: CONTROL_BUDGET, seed, max_shrink_iters: 0, regressions: None };
+    generate::run_generated(space, &config, connect, peers)
+}
+
+/// One test, run in order: the broken-lock control flips a process-wide switch.
+#[test]
+fn generated_schedules_pass_and_every_negative_control_is_caught() {
+    let backend = match std::env::var("ZK_CONNECT") {
+        Ok(connect) if !connect.trim().is_empty() => Backend::external(&connect),
+        _ => Backend::local().expect("a local ZooKeeper"),
+    };
+    let connect = backend.connect_string();
+    let peers = Peers::default();
+    let mut lines = Vec::new();
+
+    // Mixed runtimes, fixed seed: every generated schedule must pass.
+    let cases = std::env::var("ZKURATOR_GEN_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(GATE_CASES);
+    let mixed = Space::mixed(vec![Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient]);
+    let config = GenConfig { cases, seed: 2026, max_shrink_iters: 8, regressions: Some(generate::regressions_dir()) };
+    let report = generate::run_generated(&mixed, &config, &connect, &peers);
+    lines.push(describe("mixed rust/curator/kazurator/zk-client", &report));
+    if let Some((scenario, violations)) = &report.failure {
+        panic!(
+            "generated schedule failed ({:?}):\n{}\n{violations:#?}\n{}",
+            report.written,
+            scenario.steps.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n"),
+            lines.join("\n")
+        );
+    }
+
+    // 1. A deliberately broken Rust lock: readers ignore writers.
+    set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
+    let rw_rust = Space { kinds: vec![LockKind::ReadWrite], ..Space::mixed(vec![Runtime::Rust]) };
+    let broken = control(&rw_rust, 11, &connect, &peers);
+    set_negative_control(None);
+    lines.push(describe("control 1, zkurator read lock ignoring writers", &broken));
+
+    // 2. kazoo's own locks mixed with Curator mutexes.
+    let native = Space {
+        kinds: vec![LockKind::Mutex { max_leases: 1 }],
+        ..Space::mixed(vec![Runtime::KazooNative, Runtime::Curator])
+    };
+    let kazoo = control(&native, 12, &connect, &peers);
+    lines.push(describe("control 2, kazoo-native with Curator", &kazoo));
+
+    // 3. Curator 5.4.0 / kazurator 0.2.0 downgrading with a queued writer (CURATOR-621).
+    let downgrade = Space {
+        kinds: vec![LockKind::ReadWrite],
+        downgrade_weight: 30,
+        ..Space::mixed(vec![Runtime::Curator, Runtime::Kazurator])
+    };
+    let old_downgrade = control(&downgrade, 13, &connect, &peers);
+    lines.push(describe("control 3, Curator 5.4/kazurator downgrade", &old_downgrade));
+
+    println!("{}", lines.join("\n"));
+    for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade)] {
+        assert!(report.failure.is_some(), "negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}", lines.join("\n"));
+    }
+}
