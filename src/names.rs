@@ -33,7 +33,8 @@ pub struct NodeName<'a> {
     pub protected_prefix: &'a str,
     /// The lock name (`lock-`, `__READ__` or `__WRIT__`).
     pub lock_name: &'a str,
-    /// ZooKeeper's sequence suffix (10 digits, or 19 past `i32::MAX`), or,
+    /// ZooKeeper's sequence suffix (`%010d` of the parent's signed 32-bit
+    /// counter: 10 digits, or `-` and 10 digits once it wraps), or,
     /// for a downgrade read node, the sequence of the owner's write node.
     pub sequence: &'a str,
 }
@@ -57,7 +58,8 @@ pub fn parse_node_name<'a>(name: &'a str, lock_name: &str) -> Option<NodeName<'a
     }
     let rest = &name[prefix_len..];
     let sequence = rest.strip_prefix(lock_name)?;
-    let well_formed = matches!(sequence.len(), 10 | 19) && sequence.bytes().all(|b| b.is_ascii_digit());
+    let digits = sequence.strip_prefix('-').unwrap_or(sequence);
+    let well_formed = digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit());
     well_formed.then(|| NodeName { protected_prefix, lock_name: &rest[..lock_name.len()], sequence })
 }
 
@@ -109,8 +111,10 @@ mod tests {
         }
         let good = format!("_c_{UUID}-lock-0000000001");
         assert!(parse_node_name(&good, MUTEX_LOCK_NAME).is_some());
+        let wrapped = format!("_c_{UUID}-lock--2147483648");
+        assert!(parse_node_name(&wrapped, MUTEX_LOCK_NAME).is_some());
         let wide = format!("_c_{UUID}-lock-0000000002147483648");
-        assert!(parse_node_name(&wide, MUTEX_LOCK_NAME).is_some());
+        assert!(parse_node_name(&wide, MUTEX_LOCK_NAME).is_none());
     }
 
     #[test]

@@ -159,7 +159,8 @@ fn lock_names(kind: LockKind) -> &'static [&'static str] {
     }
 }
 
-/// Whether `name` is `_c_<lower-case uuid>-<lock name><10 or 19 digits>`.
+/// Whether `name` is `_c_<lower-case uuid>-<lock name><sequence>`, the
+/// sequence being ZooKeeper's `%010d` of a signed 32-bit counter.
 pub fn follows_protocol(name: &str, kind: LockKind) -> bool {
     let Some(rest) = name.strip_prefix("_c_") else { return false };
     let (uuid, rest) = rest.split_at(rest.len().min(36));
@@ -172,7 +173,8 @@ pub fn follows_protocol(name: &str, kind: LockKind) -> bool {
     uuid_ok
         && lock_names(kind).iter().any(|lock| {
             rest.strip_prefix(lock)
-                .is_some_and(|seq| matches!(seq.len(), 10 | 19) && seq.bytes().all(|b| b.is_ascii_digit()))
+                .map(|seq| seq.strip_prefix('-').unwrap_or(seq))
+                .is_some_and(|seq| seq.len() == 10 && seq.bytes().all(|b| b.is_ascii_digit()))
         })
 }
 
