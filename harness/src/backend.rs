@@ -77,6 +77,29 @@ impl Backend {
             .map_err(|e| format!("cannot start a 3-server ensemble: {e}"))
     }
 
+    /// Brings servers the harness started back to full health before a run:
+    /// a standalone server that is down is restarted, stopped ensemble members
+    /// are started and a leader awaited. Nothing to do for other backends.
+    pub fn heal(&self) -> Result<(), String> {
+        match self {
+            Backend::Local { server, connect } => {
+                let mut server = lock(server);
+                if !server.is_running() {
+                    server.restart().map_err(|e| format!("the server at {connect} is down and did not restart: {e}"))?;
+                }
+                Ok(())
+            }
+            Backend::Ensemble { ensemble, .. } => {
+                let mut ensemble = lock(ensemble);
+                if (0..ensemble.len()).any(|i| !ensemble.is_member_running(i)) {
+                    ensemble_op(&mut ensemble, ServerOp::StartAll)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether this backend is a local ensemble.
     pub fn is_ensemble(&self) -> bool {
         matches!(self, Backend::Ensemble { .. })

@@ -64,6 +64,14 @@ impl Peers {
         self.kazurator.get_or_init(|| KazuratorRuntime::new().map_err(|e| e.to_string())).clone()
     }
 
+    /// Peers whose `rust-process` contenders run `binary` (tests pass
+    /// `env!("CARGO_BIN_EXE_zkurator-harness")`).
+    pub fn with_harness_binary(binary: std::path::PathBuf) -> Peers {
+        let peers = Peers::default();
+        let _ = peers.rust_process.set(Ok(RustProcessRuntime::with_binary(binary)));
+        peers
+    }
+
     /// The runtime of `rust-process` contenders (finds the harness binary on first use).
     pub fn rust_process(&self) -> Result<RustProcessRuntime, String> {
         self.rust_process.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()

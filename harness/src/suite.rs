@@ -72,6 +72,8 @@ pub fn run_suite_detailed(
         } else {
             Ok(backend)
         };
+        // A run that stopped half-way may have left a server down.
+        let target = target.and_then(|on| on.heal().map(|()| on));
         let (result, stats) = match target {
             Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
             Err(message) => {

@@ -44,14 +44,28 @@ struct Outcome {
 }
 
 /// Calls a static method of the bench class and decodes its JSON answer.
-fn call<T: serde::de::DeserializeOwned>(method: &str, args: Vec<Result<InvocationArg, String>>) -> Result<T, String> {
+///
+/// The call runs on a thread of its own, attached to the JVM for the call
+/// and detached after it, so the caller's thread stays out of the JVM.
+fn call<T, A>(method: &str, args: A) -> Result<T, String>
+where
+    T: serde::de::DeserializeOwned,
+    A: FnOnce() -> Vec<Result<InvocationArg, String>> + Send,
+{
     start()?;
-    let args = args.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let jvm = Jvm::attach_thread().map_err(|e| format!("attach to the JVM: {e}"))?;
-    let json = jvm
-        .invoke_static(BENCH_CLASS, method, &args)
-        .and_then(|answer| jvm.to_rust::<String>(answer))
-        .map_err(|e| format!("CuratorBench.{method}: {}", e.to_string().lines().next().unwrap_or_default()))?;
+    let json = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // Attach first: j4rs makes Java objects of the arguments on the spot.
+                let jvm = Jvm::attach_thread().map_err(|e| format!("attach to the JVM: {e}"))?;
+                let args = args().into_iter().collect::<Result<Vec<_>, _>>()?;
+                jvm.invoke_static(BENCH_CLASS, method, &args)
+                    .and_then(|answer| jvm.to_rust::<String>(answer))
+                    .map_err(|e| format!("CuratorBench.{method}: {}", e.to_string().lines().next().unwrap_or_default()))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(format!("CuratorBench.{method}: the calling thread panicked")))
+    })?;
     let outcome: Outcome = serde_json::from_str(&json).map_err(|e| format!("CuratorBench.{method}: {e}: {json}"))?;
     if !outcome.ok {
         return Err(format!("Curator: {}", outcome.error.unwrap_or_default()));
@@ -61,10 +75,9 @@ fn call<T: serde::de::DeserializeOwned>(method: &str, args: Vec<Result<Invocatio
 
 /// Uncontended acquire+release cycles of one Curator lock on one session.
 pub fn uncontended(connect: &str, path: &str, lock: Lock, warmup: u32, iterations: u32) -> Result<Samples, String> {
-    call(
-        "uncontended",
-        vec![text(connect), text(path), text(lock.wire()), int(warmup), int(iterations), long(LOCK_TIMEOUT)],
-    )
+    call("uncontended", || {
+        vec![text(connect), text(path), text(lock.wire()), int(warmup), int(iterations), long(LOCK_TIMEOUT)]
+    })
 }
 
 #[derive(Deserialize)]
@@ -75,10 +88,9 @@ struct Handoffs {
 /// `writers` InterProcessMutex writers on their own sessions; the cycles
 /// completed in the window after `warmup`.
 pub fn contended(connect: &str, path: &str, writers: u32, warmup: Duration, duration: Duration) -> Result<u64, String> {
-    let answer: Handoffs = call(
-        "contended",
-        vec![text(connect), text(path), int(writers), long(warmup), long(duration), long(LOCK_TIMEOUT)],
-    )?;
+    let answer: Handoffs = call("contended", || {
+        vec![text(connect), text(path), int(writers), long(warmup), long(duration), long(LOCK_TIMEOUT)]
+    })?;
     Ok(answer.handoffs)
 }
 
@@ -94,7 +106,7 @@ pub fn readers(connect: &str, path: &str, readers: u32, repeats: u32) -> Result<
     (0..repeats)
         .map(|_| {
             let answer: ReaderTimes =
-                call("readers", vec![text(connect), text(path), int(readers), long(LOCK_TIMEOUT)])?;
+                call("readers", || vec![text(connect), text(path), int(readers), long(LOCK_TIMEOUT)])?;
             Ok((Duration::from_nanos(answer.readers_acquire_ns), Duration::from_nanos(answer.writer_wait_ns)))
         })
         .collect()

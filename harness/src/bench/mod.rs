@@ -55,8 +55,8 @@ use zookeeper_client::{Acls, Client, CreateMode};
 use crate::proxy::LatencyProxy;
 use machine::Machine;
 use results::{
-    BenchReport, ConfigReport, Contended, Lock, Network, Readers, Section, ServerMode, Settings, Subject, Uncontended,
-    Versions,
+    BenchReport, ConfigReport, Contended, Flavor, Lock, Network, Readers, Section, ServerMode, Settings, Subject,
+    Uncontended, Versions,
 };
 use stats::{median, rate, Samples};
 
@@ -105,9 +105,12 @@ pub struct BenchArgs {
     /// Network settings [default: loopback,latency].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub network: Vec<Network>,
-    /// Server settings: fast is forceSync=no, durable ZooKeeper's default [default: fast,durable].
+    /// Server settings: fast is forceSync=no, durable ZooKeeper's default [default: fast,durable; quick: fast].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub server: Vec<ServerMode>,
+    /// The tokio runtime the Rust subjects run on.
+    #[arg(long, value_enum, default_value = "multi-thread")]
+    pub tokio: Flavor,
     /// Latency the proxy adds in each direction in the latency setting, ms.
     #[arg(long, default_value_t = 1.0)]
     pub latency_ms: f64,
@@ -137,6 +140,7 @@ impl BenchArgs {
             readers: pick(self.readers, 100, 100).max(1),
             reader_repeats: if quick { 1 } else { 5 },
             waiters: pick(self.waiters, 1000, 1000).max(1),
+            tokio: self.tokio,
             sections: all_or(&self.only),
             subjects: if self.runtimes.is_empty() { Subject::ALL.to_vec() } else { self.runtimes.clone() },
         }
@@ -149,7 +153,7 @@ const SECTIONS: [Section; 4] = [Section::Uncontended, Section::Contended, Sectio
 /// (whatever the targets say), 1 when some failed, 2 when nothing could run.
 pub fn main(args: BenchArgs) -> ExitCode {
     if let Some(connect) = &args.waiters_child {
-        return waiters::child_main(connect, args.waiters.unwrap_or(1000));
+        return waiters::child_main(connect, args.waiters.unwrap_or(1000), args.tokio);
     }
     if !args.latency_ms.is_finite() || args.latency_ms < 0.0 {
         eprintln!("error: --latency-ms must be a non-negative number");
@@ -158,8 +162,12 @@ pub fn main(args: BenchArgs) -> ExitCode {
     let started = Instant::now();
     let settings = args.settings();
     let mut bench = Bench::new(settings.clone());
-    let servers =
-        if args.server.is_empty() { vec![ServerMode::Fast, ServerMode::Durable] } else { args.server.clone() };
+    let servers = match (args.server.is_empty(), args.quick) {
+        (false, _) => args.server.clone(),
+        // The smoke run keeps to the setting the targets are about.
+        (true, true) => vec![ServerMode::Fast],
+        (true, false) => vec![ServerMode::Fast, ServerMode::Durable],
+    };
     let networks =
         if args.network.is_empty() { vec![Network::Loopback, Network::Latency] } else { args.network.clone() };
     let latency = Duration::from_secs_f64(args.latency_ms / 1e3);
@@ -247,9 +255,11 @@ pub fn main(args: BenchArgs) -> ExitCode {
     }
 }
 
-/// A progress line on stderr (the tables go to stdout).
+/// A progress line on stderr (the tables go to stdout), with the time since the first one.
 fn progress(what: &str) {
-    eprintln!("bench: {what}");
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let since = START.get_or_init(Instant::now).elapsed().as_secs_f64();
+    eprintln!("bench: {since:6.1} s  {what}");
 }
 
 /// What an uncontended job measured, per (subject, lock).
@@ -320,6 +330,15 @@ impl Bench {
         Bench { settings, machine, versions, curator, python }
     }
 
+    /// Runs a future on a fresh tokio runtime of the chosen flavour, so that no
+    /// measurement inherits another's leftover tasks.
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let runtime = self.settings.tokio.runtime().expect("a tokio runtime");
+        let output = runtime.block_on(future);
+        runtime.shutdown_timeout(Duration::from_secs(2));
+        output
+    }
+
     fn wants(&self, subject: Subject) -> bool {
         self.settings.subjects.contains(&subject)
     }
@@ -353,7 +372,7 @@ impl Bench {
     fn run_config(&self, config: &mut ConfigReport, connect: &str) {
         let label = config.label();
         let base = format!("{BENCH_ROOT}/{}", &uuid::Uuid::new_v4().to_string()[..8]);
-        match block_on(prepare(connect, &base)) {
+        match self.block_on(prepare(connect, &base)) {
             Ok(rtt) => config.zk_round_trip_ms = Some(rtt),
             Err(e) => {
                 config.errors.push(format!("cannot use ZooKeeper at {connect}: {e}"));
@@ -374,7 +393,7 @@ impl Bench {
         }
         if self.wants_section(Section::Waiters) && self.wants(Subject::Zkurator) {
             progress(&format!("[{label}] waiters"));
-            match waiters::measure(connect, self.settings.waiters) {
+            match waiters::measure(connect, self.settings.waiters, self.settings.tokio) {
                 Ok(w) => config.waiters.push(w),
                 Err(e) => config.errors.push(format!("zkurator waiters: {e}")),
             }
@@ -443,11 +462,11 @@ impl Bench {
         let one = |key: (Subject, Lock), samples: Result<Samples, String>| samples.map(|s| vec![(key, s)]);
         match job {
             Job::Floor => {
-                one((Subject::Floor, Lock::Raw), block_on(floor::run(connect, &path("floor"), warmup, iterations)))
+                one((Subject::Floor, Lock::Raw), self.block_on(floor::run(connect, &path("floor"), warmup, iterations)))
             }
             Job::Zkurator(lock) => one(
                 (Subject::Zkurator, *lock),
-                block_on(zkurator::uncontended(
+                self.block_on(zkurator::uncontended(
                     connect,
                     &path(&format!("zkurator-{}", lock.wire())),
                     *lock,
@@ -457,7 +476,7 @@ impl Bench {
             ),
             Job::ZkClient => one(
                 (Subject::ZkClient, Lock::Mutex),
-                block_on(zkclient::uncontended(connect, &path("zk-client"), warmup, iterations)),
+                self.block_on(zkclient::uncontended(connect, &path("zk-client"), warmup, iterations)),
             ),
             Job::Curator(lock) => one(
                 (Subject::Curator, *lock),
@@ -483,8 +502,8 @@ impl Bench {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
                 let handoffs = match subject {
-                    Subject::Zkurator => block_on(zkurator::contended(connect, &path, writers, warmup, duration)),
-                    Subject::ZkClient => block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
+                    Subject::Zkurator => self.block_on(zkurator::contended(connect, &path, writers, warmup, duration)),
+                    Subject::ZkClient => self.block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
                     Subject::Curator => curator::contended(connect, &path, writers, warmup, duration),
                     Subject::Kazurator => self
                         .python
@@ -515,7 +534,7 @@ impl Bench {
             }
             let path = format!("{base}/readers-{}", subject.label().to_lowercase());
             let repeats = match subject {
-                Subject::Zkurator => block_on(zkurator::readers(connect, &path, s.readers, s.reader_repeats)),
+                Subject::Zkurator => self.block_on(zkurator::readers(connect, &path, s.readers, s.reader_repeats)),
                 Subject::Curator => curator::readers(connect, &path, s.readers, s.reader_repeats),
                 _ => self
                     .python
@@ -542,16 +561,6 @@ impl Bench {
             }
         }
     }
-}
-
-/// Runs a future on a fresh multi-threaded tokio runtime (as many workers as
-/// CPUs, like `#[tokio::main]`), so that no measurement inherits another's
-/// leftover tasks.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    let output = runtime.block_on(future);
-    runtime.shutdown_timeout(Duration::from_secs(2));
-    output
 }
 
 /// Creates the run's base path and measures a ZooKeeper read's round trip (median, ms).

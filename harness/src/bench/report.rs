@@ -52,7 +52,7 @@ pub fn header(machine: &Machine, versions: &Versions, settings: &Settings) -> St
     let _ = writeln!(
         out,
         "{}uncontended: {} cycles in {} round(s), {} warm-up cycles per round; contended: {} s after {} s warm-up, \
-         writers {}; readers: {} ×{}; waiters: {}",
+         writers {}; readers: {} ×{}; waiters: {}; Rust subjects on a {} tokio runtime",
         if settings.quick { "QUICK (smoke) mode: " } else { "" },
         settings.iterations,
         settings.rounds,
@@ -63,6 +63,7 @@ pub fn header(machine: &Machine, versions: &Versions, settings: &Settings) -> St
         settings.readers,
         settings.reader_repeats,
         settings.waiters,
+        settings.tokio.name(),
     );
     out
 }

@@ -106,6 +106,35 @@ pub enum Network {
     Latency,
 }
 
+/// The tokio runtime the Rust subjects (floor, zkurator, zk-client) run on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flavor {
+    /// `#[tokio::main]`'s default: one worker thread per CPU.
+    #[default]
+    MultiThread,
+    /// Everything on the calling thread.
+    CurrentThread,
+}
+
+impl Flavor {
+    /// A runtime of this flavour with I/O and time enabled.
+    pub fn runtime(self) -> std::io::Result<tokio::runtime::Runtime> {
+        match self {
+            Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::MultiThread => "multi-thread",
+            Flavor::CurrentThread => "current-thread",
+        }
+    }
+}
+
 /// The benchmark's sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -312,6 +341,8 @@ pub struct Settings {
     pub reader_repeats: u32,
     /// Waiters of the waiters section.
     pub waiters: u32,
+    /// The tokio runtime of the Rust subjects.
+    pub tokio: Flavor,
     /// Sections run.
     pub sections: Vec<Section>,
     /// Subjects measured.

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use zkurator::Mutex;
 
 use super::machine::{peak_rss_kb, rss_kb};
-use super::results::{Subject, Waiters};
+use super::results::{Flavor, Subject, Waiters};
 use super::{wait_for_children, zk_connect, LOCK_TIMEOUT};
 
 /// The longest a waiter waits: the whole queue drains before the last one gets it.
@@ -40,10 +40,10 @@ struct ChildReport {
 }
 
 /// Runs the child process for `waiters` waiters on `connect` and reads its report.
-pub fn measure(connect: &str, waiters: u32) -> Result<Waiters, String> {
+pub fn measure(connect: &str, waiters: u32, tokio: Flavor) -> Result<Waiters, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut child = Command::new(exe)
-        .args(["bench", "--waiters-child", connect, "--waiters", &waiters.to_string()])
+        .args(["bench", "--waiters-child", connect, "--waiters", &waiters.to_string(), "--tokio", tokio.name()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -90,8 +90,8 @@ pub fn measure(connect: &str, waiters: u32) -> Result<Waiters, String> {
 }
 
 /// The child's side: measures and prints one JSON line; never fails loudly.
-pub fn child_main(connect: &str, waiters: u32) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+pub fn child_main(connect: &str, waiters: u32, tokio: Flavor) -> ExitCode {
+    let runtime = match tokio.runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             println!("{}", serde_json::json!({ "error": format!("tokio runtime: {e}") }));
