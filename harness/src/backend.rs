@@ -85,7 +85,9 @@ impl Backend {
             Backend::Local { server, connect } => {
                 let mut server = lock(server);
                 if !server.is_running() {
-                    server.restart().map_err(|e| format!("the server at {connect} is down and did not restart: {e}"))?;
+                    server
+                        .restart()
+                        .map_err(|e| format!("the server at {connect} is down and did not restart: {e}"))?;
                 }
                 Ok(())
             }

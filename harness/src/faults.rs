@@ -313,7 +313,11 @@ mod tests {
                 Latency { kind: FaultKind::Expire, runtime: Runtime::Rust, after: Duration::from_millis(40) },
                 Latency { kind: FaultKind::Expire, runtime: Runtime::Rust, after: Duration::from_millis(90) },
             ],
-            loss_signals: vec![Latency { kind: FaultKind::Expire, runtime: Runtime::Rust, after: Duration::from_millis(7) }],
+            loss_signals: vec![Latency {
+                kind: FaultKind::Expire,
+                runtime: Runtime::Rust,
+                after: Duration::from_millis(7),
+            }],
             double_grants: 0,
             nodes_leaked: 1,
         };

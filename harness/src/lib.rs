@@ -2,6 +2,7 @@
 //! kazurator contenders hitting one real ZooKeeper, driven by scenarios and
 //! checked against a model of the lock queue and by checkers over the history.
 pub mod backend;
+pub mod bench;
 pub mod checkers;
 pub mod contender;
 pub mod differential;
@@ -11,6 +12,7 @@ pub mod generate;
 pub mod history;
 pub mod model;
 pub mod nemesis;
+pub mod proxy;
 pub mod report;
 pub mod runner;
 pub mod runtime;

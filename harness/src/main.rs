@@ -67,6 +67,8 @@ enum Command {
     },
     /// Shows what was found (Java, Curator, ZooKeeper, Python, kazurator) and how to install what is missing.
     Doctor,
+    /// Measures zkurator against the ZooKeeper floor, zookeeper-client, Curator and kazurator (build with --release).
+    Bench(zkurator_harness::bench::BenchArgs),
     /// Runs the fault scenarios (scenarios/faults) and prints the fault table.
     Faults {
         /// Writes the table and every run's figures as JSON.
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::List { paths } => list(paths),
         Command::Check { paths } => check(paths),
         Command::Doctor => doctor(),
+        Command::Bench(args) => zkurator_harness::bench::main(args),
         Command::Faults { json, skip_slow } => faults(json, skip_slow),
         Command::Contender => ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio() as u8),
         Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters } => {

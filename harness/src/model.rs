@@ -157,8 +157,10 @@ impl Model {
     pub fn step(&mut self, action: &Action) -> Result<Prediction, ModelError> {
         if let Some(contender) = action.contender() {
             self.check_alive(contender, action)?;
-            let out_of_band =
-                matches!(action, Action::Crash { .. } | Action::Expire { .. } | Action::Kill { .. } | Action::ExpectData { .. });
+            let out_of_band = matches!(
+                action,
+                Action::Crash { .. } | Action::Expire { .. } | Action::Kill { .. } | Action::ExpectData { .. }
+            );
             let waits_itself = !out_of_band;
             if waits_itself && self.is_pending(contender) {
                 return Err(ModelError(format!(
@@ -277,7 +279,8 @@ impl Model {
             self.expired_holds.extend(held.iter().map(|s| (contender.to_owned(), *s)));
         }
         let requeue = how == Ended::Expired && waiting && runtime == Some(Runtime::Curator);
-        let pending_side = self.nodes.iter().find(|n| n.owner.as_deref() == Some(contender) && !n.granted).map(|n| n.side);
+        let pending_side =
+            self.nodes.iter().find(|n| n.owner.as_deref() == Some(contender) && !n.granted).map(|n| n.side);
         self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
         match (waiting, requeue, pending_side) {
             (true, true, Some(side)) => {
@@ -398,6 +401,7 @@ pub fn dry_run(scenario: &Scenario) -> Result<(), (usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nemesis::ServerOp;
     use std::time::Duration;
 
     fn contenders(ids: &[(&str, Runtime)]) -> Vec<(String, Runtime)> {
@@ -482,6 +486,73 @@ mod tests {
         assert_eq!(m.nodes().len(), 1);
         let p = m.step(&Action::Crash { contender: "a".into() }).unwrap();
         assert!(p.granted.is_empty() && m.nodes().is_empty());
+    }
+
+    fn fault(c: &str, make: fn(String) -> Action) -> Action {
+        make(c.to_owned())
+    }
+
+    #[test]
+    fn expiring_a_holder_frees_it_and_lets_it_report_the_loss_only() {
+        let mut m = rw(&[("a", Runtime::Kazurator), ("b", Runtime::Rust)]);
+        m.step(&acquire("a", Side::Write)).unwrap();
+        m.step(&acquire("b", Side::Read)).unwrap();
+        let p = m.step(&fault("a", |contender| Action::Expire { contender })).unwrap();
+        assert_eq!(p.ended_holds, vec![Side::Write]);
+        assert_eq!(p.granted, vec!["b".to_string()]);
+        assert_eq!(m.ended("a"), Some(Ended::Expired));
+        let lost = Action::ExpectLost { contender: "a".into(), side: Side::Write, within: None };
+        assert_eq!(m.step(&lost).unwrap().outcome, Some(Outcome::Ok));
+        let read_lost = Action::ExpectLost { contender: "a".into(), side: Side::Read, within: None };
+        assert!(m.step(&read_lost).unwrap_err().0.contains("did not hold"));
+        assert!(m.step(&acquire("a", Side::Write)).unwrap_err().0.contains("no more commands"));
+    }
+
+    #[test]
+    fn expired_waiters_abandon_except_curator_which_queues_again() {
+        let ids = [("h", Runtime::Rust), ("k", Runtime::Kazurator), ("c", Runtime::Curator), ("n", Runtime::Rust)];
+        let mut m = Model::new(LockKind::Mutex { max_leases: 1 }, &contenders(&ids));
+        m.step(&acquire("h", Side::Mutex)).unwrap();
+        m.step(&acquire("c", Side::Mutex)).unwrap();
+        m.step(&acquire("k", Side::Mutex)).unwrap();
+        m.step(&acquire("n", Side::Mutex)).unwrap();
+        let p = m.step(&fault("k", |contender| Action::Expire { contender })).unwrap();
+        assert_eq!((p.abandoned, p.requeued), (vec!["k".to_string()], vec![]));
+        let p = m.step(&fault("c", |contender| Action::Expire { contender })).unwrap();
+        assert_eq!((p.abandoned, p.requeued), (vec![], vec!["c".to_string()]));
+        assert_eq!(m.nodes().len(), 3, "h, n and c's new node");
+        // c queued again behind n.
+        assert_eq!(m.step(&release("h", Side::Mutex)).unwrap().granted, vec!["n".to_string()]);
+        assert_eq!(m.step(&release("n", Side::Mutex)).unwrap().granted, vec!["c".to_string()]);
+    }
+
+    #[test]
+    fn killing_needs_a_process_and_frees_like_a_crash() {
+        let mut m = Model::new(
+            LockKind::Mutex { max_leases: 1 },
+            &contenders(&[("r", Runtime::Rust), ("p", Runtime::RustProcess)]),
+        );
+        m.step(&acquire("p", Side::Mutex)).unwrap();
+        m.step(&acquire("r", Side::Mutex)).unwrap();
+        let err = m.step(&fault("r", |contender| Action::Kill { contender })).unwrap_err();
+        assert!(err.0.contains("rust-process"), "{err}");
+        let p = m.step(&fault("p", |contender| Action::Kill { contender })).unwrap();
+        assert_eq!((p.ended_holds, p.granted), (vec![Side::Mutex], vec!["r".to_string()]));
+        assert_eq!(m.ended("p"), Some(Ended::Killed));
+        let lost = Action::ExpectLost { contender: "p".into(), side: Side::Mutex, within: None };
+        assert!(m.step(&lost).is_err(), "a killed contender cannot be asked anything");
+    }
+
+    #[test]
+    fn server_faults_change_nothing() {
+        let mut m = rw(&[("a", Runtime::Rust), ("b", Runtime::Curator)]);
+        m.step(&acquire("a", Side::Write)).unwrap();
+        m.step(&acquire("b", Side::Write)).unwrap();
+        for op in [ServerOp::Restart, ServerOp::KillLeader, ServerOp::StartAll] {
+            let p = m.step(&Action::Server(op)).unwrap();
+            assert_eq!(p, Prediction::default());
+        }
+        assert!(m.holds("a", Side::Write) && m.pending() == vec!["b".to_string()]);
     }
 
     #[test]

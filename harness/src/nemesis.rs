@@ -9,6 +9,11 @@
 //!   of ZooKeeper's wire protocol itself, so it works for any runtime that can
 //!   tell its session id and password (kazoo's `client_id`, ZooKeeper Java's
 //!   `getSessionId`/`getSessionPasswd`).
+//! * [`client_expirer`] does the same for a `zookeeper-client` [`Client`]
+//!   (zkurator's contenders), whose password the crate does not expose: the
+//!   client's own runtime is frozen for a moment (as a long pause would), a
+//!   second client takes the session over with `Connector::with_session`
+//!   and closes it, and the thawed client finds its session expired.
 //! * [`ServerControl`] is what the runner may do to the servers of a run
 //!   (restart a standalone server, kill an ensemble's leader or a follower,
 //!   start every member again); [`crate::backend::Backend`] implements it for
@@ -21,6 +26,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use zookeeper_client::Client;
+
+use crate::contender::Crasher;
 
 /// The id and password of a ZooKeeper session: what a second connection needs
 /// to take the session over.
@@ -189,7 +197,9 @@ pub fn expire_session(connect: &str, creds: &SessionCredentials, within: Duratio
     let mut last_error = String::new();
     while Instant::now() < deadline {
         attempts += 1;
-        let io_timeout = deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(100), Duration::from_secs(3));
+        let io_timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(100), Duration::from_secs(3));
         match take_over_and_close(connect, creds, io_timeout) {
             Ok(true) => return Ok(Expired { attempts }),
             Ok(false) => {}
@@ -204,6 +214,66 @@ pub fn expire_session(connect: &str, creds: &SessionCredentials, within: Duratio
         creds.id,
         if last_error.is_empty() { String::new() } else { format!("; last error: {last_error}") }
     ))
+}
+
+/// A handle that expires `client`'s session from outside (see the module
+/// documentation). `runtime` is the runtime `client` was connected on; its
+/// tasks (the client's connection among them) pause while the session is
+/// taken over and closed, so the client cannot take it back in between.
+pub fn client_expirer(client: &Client, runtime: tokio::runtime::Handle, connect: &str) -> Crasher {
+    let session = client.session().clone();
+    let timeout = client.session_timeout();
+    let state = client.state_watcher();
+    let connect = connect.to_owned();
+    Box::new(move || {
+        let Ok(twin_runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        for _ in 0..10 {
+            if state.peek_state().is_terminated() {
+                return;
+            }
+            // Freeze: a task that blocks the runtime's worker until thawed.
+            let (frozen_tx, frozen_rx) = std::sync::mpsc::channel::<()>();
+            let (thaw_tx, thaw_rx) = std::sync::mpsc::channel::<()>();
+            runtime.spawn(async move {
+                let _ = frozen_tx.send(());
+                let _ = thaw_rx.recv_timeout(Duration::from_secs(10));
+            });
+            let _ = frozen_rx.recv_timeout(Duration::from_secs(2));
+            twin_runtime.block_on(async {
+                let twin = Client::connector()
+                    .with_session_timeout(timeout)
+                    .with_connection_timeout(Duration::from_millis(1000))
+                    .with_session(session.clone())
+                    .connect(&connect);
+                if let Ok(Ok(twin)) = tokio::time::timeout(Duration::from_secs(2), twin).await {
+                    let mut closing = twin.state_watcher();
+                    // The last handle gone, the twin sends closeSession.
+                    drop(twin);
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while !closing.peek_state().is_terminated() {
+                            closing.changed().await;
+                        }
+                    })
+                    .await;
+                }
+            });
+            let _ = thaw_tx.send(());
+            // The thawed client reconnects and learns that its session expired.
+            let mut state = state.clone();
+            let ended = twin_runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(3), async {
+                    while !state.peek_state().is_terminated() {
+                        state.changed().await;
+                    }
+                })
+                .await
+            });
+            if ended.is_ok() {
+                return;
+            }
+        }
+        tracing::warn!(session = ?session.id(), "could not expire the session");
+    })
 }
 
 /// A fault on the servers, as scenario steps name them (`zk restart`...).

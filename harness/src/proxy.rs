@@ -768,6 +768,47 @@ mod tests {
     }
 
     #[test]
+    fn a_zookeeper_session_rides_out_a_cut_and_a_partition() {
+        use zookeeper_client::{Acls, Client, CreateMode};
+
+        let server = zkurator_testserver::ZkServer::builder().force_sync(false).start().expect("ZooKeeper");
+        let proxy = LatencyProxy::start(server.connect_string(), Duration::from_millis(1)).expect("proxy");
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            let client = Client::connector()
+                .with_session_timeout(Duration::from_secs(20))
+                .connect(&proxy.connect_string())
+                .await
+                .expect("connect through the proxy");
+            let session = client.session_id();
+            let ephemeral = CreateMode::Ephemeral.with_acls(Acls::anyone_all());
+            client.create("/proxy-test", b"x", &ephemeral).await.expect("create");
+            // Reads until one succeeds (the client reconnects by itself), for at most 15 s.
+            let read_back = |client: Client| async move {
+                for _ in 0..150 {
+                    if let Ok((data, _)) = client.get_data("/proxy-test").await {
+                        return data;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                panic!("no read succeeded after the fault");
+            };
+
+            assert_eq!(proxy.cut_all(), 1);
+            assert_eq!(read_back(client.clone()).await, b"x");
+            assert_eq!(client.session_id(), session, "the session survives a cut connection");
+            assert!(proxy.accepted() >= 2, "the client reconnected through the proxy");
+
+            proxy.set_blackhole(true);
+            let during = tokio::time::timeout(Duration::from_millis(500), client.get_data("/proxy-test")).await;
+            assert!(!matches!(during, Ok(Ok(_))), "a read got through the partition");
+            proxy.set_blackhole(false);
+            assert_eq!(read_back(client.clone()).await, b"x");
+            assert_eq!(client.session_id(), session, "the session survives a short partition");
+        });
+    }
+
+    #[test]
     fn an_unreachable_upstream_closes_the_client() {
         // A port that was free a moment ago: nothing listens there.
         let unused = StdListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind").local_addr().expect("addr");

@@ -420,7 +420,11 @@ impl<'a> Run<'a> {
                 runtimes.sort();
                 runtimes.dedup();
                 for runtime in runtimes {
-                    self.stats.injected.push(Injected { kind: FaultKind::of_server(*op), runtime, role: Role::Everyone });
+                    self.stats.injected.push(Injected {
+                        kind: FaultKind::of_server(*op),
+                        runtime,
+                        role: Role::Everyone,
+                    });
                 }
             }
             Action::Sleep(d) => thread::sleep(*d),
@@ -660,7 +664,10 @@ impl<'a> Run<'a> {
                 Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
             };
             if Instant::now() >= deadline {
-                return Err(stop("runner", format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound)));
+                return Err(stop(
+                    "runner",
+                    format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound),
+                ));
             }
             thread::sleep(Duration::from_millis(100));
         };

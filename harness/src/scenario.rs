@@ -215,11 +215,9 @@ impl Action {
             | Action::Kill { contender }
             | Action::ExpectLost { contender, .. }
             | Action::ExpectData { contender, .. } => Some(contender),
-            Action::Sleep(_)
-            | Action::Foreign(_)
-            | Action::Remove(_)
-            | Action::ExpectGone(_)
-            | Action::Server(_) => None,
+            Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) | Action::Server(_) => {
+                None
+            }
         }
     }
 }
@@ -269,10 +267,14 @@ pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 /// The expectations file's name; it lives beside the scenarios and is not one.
 pub const EXPECTATIONS_FILE: &str = "expectations.toml";
 
-/// Loads every `*.toml` directly in `dir` (except the expectations file),
-/// sorted by path. Subdirectories are corpora of their own and are not
-/// entered: `scenarios/faults/` (fault injection) runs through
-/// `zkurator-harness faults` and its own test, not with the compatibility corpus.
+/// The subdirectory of the corpus holding the fault scenarios, which
+/// [`load_dir`] leaves out: they run through `zkurator-harness faults` and the
+/// fault gate (`harness/tests/faults.rs`), not with the compatibility corpus.
+pub const FAULT_SUBDIR: &str = "faults";
+
+/// Loads every `*.toml` under `dir` (recursively, except the expectations
+/// file and subdirectories named [`FAULT_SUBDIR`]), sorted by path. Pointed
+/// at the fault directory itself, it loads the fault corpus.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Vec::new();
     collect_files(dir, &mut files).map_err(|error| ScenarioError {
@@ -292,7 +294,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
+        if path.is_dir() {
+            if !path.ends_with(FAULT_SUBDIR) {
+                collect_files(&path, files)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
             files.push(path);
         }
     }
@@ -307,7 +313,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     };
     let raw: RawScenario = toml::from_str(text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);
-        at(offset, error.message().trim().to_owned())
+        let mut message = error.message().trim().to_owned();
+        // Quote the line, so that the key in question is named too.
+        let (line, _) = line_column(text, offset);
+        if let Some(source) = text.lines().nth(line - 1).map(str::trim).filter(|l| !l.is_empty()) {
+            let source: String = source.chars().take(80).collect();
+            message = format!("{message} (in `{source}`)");
+        }
+        at(offset, message)
     })?;
 
     let kind = match (raw.lock.get_ref().as_str(), &raw.max_leases) {
@@ -380,13 +393,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
                 message: format!("`{}` needs an ensemble: add zk = \"ensemble\" at the top of the file", step.text),
             })
         }
-        (Some(("ensemble", at_offset)), None) => {
-            return Err(at(
-                at_offset,
-                "zk = \"ensemble\" but no step uses the ensemble (zk kill-leader, kill-follower, start-all): drop the key"
-                    .into(),
-            ))
-        }
+        (Some(("ensemble", at_offset)), None) => return Err(at(
+            at_offset,
+            "zk = \"ensemble\" but no step uses the ensemble (zk kill-leader, kill-follower, start-all): drop the key"
+                .into(),
+        )),
         (Some((other, at_offset)), _) => {
             return Err(at(at_offset, format!("unknown zk {other:?}: expected \"standalone\" or \"ensemble\"")))
         }
@@ -745,6 +756,50 @@ steps = [
         assert!(e.message.contains("the lock model says Timeout"), "{e}");
         let e = error_of(&GOOD.replace("\"a release read\",", "\"b release write\","));
         assert!(e.message.contains("still waiting"), "{e}");
+    }
+
+    #[test]
+    fn fault_steps_parse() {
+        let ids = ["a", "b"];
+        assert_eq!(parse_step("a expire", &ids).unwrap().0, Action::Expire { contender: "a".into() });
+        assert_eq!(parse_step("b kill", &ids).unwrap().0, Action::Kill { contender: "b".into() });
+        assert_eq!(
+            parse_step("a expect-lost write 3s", &ids).unwrap().0,
+            Action::ExpectLost { contender: "a".into(), side: Side::Write, within: Some(Duration::from_secs(3)) }
+        );
+        assert_eq!(parse_step("zk restart", &ids).unwrap().0, Action::Server(ServerOp::Restart));
+        assert_eq!(parse_step("zk kill-leader", &ids).unwrap().0, Action::Server(ServerOp::KillLeader));
+        assert_eq!(parse_step("zk kill-follower", &ids).unwrap().0, Action::Server(ServerOp::KillFollower));
+        assert_eq!(parse_step("zk start-all", &ids).unwrap().0, Action::Server(ServerOp::StartAll));
+        assert!(parse_step("a expect-lost", &ids).unwrap_err().1.contains("a side"));
+        assert!(parse_step("zk restart now", &ids).unwrap_err().1.contains("unexpected"));
+    }
+
+    #[test]
+    fn ensembles_are_declared_and_make_slow_scenarios() {
+        let text = GOOD.replace("\"sleep 50ms\",", "\"zk kill-leader\", \"zk start-all\",");
+        let e = error_of(&text);
+        assert!(e.message.contains("zk = \"ensemble\""), "{e}");
+        let scenarios = parse_str(&format!("zk = \"ensemble\"\n{text}")).unwrap();
+        assert!(scenarios[0].needs_ensemble() && scenarios[0].is_slow());
+        let restart = parse_str(&GOOD.replace("\"sleep 50ms\",", "\"zk restart\",")).unwrap();
+        assert!(!restart[0].needs_ensemble() && restart[0].is_slow());
+        assert!(!parse_str(GOOD).unwrap()[0].is_slow());
+    }
+
+    #[test]
+    fn the_corpus_leaves_the_fault_directory_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixed = GOOD.replace("\"$A\"", "\"rust\"").replace("\"$B\"", "\"rust\"");
+        for sub in ["", "faults", "regressions"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join(format!("s{}.toml", sub.len())), &fixed).unwrap();
+        }
+        std::fs::write(dir.path().join(EXPECTATIONS_FILE), "").unwrap();
+        let names: Vec<String> = load_dir(dir.path()).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, vec!["s0", "s11"]);
+        let faults: Vec<String> = load_dir(&dir.path().join("faults")).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(faults, vec!["s6"]);
     }
 
     #[test]

@@ -21,15 +21,13 @@ fn broken_readers_in_a_fault_run_count_as_double_grants() {
     let backend = Backend::local().expect("a local ZooKeeper");
     let timing = Timing::default();
 
-    let (result, stats) =
-        runner::run_with(all_rust, &backend.connect_string(), &backend, &Peers::default(), &timing);
+    let (result, stats) = runner::run_with(all_rust, &backend.connect_string(), &backend, &Peers::default(), &timing);
     assert!(result.passed(), "the real lock passes: {:?}", result.violations);
     assert_eq!(stats.double_grants, 0);
     assert!(stats.injected.iter().any(|i| i.kind == FaultKind::Expire));
 
     set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
-    let (result, stats) =
-        runner::run_with(all_rust, &backend.connect_string(), &backend, &Peers::default(), &timing);
+    let (result, stats) = runner::run_with(all_rust, &backend.connect_string(), &backend, &Peers::default(), &timing);
     set_negative_control(None);
     assert!(!result.passed(), "a broken read lock passed a fault scenario");
     assert!(stats.double_grants > 0, "the double grants were not counted: {:?}", result.violations);

@@ -138,6 +138,8 @@ impl BenchArgs {
             contended_warmup_secs: if quick { 0.2 } else { 1.0 },
             writers: self.writers.clone().unwrap_or_else(|| if quick { vec![2, 8] } else { vec![2, 8, 32] }),
             readers: pick(self.readers, 100, 100).max(1),
+            server_warmup: if quick { 2000 } else { 8000 },
+            jvm_warmup: if quick { 300 } else { 2000 },
             reader_repeats: if quick { 1 } else { 5 },
             waiters: pick(self.waiters, 1000, 1000).max(1),
             tokio: self.tokio,
@@ -191,6 +193,13 @@ pub fn main(args: BenchArgs) -> ExitCode {
         if bench.versions.zookeeper.is_none() {
             bench.versions.zookeeper = zkurator_testserver::server_version(&server.connect_string()).ok();
         }
+        // A fresh server's JVM has compiled nothing yet: the first thousands of
+        // requests are several times slower, and the first subject would pay.
+        progress(&format!("warming up the server ({} create+list+delete cycles)", settings.server_warmup));
+        if let Err(e) = bench.block_on(warm_up_server(&server.connect_string(), settings.server_warmup)) {
+            eprintln!("warning: server warm-up failed: {e}");
+        }
+        bench.warm_up_jvm(&server.connect_string());
         if !header_printed {
             print!("{}", report::header(&bench.machine, &bench.versions, &settings));
             header_printed = true;
@@ -277,18 +286,14 @@ enum Job {
 }
 
 impl Job {
-    fn keys(&self) -> Vec<(Subject, Lock)> {
-        match self {
-            Job::Floor => vec![(Subject::Floor, Lock::Raw)],
-            Job::Zkurator(lock) => vec![(Subject::Zkurator, *lock)],
-            Job::ZkClient => vec![(Subject::ZkClient, Lock::Mutex)],
-            Job::Curator(lock) => vec![(Subject::Curator, *lock)],
-            Job::Kazurator(locks) => locks.iter().map(|l| (Subject::Kazurator, *l)).collect(),
-        }
-    }
-
     fn subject(&self) -> Subject {
-        self.keys()[0].0
+        match self {
+            Job::Floor => Subject::Floor,
+            Job::Zkurator(_) => Subject::Zkurator,
+            Job::ZkClient => Subject::ZkClient,
+            Job::Curator(_) => Subject::Curator,
+            Job::Kazurator(_) => Subject::Kazurator,
+        }
     }
 }
 
@@ -299,6 +304,7 @@ struct Bench {
     versions: Versions,
     curator: Result<(), String>,
     python: Result<kazurator::Python, String>,
+    jvm_warmed: bool,
 }
 
 const KINDS: [Lock; 3] = [Lock::Mutex, Lock::Write, Lock::Read];
@@ -311,7 +317,9 @@ impl Bench {
             optimized: !cfg!(debug_assertions),
             ..Versions::default()
         };
-        let wants = |s: Subject| settings.subjects.contains(&s);
+        // The waiters section is zkurator's alone: no need for the peers.
+        let peers = settings.sections.iter().any(|s| *s != Section::Waiters);
+        let wants = |s: Subject| peers && settings.subjects.contains(&s);
         let curator = if wants(Subject::Curator) {
             progress("starting the JVM for Curator");
             curator::start().map(|version| versions.curator = Some(version))
@@ -327,7 +335,27 @@ impl Bench {
         } else {
             Err("not selected".to_owned())
         };
-        Bench { settings, machine, versions, curator, python }
+        Bench { settings, machine, versions, curator, python, jvm_warmed: false }
+    }
+
+    /// Runs Curator's lock loops unmeasured once per process, so that the JIT
+    /// compiler has compiled them before any Curator figure is taken (each
+    /// measurement still has its own warm-up cycles).
+    fn warm_up_jvm(&mut self, connect: &str) {
+        let measured = [Section::Uncontended, Section::Contended, Section::Readers];
+        if self.jvm_warmed || self.curator.is_err() || !measured.iter().any(|s| self.wants_section(*s)) {
+            return;
+        }
+        self.jvm_warmed = true;
+        let cycles = self.settings.jvm_warmup;
+        progress(&format!("warming up Curator in the JVM ({cycles} cycles per lock kind)"));
+        let path = format!("{BENCH_ROOT}/jvm-warm-up-{}", &uuid::Uuid::new_v4().to_string()[..8]);
+        for lock in KINDS {
+            if let Err(e) = curator::uncontended(connect, &format!("{path}-{}", lock.wire()), lock, cycles, 1) {
+                eprintln!("warning: Curator warm-up failed: {e}");
+                return;
+            }
+        }
     }
 
     /// Runs a future on a fresh tokio runtime of the chosen flavour, so that no
@@ -561,6 +589,33 @@ impl Bench {
             }
         }
     }
+}
+
+/// Runs `cycles` create + list + delete cycles on 8 sessions at once.
+async fn warm_up_server(connect: &str, cycles: u32) -> Result<(), String> {
+    const SESSIONS: u32 = 8;
+    let dir = format!("{BENCH_ROOT}/warm-up-{}", &uuid::Uuid::new_v4().to_string()[..8]);
+    let client = zk_connect(connect).await?;
+    let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    client.mkdir(&dir, &persistent).await.map_err(|e| format!("create {dir}: {e}"))?;
+    let mut tasks = JoinSet::new();
+    for _ in 0..SESSIONS {
+        let (connect, dir) = (connect.to_owned(), dir.clone());
+        tasks.spawn(async move {
+            let client = zk_connect(&connect).await?;
+            let prefix = format!("{dir}/_c_{}-lock-", uuid::Uuid::new_v4());
+            let ephemeral = CreateMode::EphemeralSequential.with_acls(Acls::anyone_all());
+            for _ in 0..cycles / SESSIONS {
+                let (_, sequence) = client.create(&prefix, b"", &ephemeral).await.map_err(|e| e.to_string())?;
+                client.list_children(&dir).await.map_err(|e| e.to_string())?;
+                client.delete(&format!("{prefix}{sequence}"), None).await.map_err(|e| e.to_string())?;
+            }
+            Ok::<u64, String>(0)
+        });
+    }
+    sum_counts(tasks, LOCK_TIMEOUT).await?;
+    let _ = client.delete(&dir, None).await;
+    Ok(())
 }
 
 /// Creates the run's base path and measures a ZooKeeper read's round trip (median, ms).

@@ -52,7 +52,8 @@ pub fn header(machine: &Machine, versions: &Versions, settings: &Settings) -> St
     let _ = writeln!(
         out,
         "{}uncontended: {} cycles in {} round(s), {} warm-up cycles per round; contended: {} s after {} s warm-up, \
-         writers {}; readers: {} ×{}; waiters: {}; Rust subjects on a {} tokio runtime",
+         writers {}; readers: {} ×{}; waiters: {}; Rust subjects on a {} tokio runtime; before measuring: \
+         {} cycles to warm up each server, {} per lock kind to warm up Curator's JIT",
         if settings.quick { "QUICK (smoke) mode: " } else { "" },
         settings.iterations,
         settings.rounds,
@@ -64,6 +65,8 @@ pub fn header(machine: &Machine, versions: &Versions, settings: &Settings) -> St
         settings.reader_repeats,
         settings.waiters,
         settings.tokio.name(),
+        settings.server_warmup,
+        settings.jvm_warmup,
     );
     out
 }

@@ -337,6 +337,11 @@ pub struct Settings {
     pub writers: Vec<u32>,
     /// Readers of the readers section.
     pub readers: u32,
+    /// Create+list+delete cycles run on each fresh server before anything is
+    /// measured (its JIT compiler warms up).
+    pub server_warmup: u32,
+    /// Unmeasured Curator cycles per lock kind when the JVM is new (its JIT warms up).
+    pub jvm_warmup: u32,
     /// Repeats of the readers section (medians are reported).
     pub reader_repeats: u32,
     /// Waiters of the waiters section.

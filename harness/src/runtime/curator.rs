@@ -624,7 +624,22 @@ fn find_program(name: &str) -> Option<PathBuf> {
 
 /// The jars Curator needs: `CURATOR_CLASSPATH` or the Debian packages' jars.
 fn curator_classpath() -> Result<Vec<PathBuf>, InitError> {
-    if let Some(cp) = std::env::var_os("CURATOR_CLASSPATH").filter(|c| !c.is_empty()) {
+    find_jars(std::env::var_os("CURATOR_CLASSPATH").as_deref(), Path::new(DEBIAN_JAR_DIR))
+}
+
+/// Pure form of the Curator jar lookup: `curator_classpath` is the value of
+/// `CURATOR_CLASSPATH` (every entry must exist), else `jar_dir` (normally
+/// `/usr/share/java`) must hold curator-client, -framework, -recipes and
+/// zookeeper jars. Errors are [`StartError::Missing`] naming the file and the fix.
+pub fn find_curator_jars(
+    curator_classpath: Option<&std::ffi::OsStr>,
+    jar_dir: &Path,
+) -> Result<Vec<PathBuf>, StartError> {
+    find_jars(curator_classpath, jar_dir).map_err(|e| e.to_start_error())
+}
+
+fn find_jars(curator_classpath: Option<&std::ffi::OsStr>, jar_dir: &Path) -> Result<Vec<PathBuf>, InitError> {
+    if let Some(cp) = curator_classpath.filter(|c| !c.is_empty()) {
         let entries: Vec<PathBuf> = std::env::split_paths(&cp).filter(|p| !p.as_os_str().is_empty()).collect();
         if let Some(missing) = entries.iter().find(|p| !p.exists()) {
             return Err(InitError::missing(
@@ -635,7 +650,7 @@ fn curator_classpath() -> Result<Vec<PathBuf>, InitError> {
         }
         return Ok(entries);
     }
-    let dir = Path::new(DEBIAN_JAR_DIR);
+    let dir = jar_dir;
     let mut jars = Vec::new();
     for (i, name) in DEBIAN_JARS.iter().enumerate() {
         let path = dir.join(name);

@@ -416,7 +416,11 @@ struct StderrTail {
 }
 
 impl StderrTail {
-    fn spawn(stderr: std::process::ChildStderr, id: &str, session: Arc<Mutex<Option<SessionCredentials>>>) -> Arc<Self> {
+    fn spawn(
+        stderr: std::process::ChildStderr,
+        id: &str,
+        session: Arc<Mutex<Option<SessionCredentials>>>,
+    ) -> Arc<Self> {
         let tail = Arc::new(StderrTail { lines: Mutex::new((VecDeque::new(), false)), closed: Condvar::new() });
         let writer = Arc::clone(&tail);
         let id = id.to_string();
@@ -503,6 +507,17 @@ fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
         );
     }
     build_venv(&venv)
+}
+
+/// Checks that `python` runs and imports kazurator and kazoo (the check the
+/// `ZKURATOR_PYTHON` override gets); returns their (kazurator, kazoo) versions,
+/// or a [`StartError::Missing`] saying what failed and how to install it.
+pub fn check_interpreter(python: &Path) -> Result<(String, String), StartError> {
+    probe(python).map(|found| (found.kazurator, found.kazoo)).map_err(|detail| StartError::Missing {
+        what: format!("kazurator and kazoo for {}", python.display()),
+        detail,
+        install: format!("{} -m {PIP_INSTALL}", python.display()),
+    })
 }
 
 /// Runs `python` and asks for the installed kazurator and kazoo versions.

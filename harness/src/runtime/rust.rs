@@ -56,6 +56,12 @@ impl Session {
         Ok(Session { runtime: tokio, client, connect: spec.connect.clone() })
     }
 
+    /// Expires the session from outside while the client's runtime is paused
+    /// (see [`crate::nemesis::client_expirer`]).
+    fn expirer(&self) -> Crasher {
+        crate::nemesis::client_expirer(&self.client, self.runtime.handle().clone(), &self.connect)
+    }
+
     /// Ends the session from another connection: a second client with the same
     /// session id and password closes it (retried, since the original client
     /// races to take the session back).
@@ -175,7 +181,8 @@ impl RustContender {
 
     /// Sides whose guards report the hold lost (other than by releasing it).
     fn lost_sides(&self) -> Vec<Side> {
-        let lost = |g: &MutexGuard| matches!(g.status(), zkurator::HoldStatus::Lost(r) if r != zkurator::LossReason::Released);
+        let lost =
+            |g: &MutexGuard| matches!(g.status(), zkurator::HoldStatus::Lost(r) if r != zkurator::LossReason::Released);
         let mut sides: Vec<Side> =
             self.guards.iter().filter(|(_, guards)| guards.iter().any(lost)).map(|(side, _)| *side).collect();
         sides.sort();
@@ -297,8 +304,7 @@ impl Contender for RustContender {
     }
 
     fn expirer(&self) -> Option<Crasher> {
-        // The client cannot take a new session: ending this one is an expiry.
-        Some(self.session.crasher())
+        Some(self.session.expirer())
     }
 }
 
@@ -400,7 +406,7 @@ impl Contender for ZkClientContender {
     }
 
     fn expirer(&self) -> Option<Crasher> {
-        Some(self.session.crasher())
+        Some(self.session.expirer())
     }
 }
 
