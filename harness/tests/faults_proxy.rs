@@ -189,9 +189,17 @@ async fn release_abandoned_during_a_partition_still_deletes_the_node() {
     guard.release().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partition_longer_than_the_session_signals_loss_and_frees_the_lock() {
-    let session_timeout = Duration::from_secs(2);
+/// What happened, counted from the start of the partition.
+struct PartitionTimings {
+    suspended: Duration,
+    lost: Duration,
+    reason: LossReason,
+    other_granted: Duration,
+}
+
+/// A holder behind the proxy, a waiter of another client connected directly;
+/// the proxy partitions the holder until its session expires.
+async fn partition_the_holder(session_timeout: Duration) -> PartitionTimings {
     let admin = connect(&server(), Duration::from_secs(10)).await;
     let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
     let holder_client = connect(&proxy.connect_string(), session_timeout).await;
@@ -205,28 +213,51 @@ async fn partition_longer_than_the_session_signals_loss_and_frees_the_lock() {
 
     let partitioned = Instant::now();
     proxy.set_blackhole(true);
-    let suspended = poll_until(BOUND, || async { guard.status() != HoldStatus::Held }).await;
-    assert!(suspended);
-    let suspended_after = partitioned.elapsed();
+    assert!(poll_until(BOUND, || async { guard.status() != HoldStatus::Held }).await);
+    let suspended = partitioned.elapsed();
     let reason = tokio::time::timeout(BOUND, guard.lost()).await.expect("the loss is signalled");
-    let lost_after = partitioned.elapsed();
-    // zookeeper-client expires the session on its own after 7/5 of the session
-    // timeout without contact, about when the monitor gives up on the disconnect.
-    assert!(matches!(reason, LossReason::DisconnectedTooLong | LossReason::SessionEnded), "{reason:?}");
+    let lost = partitioned.elapsed();
     let (granted, granted_at) =
         tokio::time::timeout(BOUND, waiting).await.expect("the waiter proceeds").unwrap().unwrap();
-    let granted_after = granted_at.duration_since(partitioned);
+    let other_granted = granted_at.duration_since(partitioned);
     eprintln!(
-        "session timeout {session_timeout:?}: holder suspended after {suspended_after:?}, \
-         loss signalled after {lost_after:?}, other client granted after {granted_after:?}"
+        "session timeout {session_timeout:?}: holder suspended after {suspended:?}, \
+         loss ({reason:?}) signalled after {lost:?}, other client granted after {other_granted:?}"
     );
-    // The server expires the holder's session one session timeout after it last heard
-    // from it; the holder's loss signal must come within a generous bound of that.
-    assert!(lost_after <= session_timeout * 3, "loss signalled only after {lost_after:?}");
-    assert!(granted_after >= session_timeout / 2, "the lock moved before the session could expire");
     granted.release().await.unwrap();
     proxy.set_blackhole(false);
     drop(guard);
     let empty = poll_until(BOUND, || async { children(&admin, &path).await.is_empty() }).await;
     assert!(empty, "nodes left: {:?}", children(&admin, &path).await);
+    PartitionTimings { suspended, lost, reason, other_granted }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_longer_than_the_session_signals_loss_and_frees_the_lock() {
+    let session_timeout = Duration::from_secs(2);
+    let t = partition_the_holder(session_timeout).await;
+    assert!(t.suspended < session_timeout, "suspended only after {:?}", t.suspended);
+    // zookeeper-client expires the session on its own after 7/5 of the session
+    // timeout without contact, about when the monitor gives up on the disconnect.
+    assert!(matches!(t.reason, LossReason::DisconnectedTooLong | LossReason::SessionEnded), "{:?}", t.reason);
+    assert!(t.lost <= session_timeout * 3, "loss signalled only after {:?}", t.lost);
+    assert!(t.other_granted >= session_timeout / 2, "the lock moved before the session could expire");
+}
+
+/// zkurator finding (docs/faults.md): under a partition, `lost()` fires about
+/// 1.25 session timeouts after the partition starts (the monitor counts a
+/// session timeout from when the client *notices* the disconnect, 2/5 of a
+/// session timeout late), but the server expires the session, and another
+/// client may hold the lock, one session timeout after it last heard from the
+/// holder. Fails until `src/monitor.rs` counts from the last contact.
+#[ignore = "zkurator bug: lost() fires after another client may already hold the lock (see docs/faults.md)"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_loss_signal_comes_before_another_client_can_hold_the_lock() {
+    let t = partition_the_holder(Duration::from_secs(2)).await;
+    assert!(
+        t.lost <= t.other_granted,
+        "lost() after {:?}, but another client held the lock after {:?}",
+        t.lost,
+        t.other_granted
+    );
 }
