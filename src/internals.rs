@@ -212,7 +212,12 @@ impl Target<'_> {
                 Decision::Watch(_) if matches!(self.rule, Rule::Exclusive { max_leases } if max_leases > 1) => {
                     self.wait_for_children_change(&children).await?
                 }
-                Decision::Watch(other) => self.wait_for_change(&other).await?,
+                Decision::Watch(other) => {
+                    // A waiter keeps no listing while it sleeps: with many
+                    // waiters the listings, not the waiters, would fill memory.
+                    drop(std::mem::take(&mut children));
+                    self.wait_for_change(&other).await?
+                }
             }
             children = self.list_children().await?;
         }

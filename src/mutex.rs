@@ -112,8 +112,13 @@ impl Shared {
     }
 }
 
-/// Curator's default lock-node data: this host's address as text.
+/// Curator's default lock-node data: this host's address as text (looked up once).
 fn default_lock_data() -> Vec<u8> {
+    static ADDRESS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    ADDRESS.get_or_init(host_address).clone()
+}
+
+fn host_address() -> Vec<u8> {
     use std::net::ToSocketAddrs;
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let address = (host.trim(), 0)
