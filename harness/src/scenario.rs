@@ -796,7 +796,8 @@ steps = [
             std::fs::write(dir.path().join(sub).join(format!("s{}.toml", sub.len())), &fixed).unwrap();
         }
         std::fs::write(dir.path().join(EXPECTATIONS_FILE), "").unwrap();
-        let names: Vec<String> = load_dir(dir.path()).unwrap().into_iter().map(|s| s.name).collect();
+        let mut names: Vec<String> = load_dir(dir.path()).unwrap().into_iter().map(|s| s.name).collect();
+        names.sort();
         assert_eq!(names, vec!["s0", "s11"]);
         let faults: Vec<String> = load_dir(&dir.path().join("faults")).unwrap().into_iter().map(|s| s.name).collect();
         assert_eq!(faults, vec!["s6"]);

@@ -102,7 +102,7 @@ impl ServerMode {
 pub enum Network {
     /// Straight to the server on 127.0.0.1.
     Loopback,
-    /// Through the latency proxy ([`crate::proxy::LatencyProxy`]).
+    /// Through a latency-injecting TCP proxy on 127.0.0.1 (`--latency-ms` each way).
     Latency,
 }
 
