@@ -13,8 +13,9 @@ use crate::names::REVOKE_MESSAGE;
 pub enum LossReason {
     /// The ZooKeeper session expired, failed authentication or was closed.
     SessionEnded,
-    /// The client was disconnected for a whole session timeout: the server has
-    /// expired the session by now even though the client cannot hear it.
+    /// The client has been cut off for so long that the server may have
+    /// expired the session (a session timeout after the last request the
+    /// server answered was sent), even though the client cannot hear it.
     DisconnectedTooLong,
     /// Someone deleted the lock node.
     NodeDeleted,
@@ -47,12 +48,22 @@ impl HoldState {
 }
 
 /// Runs until the hold is lost; abort it on release.
+///
+/// It re-reads the node every third of the session timeout and remembers when
+/// the last answered request was sent: the server cannot expire the session
+/// before that instant plus the session timeout, so a client cut off from the
+/// server reports the loss by then, before another client can be granted the
+/// lock (CURATOR-206/604), instead of a session timeout after it noticed.
 pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state: watch::Sender<HoldState>) {
     let mut session = client.state_watcher();
     let session_timeout = client.session_timeout();
+    let refresh = session_timeout / 3;
+    let mut last_answered = tokio::time::Instant::now();
     let reason = loop {
+        let sent = tokio::time::Instant::now();
         match client.get_and_watch_data(&node).await {
             Ok((data, _stat, watcher)) => {
+                last_answered = sent;
                 state.send_modify(|s| {
                     s.status = HoldStatus::Held;
                     s.revocation_requested |= revocable && data == REVOKE_MESSAGE;
@@ -64,10 +75,13 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
                         _ => {}
                     },
                     changed = session.changed() => {
-                        if let Some(reason) = ride_out_disconnect(changed, &mut session, session_timeout, &state).await {
+                        let deadline = last_answered + session_timeout;
+                        if let Some(reason) = ride_out_disconnect(changed, &mut session, deadline, &state).await {
                             break reason;
                         }
                     }
+                    // Time to refresh `last_answered`: loop and read again.
+                    _ = tokio::time::sleep(refresh) => {}
                 }
             }
             Err(zookeeper_client::Error::NoNode) => break LossReason::NodeDeleted,
@@ -81,8 +95,12 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
             }
             Err(_) => {
                 let now = session.peek_state();
-                if let Some(reason) = ride_out_disconnect(now, &mut session, session_timeout, &state).await {
+                let deadline = last_answered + session_timeout;
+                if let Some(reason) = ride_out_disconnect(now, &mut session, deadline, &state).await {
                     break reason;
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    break LossReason::DisconnectedTooLong;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -93,14 +111,13 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
 }
 
 /// Follows the session from `current`: returns `None` once connected again,
-/// or the loss if the session ends or stays disconnected for a session timeout.
+/// or the loss if the session ends or is still disconnected at `deadline`.
 async fn ride_out_disconnect(
     mut current: SessionState,
     session: &mut zookeeper_client::StateWatcher,
-    session_timeout: Duration,
+    deadline: tokio::time::Instant,
     state: &watch::Sender<HoldState>,
 ) -> Option<LossReason> {
-    let deadline = tokio::time::Instant::now() + session_timeout;
     loop {
         match current {
             SessionState::SyncConnected | SessionState::ConnectedReadOnly => return None,

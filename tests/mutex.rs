@@ -233,7 +233,8 @@ async fn lease_waiter_enters_when_any_earlier_lease_goes() {
     let second = lease(&clients[1]).lock().await.unwrap();
     let waiter = lease(&clients[2]);
     let waiting = tokio::spawn(async move { waiter.lock().await.map(|g| (g, waiter)) });
-    eventually(Duration::from_secs(5), "waiter queued", || async { children(&clients[0], &path).await.len() == 3 }).await;
+    eventually(Duration::from_secs(5), "waiter queued", || async { children(&clients[0], &path).await.len() == 3 })
+        .await;
     // The waiter's node is third: Curator's rule watches the first node. Free the second lease instead.
     second.release().await.unwrap();
     let (guard, _waiter) = tokio::time::timeout(Duration::from_secs(5), waiting)

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
 
 use crate::checkers::Violation;
 use crate::contender::{LockKind, Runtime, Side};
@@ -61,13 +63,7 @@ impl Space {
         if !runtimes.iter().any(|r| matches!(r, Runtime::Curator | Runtime::Kazurator)) {
             kinds.push(LockKind::Mutex { max_leases: 2 });
         }
-        Space {
-            runtimes,
-            kinds,
-            contenders: (2, 8),
-            choices: (5, 40),
-            downgrade_weight: 3,
-        }
+        Space { runtimes, kinds, contenders: (2, 8), choices: (5, 40), downgrade_weight: 3 }
     }
 
     /// The proptest strategy over recipes in this space.
@@ -112,7 +108,10 @@ fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
 pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
     let kind = match recipe.kind {
         // zk-client and kazoo-native have no lease locks; Curator's semaphore stores no data.
-        LockKind::Mutex { max_leases } if max_leases > 1 && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) => {
+        LockKind::Mutex { max_leases }
+            if max_leases > 1
+                && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) =>
+        {
             LockKind::Mutex { max_leases: 1 }
         }
         // zk-client has no read/write lock.
@@ -316,12 +315,14 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
             caught_at.set(Some(runs.get()));
             first_pass_elapsed.set(Some(started.elapsed()));
         }
-        let violations: Vec<String> = result.violations.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect();
+        let violations: Vec<String> =
+            result.violations.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect();
         Err(TestCaseError::fail(violations.join("; ")))
     });
     let cases = caught_at.get().unwrap_or(runs.get());
     let elapsed = first_pass_elapsed.get().unwrap_or_else(|| started.elapsed());
-    let mut report = GenReport { cases, runs: runs.get(), elapsed, caught_at: caught_at.get(), failure: None, written: None };
+    let mut report =
+        GenReport { cases, runs: runs.get(), elapsed, caught_at: caught_at.get(), failure: None, written: None };
     if let Err(TestError::Fail(_, minimal)) = outcome {
         let scenario = build(&minimal, space, "minimal");
         let result = runner::run(&scenario, connect, peers, &timing);
@@ -329,7 +330,11 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
             let name = format!("generated-seed{}-{}", config.seed, std::process::id());
             let mut named = scenario.clone();
             named.name = name.clone();
-            let note = format!("shrunk from a failing generated schedule (seed {}): {:?}", config.seed, result.violations.first().map(|v| &v.message));
+            let note = format!(
+                "shrunk from a failing generated schedule (seed {}): {:?}",
+                config.seed,
+                result.violations.first().map(|v| &v.message)
+            );
             let path = dir.join(format!("{name}.toml"));
             if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {
                 report.written = Some(path);
@@ -363,7 +368,8 @@ mod tests {
     #[test]
     fn built_schedules_are_valid_and_round_trip_through_the_parser() {
         let space = space();
-        let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+        let mut runner =
+            TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
         let mut steps = 0;
         for i in 0..300 {
             let recipe = space.strategy().new_tree(&mut runner).unwrap().current();
@@ -373,7 +379,10 @@ mod tests {
             let text = scenario_file(&scenario, "test");
             let parsed = crate::scenario::parse(Path::new("g.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
             assert_eq!(parsed.len(), 1);
-            assert_eq!(parsed[0].steps.iter().map(|s| &s.action).collect::<Vec<_>>(), scenario.steps.iter().map(|s| &s.action).collect::<Vec<_>>());
+            assert_eq!(
+                parsed[0].steps.iter().map(|s| &s.action).collect::<Vec<_>>(),
+                scenario.steps.iter().map(|s| &s.action).collect::<Vec<_>>()
+            );
             steps += scenario.steps.len();
             if scenario.contenders.iter().any(|(_, r)| *r == Runtime::ZkClient) {
                 assert_ne!(scenario.kind, LockKind::ReadWrite);
@@ -384,18 +393,22 @@ mod tests {
 
     #[test]
     fn a_write_holder_is_offered_a_downgrade() {
-        let recipe = Recipe { kind: LockKind::ReadWrite, runtimes: vec![Runtime::Curator, Runtime::Kazurator], choices: vec![] };
+        let recipe =
+            Recipe { kind: LockKind::ReadWrite, runtimes: vec![Runtime::Curator, Runtime::Kazurator], choices: vec![] };
         let space = Space { downgrade_weight: 1000, ..space() };
-        let mut model = Model::new(LockKind::ReadWrite, &[("c0".into(), Runtime::Curator), ("c1".into(), Runtime::Kazurator)]);
+        let mut model =
+            Model::new(LockKind::ReadWrite, &[("c0".into(), Runtime::Curator), ("c1".into(), Runtime::Kazurator)]);
         model.step(&Action::Acquire { contender: "c0".into(), side: Side::Write, timeout: None }).unwrap();
         let offered = options(&model, recipe.kind, "c0", Runtime::Curator, 2, &space);
-        assert!(offered.iter().any(|o| o.weight == 1000 && o.action == Action::Acquire { contender: "c0".into(), side: Side::Read, timeout: None }));
+        assert!(offered.iter().any(|o| o.weight == 1000
+            && o.action == Action::Acquire { contender: "c0".into(), side: Side::Read, timeout: None }));
     }
 
     #[test]
     fn shrinking_shortens_schedules() {
         let space = space();
-        let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
+        let mut runner =
+            TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[3; 32]));
         let mut tree = space.strategy().new_tree(&mut runner).unwrap();
         let before = build(&tree.current(), &space, "a").steps.len();
         for _ in 0..200 {

@@ -249,7 +249,13 @@ fn check(paths: Vec<PathBuf>) -> ExitCode {
     }
 }
 
-fn generate(cases: u32, seed: u64, runtimes: Vec<String>, zk_connect: Option<String>, max_shrink_iters: u32) -> ExitCode {
+fn generate(
+    cases: u32,
+    seed: u64,
+    runtimes: Vec<String>,
+    zk_connect: Option<String>,
+    max_shrink_iters: u32,
+) -> ExitCode {
     use zkurator_harness::generate::{self, GenConfig, Space};
     let mut pool = Vec::new();
     for name in &runtimes {

@@ -66,7 +66,7 @@ impl Report {
             out,
             "{:name_width$}  {}",
             "scenario",
-            (1..=pairings.len()).map(|i| format!("{i:>5}")).collect::<String>()
+            (1..=pairings.len()).map(|i| format!("{i:>6}")).collect::<String>()
         );
         for scenario in &scenarios {
             let _ = write!(out, "{scenario:name_width$}  ");
@@ -76,7 +76,7 @@ impl Report {
                     .iter()
                     .find(|e| e.result.scenario == *scenario && pairing_label(&e.result.pairing) == *pairing)
                     .map_or("-", |e| e.verdict.cell());
-                let text = format!("{cell:>5}");
+                let text = format!("{cell:>6}");
                 let _ = write!(out, "{}", if colour { paint(cell, &text) } else { text });
             }
             out.push('\n');

@@ -244,13 +244,12 @@ async fn partition_longer_than_the_session_signals_loss_and_frees_the_lock() {
     assert!(t.other_granted >= session_timeout / 2, "the lock moved before the session could expire");
 }
 
-/// zkurator finding (docs/faults.md): under a partition, `lost()` fires about
-/// 1.25 session timeouts after the partition starts (the monitor counts a
-/// session timeout from when the client *notices* the disconnect, 2/5 of a
-/// session timeout late), but the server expires the session, and another
-/// client may hold the lock, one session timeout after it last heard from the
-/// holder. Fails until `src/monitor.rs` counts from the last contact.
-#[ignore = "zkurator bug: lost() fires after another client may already hold the lock (see docs/faults.md)"]
+/// Under a partition, the holder's `lost()` must fire before another client
+/// can be granted the lock: the server expires the session one session timeout
+/// after it last heard from the holder, so the monitor counts from the last
+/// answered request, not from when the client noticed the disconnect (that
+/// version fired about 1.25 session timeouts in, 0.6 s after another client
+/// held the lock with 2 s sessions).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partition_loss_signal_comes_before_another_client_can_hold_the_lock() {
     let t = partition_the_holder(Duration::from_secs(2)).await;

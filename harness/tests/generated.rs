@@ -82,6 +82,10 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
 
     println!("{}", lines.join("\n"));
     for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade)] {
-        assert!(report.failure.is_some(), "negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}", lines.join("\n"));
+        assert!(
+            report.failure.is_some(),
+            "negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}",
+            lines.join("\n")
+        );
     }
 }
