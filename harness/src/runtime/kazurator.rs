@@ -18,16 +18,15 @@
 //! kazurator [`KAZURATOR_VERSION`] and kazoo [`KAZOO_VERSION`], created on first
 //! use, or the interpreter named by the `ZKURATOR_PYTHON` environment variable.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::thread;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 
+use super::child::{self, lock, StderrTail};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
 use crate::nemesis::SessionCredentials;
 
@@ -41,7 +40,6 @@ pub const PYTHON_ENV: &str = "ZKURATOR_PYTHON";
 
 const PIP_INSTALL: &str = "pip install kazurator==0.2.0 kazoo==2.11.0";
 const APT_PYTHON: &str = "apt-get install -y python3 python3-venv";
-const STDERR_TAIL_LINES: usize = 40;
 
 /// The Python runtimes: a resolved interpreter with kazurator and kazoo.
 #[derive(Clone, Debug)]
@@ -144,7 +142,15 @@ impl KazuratorRuntime {
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let session = Arc::new(Mutex::new(None));
-        let stderr = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, Arc::clone(&session));
+        let announced = Arc::clone(&session);
+        let stderr = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, move |line| {
+            let credentials = session_announcement(line);
+            let found = credentials.is_some();
+            if found {
+                *lock(&announced) = credentials;
+            }
+            found
+        });
         let mut contender = PythonContender {
             runtime,
             id: spec.id.clone(),
@@ -274,21 +280,11 @@ impl PythonContender {
     }
 
     fn write_line(&mut self, line: &str) -> Result<(), String> {
-        let stdin = self.stdin.as_mut().ok_or("stdin closed")?;
-        stdin
-            .write_all(line.as_bytes())
-            .and_then(|()| stdin.write_all(b"\n"))
-            .and_then(|()| stdin.flush())
-            .map_err(|e| format!("cannot write to the process: {e}"))
+        child::write_line(self.stdin.as_mut().ok_or("stdin closed")?, line)
     }
 
     fn read_line(&mut self) -> Result<String, String> {
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line) {
-            Ok(0) => Err("the process closed its stdout".into()),
-            Ok(_) => Ok(line),
-            Err(e) => Err(format!("cannot read from the process: {e}")),
-        }
+        child::read_line(&mut self.stdout)
     }
 
     /// Describes a dead (or dying) process: exit status and stderr tail.
@@ -297,32 +293,19 @@ impl PythonContender {
         // The stderr pipe ends when the process does; give it a moment so the
         // tail holds the last words.
         self.stderr.wait_closed(Duration::from_secs(2));
-        let status = match lock(&self.child).try_wait() {
-            Ok(Some(status)) => status.to_string(),
-            Ok(None) => "still running".to_string(),
-            Err(e) => format!("unknown ({e})"),
-        };
         format!(
-            "python contender {} (pid {}): {why}; exit status: {status}; stderr tail:\n{}",
+            "python contender {} (pid {}): {why}; exit status: {}; stderr tail:\n{}",
             self.id,
             self.pid,
-            self.stderr.tail()
+            child::exit_status(&self.child),
+            self.stderr.text()
         )
     }
 
     /// Waits up to `grace` for the process to exit, then kills it.
     fn finish(&mut self, grace: Duration) {
         self.stdin = None;
-        let deadline = Instant::now() + grace;
-        let mut child = lock(&self.child);
-        while Instant::now() < deadline {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        child::wait_or_kill(&self.child, grace);
     }
 }
 
@@ -409,54 +392,6 @@ impl std::fmt::Debug for PythonContender {
     }
 }
 
-/// Forwards a process's stderr to `tracing` and keeps its last lines.
-struct StderrTail {
-    lines: Mutex<(VecDeque<String>, bool)>,
-    closed: Condvar,
-}
-
-impl StderrTail {
-    fn spawn(
-        stderr: std::process::ChildStderr,
-        id: &str,
-        session: Arc<Mutex<Option<SessionCredentials>>>,
-    ) -> Arc<Self> {
-        let tail = Arc::new(StderrTail { lines: Mutex::new((VecDeque::new(), false)), closed: Condvar::new() });
-        let writer = Arc::clone(&tail);
-        let id = id.to_string();
-        let spawned = thread::Builder::new().name(format!("py-stderr-{id}")).spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(creds) = session_announcement(&line) {
-                    *lock(&session) = Some(creds);
-                    continue;
-                }
-                tracing::debug!(target: "zkurator_harness::python", contender = %id, "{line}");
-                let mut guard = lock(&writer.lines);
-                if guard.0.len() == STDERR_TAIL_LINES {
-                    guard.0.pop_front();
-                }
-                guard.0.push_back(line);
-            }
-            lock(&writer.lines).1 = true;
-            writer.closed.notify_all();
-        });
-        if spawned.is_err() {
-            lock(&tail.lines).1 = true;
-        }
-        tail
-    }
-
-    fn wait_closed(&self, limit: Duration) {
-        let guard = lock(&self.lines);
-        let _ = self.closed.wait_timeout_while(guard, limit, |state| !state.1);
-    }
-
-    fn tail(&self) -> String {
-        lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-}
-
 /// The credentials in a `ZKURATOR-SESSION <id> <password>` stderr line of
 /// `contender.py` (printed whenever the process gets a session).
 fn session_announcement(line: &str) -> Option<SessionCredentials> {
@@ -465,10 +400,6 @@ fn session_announcement(line: &str) -> Option<SessionCredentials> {
         return None;
     }
     SessionCredentials::from_hex(words.next()?, words.next()?).ok()
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// `CARGO_TARGET_DIR` if set (relative to the workspace root), else

@@ -15,16 +15,16 @@
 //! Inside, the child is a [`RustContender`]: the same code as the `rust`
 //! runtime, so a `rust-process` contender behaves exactly like a `rust` one.
 
-use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::child::{self, lock, StderrTail};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
 use crate::runtime::rust::RustContender;
 
@@ -33,7 +33,6 @@ use crate::runtime::rust::RustContender;
 pub const HARNESS_BIN_ENV: &str = "ZKURATOR_HARNESS_BIN";
 
 const BINARY_NAME: &str = "zkurator-harness";
-const STDERR_TAIL_LINES: usize = 30;
 
 /// Out-of-band requests to a child.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +127,7 @@ impl RustProcessRuntime {
             .map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let tail = Tail::spawn(child.stderr.take().expect("piped stderr"), &spec.id);
+        let tail = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, |_| false);
         let mut contender = RustProcessContender {
             id: spec.id.clone(),
             pid: child.id(),
@@ -159,7 +158,7 @@ pub struct RustProcessContender {
     /// Shared with the out-of-band handles, which write their own lines.
     stdin: Arc<Mutex<Option<ChildStdin>>>,
     stdout: BufReader<ChildStdout>,
-    tail: Arc<Tail>,
+    tail: Arc<StderrTail>,
     /// Why the contender takes no more commands, once it cannot.
     ended: Option<String>,
 }
@@ -181,25 +180,16 @@ impl RustProcessContender {
     }
 
     fn read_line(&mut self) -> Result<String, String> {
-        let mut line = String::new();
-        match self.stdout.read_line(&mut line) {
-            Ok(0) => Err("the process closed its stdout".into()),
-            Ok(_) => Ok(line),
-            Err(e) => Err(format!("cannot read from the process: {e}")),
-        }
+        child::read_line(&mut self.stdout)
     }
 
     fn died(&mut self, why: &str) -> String {
         self.tail.wait_closed(Duration::from_secs(2));
-        let status = match lock(&self.child).try_wait() {
-            Ok(Some(status)) => status.to_string(),
-            Ok(None) => "still running".into(),
-            Err(e) => format!("unknown ({e})"),
-        };
         format!(
-            "rust-process contender {} (pid {}): {why}; exit status: {status}; stderr tail:\n{}",
+            "rust-process contender {} (pid {}): {why}; exit status: {}; stderr tail:\n{}",
             self.id,
             self.pid,
+            child::exit_status(&self.child),
             self.tail.text()
         )
     }
@@ -217,13 +207,7 @@ impl RustProcessContender {
 }
 
 fn write_to(stdin: &Mutex<Option<ChildStdin>>, line: &str) -> Result<(), String> {
-    let mut guard = lock(stdin);
-    let stdin = guard.as_mut().ok_or("stdin closed")?;
-    stdin
-        .write_all(line.as_bytes())
-        .and_then(|()| stdin.write_all(b"\n"))
-        .and_then(|()| stdin.flush())
-        .map_err(|e| format!("cannot write to the process: {e}"))
+    child::write_line(lock(stdin).as_mut().ok_or("stdin closed")?, line)
 }
 
 impl Contender for RustProcessContender {
@@ -275,61 +259,8 @@ impl Drop for RustProcessContender {
         // Closing stdin ends the child cleanly (it closes its session); kill it
         // if it has not exited within a second.
         lock(&self.stdin).take();
-        let deadline = Instant::now() + Duration::from_secs(1);
-        let mut child = lock(&self.child);
-        while Instant::now() < deadline {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) => thread::sleep(Duration::from_millis(5)),
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        child::wait_or_kill(&self.child, Duration::from_secs(1));
     }
-}
-
-/// Forwards a child's stderr to `tracing` and keeps its last lines.
-struct Tail {
-    lines: Mutex<(VecDeque<String>, bool)>,
-    closed: std::sync::Condvar,
-}
-
-impl Tail {
-    fn spawn(stderr: std::process::ChildStderr, id: &str) -> Arc<Tail> {
-        let tail = Arc::new(Tail { lines: Mutex::new((VecDeque::new(), false)), closed: std::sync::Condvar::new() });
-        let writer = Arc::clone(&tail);
-        let id = id.to_owned();
-        let spawned = thread::Builder::new().name(format!("rust-process-stderr-{id}")).spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                tracing::debug!(target: "zkurator_harness::rust_process", contender = %id, "{line}");
-                let mut guard = lock(&writer.lines);
-                if guard.0.len() == STDERR_TAIL_LINES {
-                    guard.0.pop_front();
-                }
-                guard.0.push_back(line);
-            }
-            lock(&writer.lines).1 = true;
-            writer.closed.notify_all();
-        });
-        if spawned.is_err() {
-            lock(&tail.lines).1 = true;
-        }
-        tail
-    }
-
-    fn wait_closed(&self, limit: Duration) {
-        let guard = lock(&self.lines);
-        let _ = self.closed.wait_timeout_while(guard, limit, |state| !state.1);
-    }
-
-    fn text(&self) -> String {
-        lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One line from the parent, as the child's reader sees it.

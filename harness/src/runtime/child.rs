@@ -1,0 +1,111 @@
+//! Pieces shared by the runtimes whose contenders are child processes
+//! speaking JSON lines (`kazurator`, `kazoo-native`, `rust-process`).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How many stderr lines a contender keeps for error messages.
+const STDERR_TAIL_LINES: usize = 40;
+
+/// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes one protocol line.
+pub(crate) fn write_line(stdin: &mut ChildStdin, line: &str) -> Result<(), String> {
+    stdin
+        .write_all(line.as_bytes())
+        .and_then(|()| stdin.write_all(b"\n"))
+        .and_then(|()| stdin.flush())
+        .map_err(|e| format!("cannot write to the process: {e}"))
+}
+
+/// Reads one protocol line.
+pub(crate) fn read_line(stdout: &mut BufReader<ChildStdout>) -> Result<String, String> {
+    let mut line = String::new();
+    match stdout.read_line(&mut line) {
+        Ok(0) => Err("the process closed its stdout".into()),
+        Ok(_) => Ok(line),
+        Err(e) => Err(format!("cannot read from the process: {e}")),
+    }
+}
+
+/// The child's exit status as text, or that it still runs.
+pub(crate) fn exit_status(child: &Mutex<Child>) -> String {
+    match lock(child).try_wait() {
+        Ok(Some(status)) => status.to_string(),
+        Ok(None) => "still running".into(),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
+/// Waits up to `grace` for the child to exit (its stdin should be closed
+/// already), then kills it.
+pub(crate) fn wait_or_kill(child: &Mutex<Child>, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    let mut child = lock(child);
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Forwards a child's stderr to `tracing` and keeps its last lines.
+pub(crate) struct StderrTail {
+    lines: Mutex<(VecDeque<String>, bool)>,
+    closed: Condvar,
+}
+
+impl StderrTail {
+    /// Reads `stderr` on its own thread. `consume` sees every line first; a
+    /// line it returns `true` for is neither logged nor kept.
+    pub(crate) fn spawn(
+        stderr: ChildStderr,
+        id: &str,
+        mut consume: impl FnMut(&str) -> bool + Send + 'static,
+    ) -> Arc<StderrTail> {
+        let tail = Arc::new(StderrTail { lines: Mutex::new((VecDeque::new(), false)), closed: Condvar::new() });
+        let writer = Arc::clone(&tail);
+        let id = id.to_owned();
+        let spawned = thread::Builder::new().name(format!("stderr-{id}")).spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if consume(&line) {
+                    continue;
+                }
+                tracing::debug!(target: "zkurator_harness::child", contender = %id, "{line}");
+                let mut guard = lock(&writer.lines);
+                if guard.0.len() == STDERR_TAIL_LINES {
+                    guard.0.pop_front();
+                }
+                guard.0.push_back(line);
+            }
+            lock(&writer.lines).1 = true;
+            writer.closed.notify_all();
+        });
+        if spawned.is_err() {
+            lock(&tail.lines).1 = true;
+        }
+        tail
+    }
+
+    /// Waits up to `limit` for the pipe to close (the process to end).
+    pub(crate) fn wait_closed(&self, limit: Duration) {
+        let guard = lock(&self.lines);
+        let _ = self.closed.wait_timeout_while(guard, limit, |state| !state.1);
+    }
+
+    /// The kept lines.
+    pub(crate) fn text(&self) -> String {
+        lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+}
