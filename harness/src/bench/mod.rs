@@ -694,6 +694,50 @@ impl Window {
 }
 
 /// Sums the writers' counts; fails if any writer fails or they take longer than `bound`.
+/// One boxed acquire+release cycle of a writer.
+pub(crate) type CycleFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Runs one task per writer, all let go at the same instant; each repeats
+/// `cycle(&writer)` until the measuring window (after `warmup`, lasting
+/// `duration`) ends. Returns the cycles completed inside the window.
+pub(crate) async fn run_writers<W, F>(
+    writers: Vec<W>,
+    warmup: Duration,
+    duration: Duration,
+    cycle: F,
+) -> Result<u64, String>
+where
+    W: Send + Sync + 'static,
+    F: for<'a> Fn(&'a W) -> CycleFuture<'a> + Send + Sync + 'static,
+{
+    let cycle = std::sync::Arc::new(cycle);
+    let (go, started) = tokio::sync::watch::channel(None::<Instant>);
+    let mut tasks = JoinSet::new();
+    for writer in writers {
+        let mut started = started.clone();
+        let cycle = std::sync::Arc::clone(&cycle);
+        tasks.spawn(async move {
+            let start = loop {
+                if let Some(start) = *started.borrow_and_update() {
+                    break start;
+                }
+                started.changed().await.map_err(|_| "never started".to_owned())?;
+            };
+            let window = Window::starting(start, warmup, duration);
+            let mut count = 0;
+            loop {
+                cycle(&writer).await?;
+                if !window.record(Instant::now(), &mut count) {
+                    break;
+                }
+            }
+            Ok::<u64, String>(count)
+        });
+    }
+    let _ = go.send(Some(Instant::now()));
+    sum_counts(tasks, warmup + duration + LOCK_TIMEOUT).await
+}
+
 pub(crate) async fn sum_counts(mut tasks: JoinSet<Result<u64, String>>, bound: Duration) -> Result<u64, String> {
     let deadline = tokio::time::Instant::now() + bound;
     let mut total = 0;

@@ -2,14 +2,12 @@
 //! released by awaiting the delete of the lock node, so that a cycle is
 //! comparable with the other subjects' acquire + release.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 use zookeeper_client::{Acls, Client, CreateMode, LockOptions, LockPrefix};
 
 use super::stats::Samples;
-use super::{measure, zk_connect, Window, LOCK_TIMEOUT};
+use super::{measure, zk_connect, LOCK_TIMEOUT};
 
 /// One acquire + awaited release.
 async fn cycle(client: &Client, path: &str) -> Result<(), String> {
@@ -46,31 +44,7 @@ pub async fn contended(
 ) -> Result<u64, String> {
     let mut clients = Vec::new();
     for _ in 0..writers {
-        clients.push(zk_connect(connect).await?);
+        clients.push((zk_connect(connect).await?, path.to_owned()));
     }
-    let (go, started) = watch::channel(None::<Instant>);
-    let mut tasks = JoinSet::new();
-    for client in clients {
-        let mut started = started.clone();
-        let path = path.to_owned();
-        tasks.spawn(async move {
-            let start = loop {
-                if let Some(start) = *started.borrow_and_update() {
-                    break start;
-                }
-                started.changed().await.map_err(|_| "never started".to_owned())?;
-            };
-            let window = Window::starting(start, warmup, duration);
-            let mut count = 0;
-            loop {
-                cycle(&client, &path).await?;
-                if !window.record(Instant::now(), &mut count) {
-                    break;
-                }
-            }
-            Ok::<u64, String>(count)
-        });
-    }
-    let _ = go.send(Some(Instant::now()));
-    super::sum_counts(tasks, warmup + duration + LOCK_TIMEOUT).await
+    super::run_writers(clients, warmup, duration, |(client, path)| Box::pin(cycle(client, path))).await
 }

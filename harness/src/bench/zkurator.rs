@@ -10,7 +10,7 @@ use zkurator::{Mutex, ReadWriteLock};
 
 use super::results::Lock;
 use super::stats::Samples;
-use super::{measure, wait_for_children, zk_connect, Window, LOCK_TIMEOUT};
+use super::{measure, wait_for_children, zk_connect, LOCK_TIMEOUT};
 
 /// A zkurator handle for `lock` on `path`.
 fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Mutex, String> {
@@ -59,32 +59,13 @@ pub async fn contended(
         let mutex = handle(&client, path, Lock::Mutex)?;
         handles.push((client, mutex));
     }
-    let (go, started) = watch::channel(None::<Instant>);
-    let mut tasks = JoinSet::new();
-    for (client, mutex) in handles {
-        let mut started = started.clone();
-        tasks.spawn(async move {
-            let start = loop {
-                if let Some(start) = *started.borrow_and_update() {
-                    break start;
-                }
-                started.changed().await.map_err(|_| "never started".to_owned())?;
-            };
-            let window = Window::starting(start, warmup, duration);
-            let mut count = 0;
-            loop {
-                let guard = mutex.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
-                guard.release().await.map_err(|e| format!("release: {e}"))?;
-                if !window.record(Instant::now(), &mut count) {
-                    break;
-                }
-            }
-            drop(client);
-            Ok::<u64, String>(count)
-        });
-    }
-    let _ = go.send(Some(Instant::now()));
-    super::sum_counts(tasks, warmup + duration + LOCK_TIMEOUT).await
+    super::run_writers(handles, warmup, duration, |(_client, mutex)| {
+        Box::pin(async move {
+            let guard = mutex.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
+            guard.release().await.map_err(|e| format!("release: {e}"))
+        })
+    })
+    .await
 }
 
 /// `readers` readers (tasks sharing one session, a handle each) take the read
