@@ -49,6 +49,10 @@ pub(crate) struct Acquired {
     pub sequence: String,
     /// The node's creation zxid.
     pub czxid: i64,
+    /// When the request whose answer showed the lock held was sent: the
+    /// session was alive then, so the server cannot expire it before this
+    /// instant plus the session timeout.
+    pub answered_at: Instant,
 }
 
 impl Target<'_> {
@@ -93,10 +97,12 @@ impl Target<'_> {
 
     /// One attempt: create our node, then wait until it holds the lock.
     async fn attempt(&self, cleanup: &mut Cleanup) -> Result<Acquired, Failure> {
-        let (acquired, children) = self.create_and_list(&cleanup.prefix).await?;
+        let (mut acquired, children) = self.create_and_list(&cleanup.prefix).await?;
         cleanup.node = Some(acquired.path.clone());
         let name = &acquired.path[self.lock_path.len() + 1..];
-        self.wait_until_held(name, children).await?;
+        if let Some(listed_at) = self.wait_until_held(name, children).await? {
+            acquired.answered_at = listed_at;
+        }
         Ok(acquired)
     }
 
@@ -112,6 +118,7 @@ impl Target<'_> {
         };
         let options = mode.with_acls(self.acls());
         loop {
+            let sent = Instant::now();
             let create = self.client.create(&path, self.data, &options);
             let list = self.client.list_children(self.lock_path);
             let (created, listed) = tokio::join!(create, list);
@@ -125,7 +132,7 @@ impl Target<'_> {
                         CreateMode::EphemeralSequential => format!("{path}{sequence}"),
                         _ => path.clone(),
                     };
-                    Acquired { path, sequence, czxid: stat.czxid }
+                    Acquired { path, sequence, czxid: stat.czxid, answered_at: sent }
                 }
                 Err(ZkError::NoNode) => {
                     self.create_parents().await?;
@@ -139,7 +146,11 @@ impl Target<'_> {
             };
             let children = match listed {
                 Ok(children) => children,
-                Err(_) => self.list_children().await?,
+                Err(_) => {
+                    let sent = Instant::now();
+                    let children = self.list_children().await?;
+                    return Ok((Acquired { answered_at: sent, ..created }, children));
+                }
             };
             return Ok((created, children));
         }
@@ -147,6 +158,7 @@ impl Target<'_> {
 
     /// After a create whose reply was lost: our node, if the create happened.
     async fn find_by_prefix(&self, prefix: &str) -> Result<Option<Acquired>> {
+        let sent = Instant::now();
         let children = self.list_children().await?;
         let Some(name) = children.into_iter().find(|child| child.starts_with(prefix)) else {
             return Ok(None);
@@ -162,7 +174,7 @@ impl Target<'_> {
         let Some(stat) = stat else { return Ok(None) };
         let sequence = crate::names::sequence_of(&name, self.lock_name).unwrap_or_default().to_owned();
         debug!(%path, "found own node after connection loss");
-        Ok(Some(Acquired { path, sequence, czxid: stat.czxid }))
+        Ok(Some(Acquired { path, sequence, czxid: stat.czxid, answered_at: sent }))
     }
 
     /// Creates the missing ancestors of the lock path as container nodes, or as
@@ -189,7 +201,10 @@ impl Target<'_> {
     }
 
     /// Waits, watching the node the driver names, until ours holds the lock.
-    async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<(), Failure> {
+    /// Returns when the listing that showed it held was requested, if not the
+    /// first one.
+    async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<Option<Instant>, Failure> {
+        let mut listed_at = None;
         loop {
             driver::sort_children(&mut children, self.sort);
             let decision = match (&self.rule, self.broken) {
@@ -204,7 +219,7 @@ impl Target<'_> {
                 (Rule::Read { downgrade_from }, _) => driver::decide_read(&children, ours, downgrade_from.is_some()),
             };
             match decision {
-                Decision::Holds => return Ok(()),
+                Decision::Holds => return Ok(listed_at),
                 Decision::Missing => return Err(Failure::Vanished),
                 // With several leases, any earlier node's exit may let us in,
                 // not only the one `max_leases` places ahead that Curator
@@ -219,6 +234,7 @@ impl Target<'_> {
                     self.wait_for_change(&other).await?
                 }
             }
+            listed_at = Some(Instant::now());
             children = self.list_children().await?;
         }
     }

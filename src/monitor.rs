@@ -1,9 +1,11 @@
 //! Watches a held lock node for loss (session ended, node deleted) and for
 //! revocation requests, and publishes what it sees on a `watch` channel.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
 use zookeeper_client::{Client, EventType, SessionState};
 
 use crate::names::REVOKE_MESSAGE;
@@ -49,18 +51,47 @@ impl HoldState {
 
 /// Runs until the hold is lost; abort it on release.
 ///
-/// It re-reads the node every third of the session timeout and remembers when
-/// the last answered request was sent: the server cannot expire the session
-/// before that instant plus the session timeout, so a client cut off from the
-/// server reports the loss by then, before another client can be granted the
-/// lock (CURATOR-206/604), instead of a session timeout after it noticed.
-pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state: watch::Sender<HoldState>) {
+/// `answered_at` is when the request that showed the lock held was sent. The
+/// server cannot expire the session before that instant plus the session
+/// timeout, so a client cut off from the server reports the loss by then,
+/// before another client can be granted the lock (CURATOR-206/604), instead of
+/// a session timeout after it noticed.
+///
+/// Following the session costs no request. Reading the node (to hear of its
+/// deletion or of a revocation request) does: that starts at once for a
+/// revocable lock, when a guard first asks about the hold (`wake`), or a third
+/// of the session timeout after `answered_at`, and is repeated every third to
+/// keep `answered_at` fresh. A short hold nobody asks about sends nothing.
+pub(crate) async fn monitor(
+    client: Client,
+    node: String,
+    revocable: bool,
+    answered_at: Instant,
+    wake: Arc<Notify>,
+    state: watch::Sender<HoldState>,
+) {
     let mut session = client.state_watcher();
     let session_timeout = client.session_timeout();
     let refresh = session_timeout / 3;
-    let mut last_answered = tokio::time::Instant::now();
+    let mut last_answered = answered_at;
+    if !revocable {
+        loop {
+            tokio::select! {
+                _ = wake.notified() => break,
+                _ = tokio::time::sleep_until(answered_at + refresh) => break,
+                changed = session.changed() => {
+                    let deadline = last_answered + session_timeout;
+                    match ride_out_disconnect(changed, &mut session, deadline, &state).await {
+                        Some(reason) => return publish_loss(&node, reason, &state),
+                        // Connected again: read the node to see it survived.
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
     let reason = loop {
-        let sent = tokio::time::Instant::now();
+        let sent = Instant::now();
         match client.get_and_watch_data(&node).await {
             Ok((data, _stat, watcher)) => {
                 last_answered = sent;
@@ -99,13 +130,17 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
                 if let Some(reason) = ride_out_disconnect(now, &mut session, deadline, &state).await {
                     break reason;
                 }
-                if tokio::time::Instant::now() >= deadline {
+                if Instant::now() >= deadline {
                     break LossReason::DisconnectedTooLong;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
     };
+    publish_loss(&node, reason, &state);
+}
+
+fn publish_loss(node: &str, reason: LossReason, state: &watch::Sender<HoldState>) {
     tracing::debug!(node, ?reason, "lock lost");
     state.send_modify(|s| s.status = HoldStatus::Lost(reason));
 }
@@ -115,7 +150,7 @@ pub(crate) async fn monitor(client: Client, node: String, revocable: bool, state
 async fn ride_out_disconnect(
     mut current: SessionState,
     session: &mut zookeeper_client::StateWatcher,
-    deadline: tokio::time::Instant,
+    deadline: Instant,
     state: &watch::Sender<HoldState>,
 ) -> Option<LossReason> {
     loop {

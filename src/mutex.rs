@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use zookeeper_client::{Acl, Client};
 
 use crate::driver::SortNames;
@@ -93,6 +93,8 @@ struct Hold {
     acquired: Acquired,
     count: u32,
     state: watch::Sender<HoldState>,
+    /// Asks the monitor to start reading the node (see [`monitor::monitor`]).
+    wake_monitor: Arc<Notify>,
     monitor: tokio::task::AbortHandle,
 }
 
@@ -330,6 +332,7 @@ impl Mutex {
             node: hold.acquired.path.clone(),
             fencing_token: hold.acquired.czxid,
             state: hold.state.subscribe(),
+            wake_monitor: hold.wake_monitor.clone(),
             armed: true,
         }
     }
@@ -371,13 +374,16 @@ impl Mutex {
         };
         let acquired = target.acquire(timeout).await?;
         let (state, _) = watch::channel(HoldState::HELD);
+        let wake_monitor = Arc::new(Notify::new());
         let monitor = tokio::spawn(monitor::monitor(
             shared.client.clone(),
             acquired.path.clone(),
             shared.revocable,
+            acquired.answered_at,
+            wake_monitor.clone(),
             state.clone(),
         ));
-        let hold = Hold { acquired, count: 1, state, monitor: monitor.abort_handle() };
+        let hold = Hold { acquired, count: 1, state, wake_monitor, monitor: monitor.abort_handle() };
         let guard = self.guard(&hold);
         *self.hold() = Some(hold);
         Ok(guard)
@@ -395,6 +401,7 @@ pub struct MutexGuard {
     node: String,
     fencing_token: i64,
     state: watch::Receiver<HoldState>,
+    wake_monitor: Arc<Notify>,
     armed: bool,
 }
 
@@ -434,8 +441,20 @@ impl MutexGuard {
     }
 
     /// The hold's status now.
+    ///
+    /// Session loss is followed from the start. A deleted node is heard of
+    /// once the hold is watched: from the first call to `status`, `is_lost`,
+    /// [`lost`](Self::lost) or [`revocation_requested`](Self::revocation_requested)
+    /// (plus a round trip), or at the latest a third of the session timeout
+    /// after acquiring. Until then a hold costs no request.
     pub fn status(&self) -> HoldStatus {
+        self.watch_hold();
         self.state.borrow().status
+    }
+
+    /// Asks the monitor to watch the node (a no-op once it does).
+    fn watch_hold(&self) {
+        self.wake_monitor.notify_one();
     }
 
     /// True once the hold is definitely lost.
@@ -447,6 +466,7 @@ impl MutexGuard {
     /// disconnected for a session timeout, the node was deleted, or the handle
     /// released it. Stop protected work when it fires.
     pub async fn lost(&self) -> LossReason {
+        self.watch_hold();
         let mut state = self.state.clone();
         loop {
             if let HoldStatus::Lost(reason) = state.borrow_and_update().status {
@@ -461,6 +481,7 @@ impl MutexGuard {
     /// Resolves when someone asks this holder to let go (see [`crate::revoke`]);
     /// only for handles built with `revocable(true)`. Never resolves otherwise.
     pub async fn revocation_requested(&self) {
+        self.watch_hold();
         let mut state = self.state.clone();
         loop {
             if state.borrow_and_update().revocation_requested {

@@ -38,6 +38,42 @@ async fn deleted_node_signals_loss() {
     guard.release().await.expect("releasing a lost hold is fine: the node is gone already");
 }
 
+/// Whether the server has a watch on `path` (four-letter word `wchp`).
+fn server_watches(path: &str) -> bool {
+    let server = connect_string();
+    let address = server.split(',').next().unwrap();
+    let report = zkurator_testserver::four_letter(address, "wchp", Duration::from_secs(5)).expect("wchp");
+    report.lines().any(|line| line.trim() == path)
+}
+
+#[tokio::test]
+async fn hold_is_watched_only_once_asked_or_after_a_third_of_the_session() {
+    let client = client().await;
+    let guard = Mutex::new(&client, &lock_path("lazy-watch")).unwrap().lock().await.unwrap();
+    tokio::time::sleep(BLOCKED_FOR).await;
+    assert!(!server_watches(guard.node_path()), "a hold nobody asked about already sent a watch");
+    assert_eq!(guard.status(), HoldStatus::Held);
+    eventually(Duration::from_secs(2), "watch set once asked", || async { server_watches(guard.node_path()) }).await;
+    guard.release().await.unwrap();
+
+    let guard = Mutex::new(&client, &lock_path("lazy-watch")).unwrap().lock().await.unwrap();
+    let by = SESSION_TIMEOUT / 3 + Duration::from_secs(1);
+    eventually(by, "watch set by a third of the session timeout", || async { server_watches(guard.node_path()) }).await;
+    guard.release().await.unwrap();
+}
+
+#[tokio::test]
+async fn deleted_node_is_seen_by_a_status_poller() {
+    let client = client().await;
+    let admin = common::client().await;
+    let guard = Mutex::new(&client, &lock_path("deleted-polled")).unwrap().lock().await.unwrap();
+    admin.delete(guard.node_path(), None).await.unwrap();
+    eventually(Duration::from_secs(1), "status shows the deleted node", || async {
+        guard.status() == HoldStatus::Lost(LossReason::NodeDeleted)
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn revocation_reaches_revocable_holders_only() {
     let client = client().await;
