@@ -75,17 +75,14 @@ pub(crate) async fn monitor(
     let refresh = session_timeout / 3;
     let mut last_answered = answered_at;
     if !revocable {
-        loop {
-            tokio::select! {
-                _ = wake.notified() => break,
-                _ = tokio::time::sleep_until(answered_at + refresh) => break,
-                changed = session.changed() => {
-                    let deadline = last_answered + session_timeout;
-                    match ride_out_disconnect(changed, &mut session, deadline, &state).await {
-                        Some(reason) => return publish_loss(&node, reason, &state),
-                        // Connected again: read the node to see it survived.
-                        None => break,
-                    }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep_until(answered_at + refresh) => {}
+            changed = session.changed() => {
+                let deadline = last_answered + session_timeout;
+                // Connected again (`None`): go on to read the node and see it survived.
+                if let Some(reason) = ride_out_disconnect(changed, &mut session, deadline, &state).await {
+                    return publish_loss(&node, reason, &state);
                 }
             }
         }
