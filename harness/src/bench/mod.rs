@@ -282,6 +282,8 @@ type Measured = Vec<((Subject, Lock), Samples)>;
 enum Job {
     Floor,
     Zkurator(Lock),
+    /// zkurator's mutex on the stock socket.
+    ZkuratorNagle,
     ZkClient,
     Curator(Lock),
     /// All kazurator kinds in one process.
@@ -293,6 +295,7 @@ impl Job {
         match self {
             Job::Floor => Subject::Floor,
             Job::Zkurator(_) => Subject::Zkurator,
+            Job::ZkuratorNagle => Subject::ZkuratorNagle,
             Job::ZkClient => Subject::ZkClient,
             Job::Curator(_) => Subject::Curator,
             Job::Kazurator(_) => Subject::Kazurator,
@@ -439,6 +442,9 @@ impl Bench {
         if self.available(Subject::Zkurator, config) {
             jobs.extend(KINDS.map(Job::Zkurator));
         }
+        if self.available(Subject::ZkuratorNagle, config) {
+            jobs.push(Job::ZkuratorNagle);
+        }
         if self.available(Subject::ZkClient, config) {
             jobs.push(Job::ZkClient);
         }
@@ -501,6 +507,18 @@ impl Bench {
                     connect,
                     &path(&format!("zkurator-{}", lock.wire())),
                     *lock,
+                    zkurator::Socket::Nodelay,
+                    warmup,
+                    iterations,
+                )),
+            ),
+            Job::ZkuratorNagle => one(
+                (Subject::ZkuratorNagle, Lock::Mutex),
+                self.block_on(zkurator::uncontended(
+                    connect,
+                    &path("zkurator-nagle"),
+                    Lock::Mutex,
+                    zkurator::Socket::Nagle,
                     warmup,
                     iterations,
                 )),
@@ -525,7 +543,8 @@ impl Bench {
         let s = &self.settings;
         let warmup = Duration::from_secs_f64(s.contended_warmup_secs);
         let duration = Duration::from_secs_f64(s.duration_secs);
-        let subjects: Vec<Subject> = [Subject::Zkurator, Subject::ZkClient, Subject::Curator, Subject::Kazurator]
+        let subjects: Vec<Subject> =
+            [Subject::Zkurator, Subject::ZkuratorNagle, Subject::ZkClient, Subject::Curator, Subject::Kazurator]
             .into_iter()
             .filter(|&subject| self.available(subject, config))
             .collect();
@@ -533,7 +552,22 @@ impl Bench {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
                 let handoffs = match subject {
-                    Subject::Zkurator => self.block_on(zkurator::contended(connect, &path, writers, warmup, duration)),
+                    Subject::Zkurator => self.block_on(zkurator::contended(
+                        connect,
+                        &path,
+                        writers,
+                        zkurator::Socket::Nodelay,
+                        warmup,
+                        duration,
+                    )),
+                    Subject::ZkuratorNagle => self.block_on(zkurator::contended(
+                        connect,
+                        &path,
+                        writers,
+                        zkurator::Socket::Nagle,
+                        warmup,
+                        duration,
+                    )),
                     Subject::ZkClient => self.block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
                     Subject::Curator => curator::contended(connect, &path, writers, warmup, duration),
                     Subject::Kazurator => self

@@ -13,8 +13,12 @@ pub enum Subject {
     /// Create ephemeral-sequential, list children, delete: three sequential round
     /// trips with the zookeeper-client crate, no lock logic.
     Floor,
-    /// This repository's library.
+    /// This repository's library, its client's sockets switched to
+    /// `TCP_NODELAY` with [`zkurator::keep_nodelay`] (as the README advises).
     Zkurator,
+    /// The same library on zookeeper-client's stock socket (Nagle's algorithm
+    /// on): what a user who skips `keep_nodelay` gets.
+    ZkuratorNagle,
     /// The zookeeper-client crate's `Client::lock` (release awaits the delete).
     ZkClient,
     /// Apache Curator in the embedded JVM.
@@ -25,14 +29,21 @@ pub enum Subject {
 
 impl Subject {
     /// Every subject, in report order.
-    pub const ALL: [Subject; 5] =
-        [Subject::Floor, Subject::Zkurator, Subject::ZkClient, Subject::Curator, Subject::Kazurator];
+    pub const ALL: [Subject; 6] = [
+        Subject::Floor,
+        Subject::Zkurator,
+        Subject::ZkuratorNagle,
+        Subject::ZkClient,
+        Subject::Curator,
+        Subject::Kazurator,
+    ];
 
     /// The name used in the table.
     pub fn label(self) -> &'static str {
         match self {
             Subject::Floor => "floor",
             Subject::Zkurator => "zkurator",
+            Subject::ZkuratorNagle => "zkurator-nagle",
             Subject::ZkClient => "zk-client",
             Subject::Curator => "Curator",
             Subject::Kazurator => "kazurator",

@@ -17,7 +17,7 @@ use zkurator::Mutex;
 
 use super::machine::{peak_rss_kb, rss_kb};
 use super::results::{Flavor, Subject, Waiters};
-use super::{wait_for_children, zk_connect, LOCK_TIMEOUT};
+use super::{wait_for_children, LOCK_TIMEOUT};
 
 /// The longest a waiter waits: the whole queue drains before the last one gets it.
 const WAITER_TIMEOUT: Duration = Duration::from_secs(600);
@@ -116,7 +116,7 @@ pub fn child_main(connect: &str, waiters: u32, tokio: Flavor) -> ExitCode {
 }
 
 async fn measure_here(connect: &str, waiters: u32) -> Result<ChildReport, String> {
-    let client = zk_connect(connect).await?;
+    let client = super::zkurator::connect(connect, super::zkurator::Socket::Nodelay).await?;
     let path = format!("/zkurator-bench/waiters-{}", &uuid::Uuid::new_v4().to_string()[..8]);
     let holder = Mutex::new(&client, &path).map_err(|e| e.to_string())?;
     // One cycle first, so that what the first acquisition sets up is in the baseline.

@@ -12,6 +12,24 @@ use super::results::Lock;
 use super::stats::Samples;
 use super::{measure, wait_for_children, zk_connect, LOCK_TIMEOUT};
 
+/// How a zkurator subject's client talks to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Socket {
+    /// `TCP_NODELAY` set with [`zkurator::keep_nodelay`].
+    Nodelay,
+    /// zookeeper-client's stock socket: Nagle's algorithm on.
+    Nagle,
+}
+
+/// A client with the benchmark's settings and the chosen socket option.
+pub async fn connect(connect: &str, socket: Socket) -> Result<zookeeper_client::Client, String> {
+    let client = zk_connect(connect).await?;
+    if socket == Socket::Nodelay {
+        zkurator::keep_nodelay(&client, connect).await.map_err(|e| format!("keep_nodelay: {e}"))?;
+    }
+    Ok(client)
+}
+
 /// A zkurator handle for `lock` on `path`.
 fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Mutex, String> {
     let handle = match lock {
@@ -28,10 +46,11 @@ pub async fn uncontended(
     connect: &str,
     path: &str,
     lock: Lock,
+    socket: Socket,
     warmup: u32,
     iterations: u32,
 ) -> Result<Samples, String> {
-    let client = zk_connect(connect).await?;
+    let client = self::connect(connect, socket).await?;
     let handle = handle(&client, path, lock)?;
     measure(warmup, iterations, || {
         let handle = &handle;
@@ -50,12 +69,13 @@ pub async fn contended(
     connect: &str,
     path: &str,
     writers: u32,
+    socket: Socket,
     warmup: Duration,
     duration: Duration,
 ) -> Result<u64, String> {
     let mut handles = Vec::new();
     for _ in 0..writers {
-        let client = zk_connect(connect).await?;
+        let client = self::connect(connect, socket).await?;
         let mutex = handle(&client, path, Lock::Mutex)?;
         handles.push((client, mutex));
     }
@@ -78,8 +98,8 @@ pub async fn readers(
     readers: u32,
     repeats: u32,
 ) -> Result<Vec<(Duration, Duration)>, String> {
-    let reader_client = zk_connect(connect).await?;
-    let writer_client = zk_connect(connect).await?;
+    let reader_client = self::connect(connect, Socket::Nodelay).await?;
+    let writer_client = self::connect(connect, Socket::Nodelay).await?;
     let mut out = Vec::new();
     for _ in 0..repeats {
         let (go, go_rx) = watch::channel(false);
