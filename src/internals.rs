@@ -325,6 +325,32 @@ pub(crate) async fn guaranteed_delete(client: &Client, path: &str) -> Result<()>
     }
 }
 
+/// A guaranteed delete in the caller's task (no task hop on the way to the
+/// server); if the caller stops waiting before it is done, a background task
+/// takes over, so the node still goes.
+pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()> {
+    struct HandOff<'a> {
+        client: &'a Client,
+        path: Option<String>,
+    }
+    impl Drop for HandOff<'_> {
+        fn drop(&mut self) {
+            if let Some(path) = self.path.take() {
+                if spawn_delete(self.client, path.clone()).is_none() {
+                    warn!(
+                        node = path,
+                        "release cancelled outside a tokio runtime: the node stays until the session ends"
+                    );
+                }
+            }
+        }
+    }
+    let mut pending = HandOff { client, path: Some(path) };
+    let result = guaranteed_delete(client, pending.path.as_deref().unwrap_or_default()).await;
+    pending.path = None;
+    result
+}
+
 /// Runs a guaranteed delete as its own task, so it finishes even if the
 /// caller stops waiting for it.
 pub(crate) fn spawn_delete(client: &Client, path: String) -> Option<tokio::task::JoinHandle<Result<()>>> {

@@ -1,10 +1,9 @@
 //! Watches a held lock node for loss (session ended, node deleted) and for
 //! revocation requests, and publishes what it sees on a `watch` channel.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use zookeeper_client::{Client, EventType, SessionState};
 
@@ -49,44 +48,41 @@ impl HoldState {
     pub(crate) const HELD: HoldState = HoldState { status: HoldStatus::Held, revocation_requested: false };
 }
 
-/// Runs until the hold is lost; abort it on release.
+/// What can be known of a hold without a request: the session's state now.
+/// `answered_at` is when the request that last showed the lock held was sent.
+pub(crate) fn status_now(client: &Client, answered_at: Instant) -> HoldStatus {
+    match client.state() {
+        SessionState::SyncConnected | SessionState::ConnectedReadOnly => HoldStatus::Held,
+        state if state.is_terminated() => HoldStatus::Lost(LossReason::SessionEnded),
+        _ if Instant::now() >= answered_at + client.session_timeout() => {
+            HoldStatus::Lost(LossReason::DisconnectedTooLong)
+        }
+        _ => HoldStatus::Suspended,
+    }
+}
+
+/// Watches a hold until it is lost; abort it on release. Started when a
+/// guard first asks about its hold (or at once for a revocable lock), so a
+/// hold nobody asks about costs no task and no request.
 ///
-/// `answered_at` is when the request that showed the lock held was sent. The
-/// server cannot expire the session before that instant plus the session
-/// timeout, so a client cut off from the server reports the loss by then,
-/// before another client can be granted the lock (CURATOR-206/604), instead of
-/// a session timeout after it noticed.
-///
-/// Following the session costs no request. Reading the node (to hear of its
-/// deletion or of a revocation request) does: that starts at once for a
-/// revocable lock, when a guard first asks about the hold (`wake`), or a third
-/// of the session timeout after `answered_at`, and is repeated every third to
-/// keep `answered_at` fresh. A short hold nobody asks about sends nothing.
+/// It reads the node with a watch (deletion, revocation requests) and reads
+/// it again every third of the session timeout, remembering when the last
+/// answered read was sent: the server cannot expire the session before that
+/// instant plus the session timeout, so a client cut off from the server
+/// reports the loss by then, before another client can be granted the lock
+/// (CURATOR-206/604), instead of a session timeout after it noticed.
+/// `answered_at` is that instant for the acquisition itself.
 pub(crate) async fn monitor(
     client: Client,
     node: String,
     revocable: bool,
     answered_at: Instant,
-    wake: Arc<Notify>,
     state: watch::Sender<HoldState>,
 ) {
     let mut session = client.state_watcher();
     let session_timeout = client.session_timeout();
     let refresh = session_timeout / 3;
     let mut last_answered = answered_at;
-    if !revocable {
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep_until(answered_at + refresh) => {}
-            changed = session.changed() => {
-                let deadline = last_answered + session_timeout;
-                // Connected again (`None`): go on to read the node and see it survived.
-                if let Some(reason) = ride_out_disconnect(changed, &mut session, deadline, &state).await {
-                    return publish_loss(&node, reason, &state);
-                }
-            }
-        }
-    }
     let reason = loop {
         let sent = Instant::now();
         match client.get_and_watch_data(&node).await {

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdGuard};
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use zookeeper_client::{Acl, Client};
 
 use crate::driver::SortNames;
@@ -93,9 +93,8 @@ struct Hold {
     acquired: Acquired,
     count: u32,
     state: watch::Sender<HoldState>,
-    /// Asks the monitor to start reading the node (see [`monitor::monitor`]).
-    wake_monitor: Arc<Notify>,
-    monitor: tokio::task::AbortHandle,
+    /// The loss watcher, once started (see [`monitor::monitor`]).
+    monitor: Option<tokio::task::AbortHandle>,
 }
 
 impl Shared {
@@ -280,10 +279,7 @@ impl Mutex {
     pub async fn release(&self) -> Result<()> {
         match self.release_one()? {
             None => Ok(()),
-            Some(node) => match internals::spawn_delete(&self.shared.client, node.clone()) {
-                Some(task) => task.await.unwrap_or(Ok(())),
-                None => internals::guaranteed_delete(&self.shared.client, &node).await,
-            },
+            Some(node) => internals::delete_released(&self.shared.client, node).await,
         }
     }
 
@@ -301,7 +297,9 @@ impl Mutex {
             }
             hold.take().expect("checked above")
         };
-        last.monitor.abort();
+        if let Some(monitor) = &last.monitor {
+            monitor.abort();
+        }
         last.state.send_modify(|s| {
             if !matches!(s.status, HoldStatus::Lost(_)) {
                 s.status = HoldStatus::Lost(LossReason::Released);
@@ -332,7 +330,6 @@ impl Mutex {
             node: hold.acquired.path.clone(),
             fencing_token: hold.acquired.czxid,
             state: hold.state.subscribe(),
-            wake_monitor: hold.wake_monitor.clone(),
             armed: true,
         }
     }
@@ -345,6 +342,30 @@ impl Mutex {
 
     fn holds_read(&self) -> bool {
         self.side_state(SideKind::Read).hold.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Starts watching `hold` for loss, if nobody has yet. First publishes
+    /// what the session's state tells without a request.
+    fn start_monitor(&self, hold: &mut Hold) {
+        if hold.monitor.is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let client = &self.shared.client;
+        let now = monitor::status_now(client, hold.acquired.answered_at);
+        hold.state.send_modify(|s| {
+            if s.status == HoldStatus::Held {
+                s.status = now;
+            }
+        });
+        let task = runtime.spawn(monitor::monitor(
+            client.clone(),
+            hold.acquired.path.clone(),
+            self.shared.revocable,
+            hold.acquired.answered_at,
+            hold.state.clone(),
+        ));
+        hold.monitor = Some(task.abort_handle());
     }
 
     async fn acquire_with(&self, timeout: Option<Duration>) -> Result<MutexGuard> {
@@ -374,16 +395,10 @@ impl Mutex {
         };
         let acquired = target.acquire(timeout).await?;
         let (state, _) = watch::channel(HoldState::HELD);
-        let wake_monitor = Arc::new(Notify::new());
-        let monitor = tokio::spawn(monitor::monitor(
-            shared.client.clone(),
-            acquired.path.clone(),
-            shared.revocable,
-            acquired.answered_at,
-            wake_monitor.clone(),
-            state.clone(),
-        ));
-        let hold = Hold { acquired, count: 1, state, wake_monitor, monitor: monitor.abort_handle() };
+        let mut hold = Hold { acquired, count: 1, state, monitor: None };
+        if shared.revocable {
+            self.start_monitor(&mut hold);
+        }
         let guard = self.guard(&hold);
         *self.hold() = Some(hold);
         Ok(guard)
@@ -401,7 +416,6 @@ pub struct MutexGuard {
     node: String,
     fencing_token: i64,
     state: watch::Receiver<HoldState>,
-    wake_monitor: Arc<Notify>,
     armed: bool,
 }
 
@@ -442,19 +456,22 @@ impl MutexGuard {
 
     /// The hold's status now.
     ///
-    /// Session loss is followed from the start. A deleted node is heard of
-    /// once the hold is watched: from the first call to `status`, `is_lost`,
-    /// [`lost`](Self::lost) or [`revocation_requested`](Self::revocation_requested)
-    /// (plus a round trip), or at the latest a third of the session timeout
-    /// after acquiring. Until then a hold costs no request.
+    /// A hold is watched from the first time a guard asks about it (this,
+    /// [`is_lost`](Self::is_lost), [`lost`](Self::lost) or
+    /// [`revocation_requested`](Self::revocation_requested)); until then it
+    /// costs no task and no request. The first answer comes from the session's
+    /// state; a deleted node shows a round trip later.
     pub fn status(&self) -> HoldStatus {
         self.watch_hold();
         self.state.borrow().status
     }
 
-    /// Asks the monitor to watch the node (a no-op once it does).
+    /// Starts watching this hold, if it is still this handle's and not watched yet.
     fn watch_hold(&self) {
-        self.wake_monitor.notify_one();
+        let mut hold = self.mutex.hold();
+        if let Some(current) = hold.as_mut().filter(|h| h.acquired.path == self.node) {
+            self.mutex.start_monitor(current);
+        }
     }
 
     /// True once the hold is definitely lost.

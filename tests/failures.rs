@@ -47,19 +47,27 @@ fn server_watches(path: &str) -> bool {
 }
 
 #[tokio::test]
-async fn hold_is_watched_only_once_asked_or_after_a_third_of_the_session() {
+async fn hold_is_watched_only_once_asked() {
     let client = client().await;
     let guard = Mutex::new(&client, &lock_path("lazy-watch")).unwrap().lock().await.unwrap();
-    tokio::time::sleep(BLOCKED_FOR).await;
-    assert!(!server_watches(guard.node_path()), "a hold nobody asked about already sent a watch");
+    tokio::time::sleep(SESSION_TIMEOUT / 2).await;
+    assert!(!server_watches(guard.node_path()), "a hold nobody asked about set a watch");
     assert_eq!(guard.status(), HoldStatus::Held);
     eventually(Duration::from_secs(2), "watch set once asked", || async { server_watches(guard.node_path()) }).await;
     guard.release().await.unwrap();
+}
 
-    let guard = Mutex::new(&client, &lock_path("lazy-watch")).unwrap().lock().await.unwrap();
-    let by = SESSION_TIMEOUT / 3 + Duration::from_secs(1);
-    eventually(by, "watch set by a third of the session timeout", || async { server_watches(guard.node_path()) }).await;
-    guard.release().await.unwrap();
+#[tokio::test]
+async fn first_status_after_an_expiry_is_already_lost() {
+    let client = client().await;
+    let guard = Mutex::new(&client, &lock_path("expired-unwatched")).unwrap().lock().await.unwrap();
+    kill_session(&client).await;
+    eventually(SESSION_TIMEOUT, "client sees its session end", || {
+        let ended = client.state().is_terminated();
+        async move { ended }
+    })
+    .await;
+    assert_eq!(guard.status(), HoldStatus::Lost(LossReason::SessionEnded), "first answer, no request needed");
 }
 
 #[tokio::test]

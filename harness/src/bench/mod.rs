@@ -545,9 +545,9 @@ impl Bench {
         let duration = Duration::from_secs_f64(s.duration_secs);
         let subjects: Vec<Subject> =
             [Subject::Zkurator, Subject::ZkuratorNagle, Subject::ZkClient, Subject::Curator, Subject::Kazurator]
-            .into_iter()
-            .filter(|&subject| self.available(subject, config))
-            .collect();
+                .into_iter()
+                .filter(|&subject| self.available(subject, config))
+                .collect();
         for &writers in &s.writers {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
