@@ -102,6 +102,18 @@ pub fn decide_read<S: AsRef<str>>(sorted: &[S], ours: &str, owns_write: bool) ->
     }
 }
 
+/// The sorted children without `gone`: what a waiter's listing becomes when
+/// the node it watched is deleted and nothing else changes.
+///
+/// ```
+/// use zkurator::driver::{decide_exclusive, without, Decision};
+/// let sorted = ["a-lock-01", "b-lock-02"];
+/// assert_eq!(decide_exclusive(&without(&sorted, "a-lock-01"), "b-lock-02", 1), Decision::Holds);
+/// ```
+pub fn without<'a, S: AsRef<str>>(sorted: &'a [S], gone: &str) -> Vec<&'a str> {
+    sorted.iter().map(AsRef::as_ref).filter(|child| *child != gone).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +163,19 @@ mod tests {
         let sorted = vec![node(1, READ, 1), node(2, WRITE, 2)];
         assert_eq!(decide_exclusive(&sorted, &node(2, WRITE, 2), 1), Decision::Watch(node(1, READ, 1)));
         assert_eq!(decide_exclusive(&sorted, &node(7, WRITE, 7), 1), Decision::Missing);
+    }
+
+    #[test]
+    fn a_waiter_right_behind_the_gone_node_holds() {
+        let sorted = vec![node(1, "lock-", 1), node(2, "lock-", 2), node(3, "lock-", 3)];
+        let after = without(&sorted, &node(1, "lock-", 1));
+        assert_eq!(decide_exclusive(&after, &node(2, "lock-", 2), 1), Decision::Holds);
+        assert_eq!(decide_exclusive(&after, &node(3, "lock-", 3), 1), Decision::Watch(node(2, "lock-", 2)));
+        // A reader behind two writers still waits when the first goes.
+        let sorted = vec![node(1, WRITE, 1), node(2, WRITE, 2), node(3, READ, 3)];
+        let after = without(&sorted, &node(1, WRITE, 1));
+        assert_eq!(decide_read(&after, &node(3, READ, 3), false), Decision::Watch(node(2, WRITE, 2)));
+        assert_eq!(decide_read(&without(&after, &node(2, WRITE, 2)), &node(3, READ, 3), false), Decision::Holds);
     }
 
     #[test]

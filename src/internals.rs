@@ -9,7 +9,7 @@ use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventTyp
 
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
-use crate::names::{new_protected_prefix, READ_LOCK_NAME};
+use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME, READ_LOCK_NAME};
 use crate::negative::NegativeControl;
 
 /// Pause before retrying a request that failed with connection loss.
@@ -201,25 +201,14 @@ impl Target<'_> {
     }
 
     /// Waits, watching the node the driver names, until ours holds the lock.
-    /// Returns when the listing that showed it held was requested, if not the
-    /// first one.
+    /// Returns when the request that last showed the session alive was sent,
+    /// if not the first listing.
     async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<Option<Instant>, Failure> {
-        let mut listed_at = None;
+        let mut answered_at = None;
         loop {
             driver::sort_children(&mut children, self.sort);
-            let decision = match (&self.rule, self.broken) {
-                (Rule::Read { .. }, Some(NegativeControl::ReadIgnoresWriters)) => {
-                    driver::decide_read(&children, ours, true)
-                }
-                (Rule::Exclusive { max_leases }, Some(NegativeControl::WriteIgnoresReaders)) => {
-                    let others: Vec<&String> = children.iter().filter(|c| !c.contains(READ_LOCK_NAME)).collect();
-                    driver::decide_exclusive(&others, ours, *max_leases)
-                }
-                (Rule::Exclusive { max_leases }, _) => driver::decide_exclusive(&children, ours, *max_leases),
-                (Rule::Read { downgrade_from }, _) => driver::decide_read(&children, ours, downgrade_from.is_some()),
-            };
-            match decision {
-                Decision::Holds => return Ok(listed_at),
+            match self.decide(&children, ours) {
+                Decision::Holds => return Ok(answered_at),
                 Decision::Missing => return Err(Failure::Vanished),
                 // With several leases, any earlier node's exit may let us in,
                 // not only the one `max_leases` places ahead that Curator
@@ -228,15 +217,52 @@ impl Target<'_> {
                     self.wait_for_children_change(&children).await?
                 }
                 Decision::Watch(other) => {
+                    let holds_once_gone = self.no_node_can_queue_ahead()
+                        && self.decide(&driver::without(&children, &other), ours) == Decision::Holds;
                     // A waiter keeps no listing while it sleeps: with many
                     // waiters the listings, not the waiters, would fill memory.
                     drop(std::mem::take(&mut children));
-                    self.wait_for_change(&other).await?
+                    let (gone, asked_at) = self.wait_for_change(&other).await?;
+                    if gone && holds_once_gone {
+                        return Ok(Some(asked_at));
+                    }
                 }
             }
-            listed_at = Some(Instant::now());
+            answered_at = Some(Instant::now());
             children = self.list_children().await?;
         }
+    }
+
+    /// This attempt's rule applied to the sorted children.
+    fn decide<S: AsRef<str>>(&self, sorted: &[S], ours: &str) -> Decision {
+        match (&self.rule, self.broken) {
+            (Rule::Read { .. }, Some(NegativeControl::ReadIgnoresWriters)) => driver::decide_read(sorted, ours, true),
+            (Rule::Exclusive { max_leases }, Some(NegativeControl::WriteIgnoresReaders)) => {
+                let others: Vec<&str> =
+                    sorted.iter().map(AsRef::as_ref).filter(|c| !c.contains(READ_LOCK_NAME)).collect();
+                driver::decide_exclusive(&others, ours, *max_leases)
+            }
+            (Rule::Exclusive { max_leases }, _) => driver::decide_exclusive(sorted, ours, *max_leases),
+            (Rule::Read { downgrade_from }, _) => driver::decide_read(sorted, ours, downgrade_from.is_some()),
+        }
+    }
+
+    /// Whether no node that blocks ours can appear ahead of it after our
+    /// listing, so that the watched node's deletion alone decides, without
+    /// listing again (one round trip less per handoff). ZooKeeper numbers
+    /// every later sequential node after ours, so this holds for a mutex and
+    /// for the read side (a downgrade's read node, the one node created with
+    /// an earlier sequence, does not block readers). Not for the write side:
+    /// a downgrading holder adds a read node ahead of a queued writer
+    /// (CURATOR-621). Nodes of third parties named to sort ahead are not
+    /// waited for on this path, and a waiting node deleted by a third party
+    /// is reported as lost once the holder asks ([`crate::MutexGuard::status`]).
+    fn no_node_can_queue_ahead(&self) -> bool {
+        self.broken.is_none()
+            && match self.rule {
+                Rule::Exclusive { max_leases } => max_leases == 1 && self.lock_name == MUTEX_LOCK_NAME,
+                Rule::Read { .. } => true,
+            }
     }
 
     /// Returns once the lock directory's children differ from `seen`.
@@ -263,22 +289,24 @@ impl Target<'_> {
         }
     }
 
-    /// Returns once `child` changed or is gone. A data watch, not an exists
+    /// Returns once `child` changed or is gone: whether it is gone, and when
+    /// the request setting the watch was sent. A data watch, not an exists
     /// watch, so a node that is already gone leaves no watch behind.
-    async fn wait_for_change(&self, child: &str) -> Result<()> {
+    async fn wait_for_change(&self, child: &str) -> Result<(bool, Instant)> {
         let path = format!("{}/{child}", self.lock_path);
+        let asked_at = Instant::now();
         match self.client.get_and_watch_data(&path).await {
             Ok((_data, _stat, watcher)) => {
                 let event = watcher.changed().await;
                 if event.event_type == EventType::Session && event.session_state.is_terminated() {
                     return Err(LockError::SessionLost(ZkError::SessionExpired));
                 }
-                Ok(())
+                Ok((event.event_type == EventType::NodeDeleted, asked_at))
             }
-            Err(ZkError::NoNode) => Ok(()),
+            Err(ZkError::NoNode) => Ok((true, asked_at)),
             Err(ZkError::ConnectionLoss) => {
                 tokio::time::sleep(RETRY_PAUSE).await;
-                Ok(())
+                Ok((false, asked_at))
             }
             Err(error) => Err(LockError::from_zk("watch", &path, error)),
         }
