@@ -9,7 +9,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;
+//! let servers = "127.0.0.1:2181";
+//! let client = zookeeper_client::Client::connect(servers).await?;
+//! // One round trip per acquire instead of two (see `keep_nodelay`; Linux).
+//! zkurator::keep_nodelay(&client, servers).await?;
 //! let mutex = zkurator::Mutex::new(&client, "/locks/orders")?;
 //! let guard = mutex.lock().await?;
 //! tokio::select! {
