@@ -552,22 +552,10 @@ impl Bench {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
                 let handoffs = match subject {
-                    Subject::Zkurator => self.block_on(zkurator::contended(
-                        connect,
-                        &path,
-                        writers,
-                        zkurator::Socket::Nodelay,
-                        warmup,
-                        duration,
-                    )),
-                    Subject::ZkuratorNagle => self.block_on(zkurator::contended(
-                        connect,
-                        &path,
-                        writers,
-                        zkurator::Socket::Nagle,
-                        warmup,
-                        duration,
-                    )),
+                    Subject::Zkurator | Subject::ZkuratorNagle => {
+                        let socket = zkurator::Socket::of(subject);
+                        self.block_on(zkurator::contended(connect, &path, writers, socket, warmup, duration))
+                    }
                     Subject::ZkClient => self.block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
                     Subject::Curator => curator::contended(connect, &path, writers, warmup, duration),
                     Subject::Kazurator => self

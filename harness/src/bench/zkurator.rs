@@ -21,6 +21,17 @@ pub enum Socket {
     Nagle,
 }
 
+impl Socket {
+    /// The socket a zkurator subject runs on: stock for `zkurator-nagle`.
+    pub fn of(subject: super::results::Subject) -> Socket {
+        if subject == super::results::Subject::ZkuratorNagle {
+            Socket::Nagle
+        } else {
+            Socket::Nodelay
+        }
+    }
+}
+
 /// A client with the benchmark's settings and the chosen socket option.
 pub async fn connect(connect: &str, socket: Socket) -> Result<zookeeper_client::Client, String> {
     let client = zk_connect(connect).await?;
