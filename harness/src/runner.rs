@@ -462,12 +462,25 @@ impl<'a> Run<'a> {
             }
             Action::ExpectGone(within) => self.expect_gone(*within)?,
         }
+        // Whether this step can let a waiter in (rightly or wrongly): only
+        // then do waiters get a blocked window of their own to show a wrong
+        // grant. A step that frees nothing gives them none; a wrong grant
+        // still shows in the check of this step or the next.
+        let frees = match &step.action {
+            Action::Acquire { .. } => prediction.outcome == Some(Outcome::Timeout),
+            Action::Sleep(_)
+            | Action::Participants { .. }
+            | Action::Revocable { .. }
+            | Action::ExpectData { .. }
+            | Action::Foreign(_) => false,
+            _ => true,
+        };
         match step.action {
             // The holder lets go on its own time: grants and node counts are
             // checked at its `await-revoked` step.
             Action::Revoke { .. } => Ok(()),
-            Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true),
-            _ => self.settle(&prediction.granted, false),
+            Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true, frees),
+            _ => self.settle(&prediction.granted, false, frees),
         }
     }
 
@@ -590,8 +603,9 @@ impl<'a> Run<'a> {
     /// After a step: the grants the model announces arrive, nobody else is
     /// granted, and the server's children match the model's count. After a
     /// crash the bound grows by a session timeout (a killed process's session
-    /// has to expire).
-    fn settle(&mut self, granted: &[String], after_crash: bool) -> Result<(), Stop> {
+    /// has to expire). Waiters get a blocked window to show a wrong grant
+    /// only when the step `frees` something.
+    fn settle(&mut self, granted: &[String], after_crash: bool, frees: bool) -> Result<(), Stop> {
         let mut bound = self.timing.grant_bound;
         if after_crash {
             bound += self.scenario.session_timeout;
@@ -616,7 +630,9 @@ impl<'a> Run<'a> {
         let waiting: Vec<String> =
             self.drivers.iter().filter(|(_, d)| d.pending.is_some() && !d.crashed).map(|(id, _)| id.clone()).collect();
         if !waiting.is_empty() {
-            thread::sleep(self.timing.blocked_window);
+            if frees {
+                thread::sleep(self.timing.blocked_window);
+            }
             for id in waiting {
                 if let Some(reply) = self.reply(&id, Duration::ZERO) {
                     return Err(stop("model", format!("{id}: model says it still waits, but it got {reply:?}")));

@@ -5,7 +5,6 @@
 //! session and one lock handle; `execute` blocks on the runtime.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use zkurator::{LockError, Mutex, MutexGuard, NegativeControl, ReadWriteLock};
@@ -62,41 +61,12 @@ impl Session {
         crate::nemesis::client_expirer(&self.client, self.runtime.handle().clone(), &self.connect)
     }
 
-    /// Ends the session from another connection: a second client with the same
-    /// session id and password closes it (retried, since the original client
-    /// races to take the session back).
+    /// A crash ends the session the way an expiry does (taken over and closed
+    /// from a second connection while this client's runtime is frozen, so it
+    /// cannot take the session back); the runner does not talk to a crashed
+    /// contender again.
     fn crasher(&self) -> Crasher {
-        let session = self.client.session().clone();
-        let timeout = self.client.session_timeout();
-        let state = self.client.state_watcher();
-        let connect = self.connect.clone();
-        let session = Arc::new(session);
-        Box::new(move || {
-            let Ok(tokio) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            let session = session.clone();
-            let mut state = state.clone();
-            tokio.block_on(async {
-                for _ in 0..20 {
-                    if state.peek_state().is_terminated() {
-                        return;
-                    }
-                    let twin = Client::connector()
-                        .with_session_timeout(timeout)
-                        .with_connection_timeout(Duration::from_millis(500))
-                        .with_session((*session).clone())
-                        .connect(&connect);
-                    if let Ok(Ok(twin)) = tokio::time::timeout(Duration::from_secs(2), twin).await {
-                        drop(twin);
-                    }
-                    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                        while !state.peek_state().is_terminated() {
-                            state.changed().await;
-                        }
-                    })
-                    .await;
-                }
-            });
-        })
+        self.expirer()
     }
 }
 
