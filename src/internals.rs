@@ -364,12 +364,7 @@ pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()>
     impl Drop for HandOff<'_> {
         fn drop(&mut self) {
             if let Some(path) = self.path.take() {
-                if spawn_delete(self.client, path.clone()).is_none() {
-                    warn!(
-                        node = path,
-                        "release cancelled outside a tokio runtime: the node stays until the session ends"
-                    );
-                }
+                delete_in_background(self.client, path);
             }
         }
     }
@@ -379,12 +374,17 @@ pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()>
     result
 }
 
-/// Runs a guaranteed delete as its own task, so it finishes even if the
-/// caller stops waiting for it.
-pub(crate) fn spawn_delete(client: &Client, path: String) -> Option<tokio::task::JoinHandle<Result<()>>> {
-    let client = client.clone();
-    let runtime = tokio::runtime::Handle::try_current().ok()?;
-    Some(runtime.spawn(async move { guaranteed_delete(&client, &path).await }))
+/// Runs a guaranteed delete as its own task, so it finishes even if nobody
+/// waits for it. Outside a tokio runtime it cannot: the node then stays until
+/// the session ends, and a warning says so.
+pub(crate) fn delete_in_background(client: &Client, path: String) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            let client = client.clone();
+            runtime.spawn(async move { guaranteed_delete(&client, &path).await });
+        }
+        Err(_) => warn!(node = path, "released outside a tokio runtime: the node stays until the session ends"),
+    }
 }
 
 /// Deletes the node of an attempt that did not end holding the lock. Armed

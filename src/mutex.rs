@@ -523,14 +523,7 @@ impl Drop for MutexGuard {
             return;
         }
         match self.mutex.release_one() {
-            Ok(Some(node)) => {
-                if internals::spawn_delete(&self.mutex.shared.client, node).is_none() {
-                    tracing::warn!(
-                        node = self.node,
-                        "guard dropped outside a tokio runtime: the node stays until the session ends"
-                    );
-                }
-            }
+            Ok(Some(node)) => internals::delete_in_background(&self.mutex.shared.client, node),
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, node = self.node, "guard dropped after its hold was released"),
         }

@@ -392,20 +392,11 @@ fn apply(text: &str, mutation: &Mutation) -> String {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
+    static TOKENS: [&str; 12] =
+        ["\"", "=>", "[", "]", "{", " zk ", " expire ", " kill-leader", "$A", "9999999999999999999s", "\u{0}", "é"];
     let token = prop_oneof![
-        Just("\"".to_owned()),
-        Just("=>".to_owned()),
-        Just("[".to_owned()),
-        Just("]".to_owned()),
-        Just("{".to_owned()),
-        Just(" zk ".to_owned()),
-        Just(" expire ".to_owned()),
-        Just(" kill-leader".to_owned()),
-        Just("$A".to_owned()),
-        Just("9999999999999999999s".to_owned()),
-        Just("\u{0}".to_owned()),
-        Just("é".to_owned()),
-        "\\PC{0,12}",
+        12 => proptest::sample::select(&TOKENS[..]).prop_map(str::to_owned),
+        1 => "\\PC{0,12}",
     ];
     prop_oneof![
         (any::<usize>(), 0usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),

@@ -34,6 +34,15 @@ async fn connect(connect: &str, session_timeout: Duration) -> Client {
     Client::connector().with_session_timeout(session_timeout).connect(connect).await.expect("connect")
 }
 
+/// An admin client connected directly, a proxy with no latency, and a client
+/// with `session_timeout` behind the proxy (the one the faults hit).
+async fn behind_a_proxy(session_timeout: Duration) -> (Client, LatencyProxy, Client) {
+    let admin = connect(&server(), Duration::from_secs(10)).await;
+    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
+    let client = connect(&proxy.connect_string(), session_timeout).await;
+    (admin, proxy, client)
+}
+
 async fn children(client: &Client, path: &str) -> Vec<String> {
     match client.list_children(path).await {
         Ok(children) => children,
@@ -81,9 +90,7 @@ async fn lock_dir(admin: &Client, path: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_create_recovers_its_node_when_the_reply_is_lost() {
-    let admin = connect(&server(), Duration::from_secs(10)).await;
-    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
-    let client = connect(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let (admin, proxy, client) = behind_a_proxy(Duration::from_secs(10)).await;
     let path = lock_path("protected-create");
     lock_dir(&admin, &path).await;
 
@@ -107,9 +114,7 @@ async fn protected_create_recovers_its_node_when_the_reply_is_lost() {
 /// connection loss, without a protected prefix), which leaves a second node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn naive_retry_after_a_lost_reply_leaves_two_nodes() {
-    let admin = connect(&server(), Duration::from_secs(10)).await;
-    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
-    let client = connect(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let (admin, proxy, client) = behind_a_proxy(Duration::from_secs(10)).await;
     let path = lock_path("naive-create");
     lock_dir(&admin, &path).await;
 
@@ -133,9 +138,7 @@ async fn naive_retry_after_a_lost_reply_leaves_two_nodes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_during_a_partition_keeps_the_lock_usable() {
-    let admin = connect(&server(), Duration::from_secs(10)).await;
-    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
-    let client = connect(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let (admin, proxy, client) = behind_a_proxy(Duration::from_secs(10)).await;
     let path = lock_path("release-partitioned");
     let mutex = Mutex::new(&client, &path).unwrap();
     let guard = mutex.lock().await.unwrap();
@@ -172,9 +175,7 @@ async fn release_during_a_partition_keeps_the_lock_usable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_abandoned_during_a_partition_still_deletes_the_node() {
-    let admin = connect(&server(), Duration::from_secs(10)).await;
-    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
-    let client = connect(&proxy.connect_string(), Duration::from_secs(10)).await;
+    let (admin, proxy, client) = behind_a_proxy(Duration::from_secs(10)).await;
     let path = lock_path("release-dropped");
     let mutex = Mutex::new(&client, &path).unwrap();
     let guard = mutex.lock().await.unwrap();
@@ -200,9 +201,7 @@ struct PartitionTimings {
 /// A holder behind the proxy, a waiter of another client connected directly;
 /// the proxy partitions the holder until its session expires.
 async fn partition_the_holder(session_timeout: Duration) -> PartitionTimings {
-    let admin = connect(&server(), Duration::from_secs(10)).await;
-    let proxy = LatencyProxy::start(server(), Duration::ZERO).expect("proxy");
-    let holder_client = connect(&proxy.connect_string(), session_timeout).await;
+    let (admin, proxy, holder_client) = behind_a_proxy(session_timeout).await;
     let waiter_client = connect(&server(), session_timeout).await;
     let path = lock_path("partition");
     let guard = Mutex::new(&holder_client, &path).unwrap().lock().await.unwrap();
