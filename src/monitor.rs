@@ -51,12 +51,17 @@ impl HoldState {
 /// What can be known of a hold without a request: the session's state now.
 /// `answered_at` is when the request that last showed the lock held was sent.
 pub(crate) fn status_now(client: &Client, answered_at: Instant) -> HoldStatus {
-    match client.state() {
+    session_status(client.state(), answered_at + client.session_timeout())
+}
+
+/// A hold's status by its session's state: held while connected, lost once
+/// the session ended or the client is still cut off at `deadline` (a session
+/// timeout after the last answered request was sent), suspended before that.
+fn session_status(session: SessionState, deadline: Instant) -> HoldStatus {
+    match session {
         SessionState::SyncConnected | SessionState::ConnectedReadOnly => HoldStatus::Held,
-        state if state.is_terminated() => HoldStatus::Lost(LossReason::SessionEnded),
-        _ if Instant::now() >= answered_at + client.session_timeout() => {
-            HoldStatus::Lost(LossReason::DisconnectedTooLong)
-        }
+        s if s.is_terminated() => HoldStatus::Lost(LossReason::SessionEnded),
+        _ if Instant::now() >= deadline => HoldStatus::Lost(LossReason::DisconnectedTooLong),
         _ => HoldStatus::Suspended,
     }
 }
@@ -147,14 +152,33 @@ async fn ride_out_disconnect(
     state: &watch::Sender<HoldState>,
 ) -> Option<LossReason> {
     loop {
-        match current {
-            SessionState::SyncConnected | SessionState::ConnectedReadOnly => return None,
-            s if s.is_terminated() => return Some(LossReason::SessionEnded),
-            _ => state.send_modify(|s| s.status = HoldStatus::Suspended),
+        match session_status(current, deadline) {
+            HoldStatus::Held => return None,
+            HoldStatus::Lost(reason) => return Some(reason),
+            HoldStatus::Suspended => state.send_modify(|s| s.status = HoldStatus::Suspended),
         }
         current = match tokio::time::timeout_at(deadline, session.changed()).await {
             Ok(next) => next,
             Err(_) => return Some(LossReason::DisconnectedTooLong),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_state_decides_without_a_request() {
+        let later = Instant::now() + Duration::from_secs(60);
+        let passed = Instant::now();
+        assert_eq!(session_status(SessionState::SyncConnected, passed), HoldStatus::Held);
+        assert_eq!(session_status(SessionState::Disconnected, later), HoldStatus::Suspended);
+        assert_eq!(
+            session_status(SessionState::Disconnected, passed),
+            HoldStatus::Lost(LossReason::DisconnectedTooLong)
+        );
+        assert_eq!(session_status(SessionState::Expired, later), HoldStatus::Lost(LossReason::SessionEnded));
+        assert_eq!(session_status(SessionState::Closed, later), HoldStatus::Lost(LossReason::SessionEnded));
     }
 }
