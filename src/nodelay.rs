@@ -136,8 +136,9 @@ fn split_host_port(host: &str) -> Option<(&str, u16)> {
 fn switch_sockets(servers: &[SocketAddr]) -> Result<usize, NodelayError> {
     use rustix::process::{getpid, pidfd_getfd, pidfd_open, PidfdFlags, PidfdGetfdFlags};
 
-    let unsupported = |what| move |source| NodelayError::Unsupported { what, source };
-    let this_process = pidfd_open(getpid(), PidfdFlags::empty()).map_err(|e| unsupported("pidfd_open")(e.into()))?;
+    let unsupported = |what| move |source: std::io::Error| NodelayError::Unsupported { what, source };
+    let this_process =
+        pidfd_open(getpid(), PidfdFlags::empty()).map_err(std::io::Error::from).map_err(unsupported("pidfd_open"))?;
     let descriptors = std::fs::read_dir("/proc/self/fd").map_err(unsupported("read /proc/self/fd"))?;
     let mut switched = 0;
     for entry in descriptors.flatten() {
