@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::monitor::LossReason;
 use crate::path::PathProblem;
 
 /// Everything a lock operation can fail with.
@@ -19,13 +20,29 @@ pub enum LockError {
     /// An acquire with a timeout did not get the lock in time; its node was deleted.
     #[error("timed out after {0:?} waiting for the lock")]
     Timeout(Duration),
-    /// Released (or otherwise used) a lock this handle does not hold.
-    #[error("this handle does not hold the {0}")]
-    NotHeld(&'static str),
+    /// [`try_lock`](crate::Mutex::try_lock) (or `try_read`/`try_write`) found
+    /// the lock taken; its node was deleted.
+    #[error("the lock is held by another contender")]
+    WouldBlock,
+    /// A guard was asked to re-enter or extend a hold that is already lost.
+    #[error("the hold is lost ({0:?}): acquire the lock again")]
+    Lost(LossReason),
     /// The holder of the read side asked for the write side. Curator waits on
     /// itself forever here; zkurator refuses at once.
     #[error("upgrade from read to write lock is not supported: release the read lock first")]
     Upgrade,
+    /// The lock-node data (with the node's path) would not fit in one
+    /// ZooKeeper request; refused before any request is sent.
+    #[error("lock data of {len} bytes does not fit in a ZooKeeper request of at most {limit} bytes (the server's jute.maxbuffer; raise it with max_request_bytes if the server allows more)")]
+    DataTooLarge {
+        /// Bytes of lock data given.
+        len: usize,
+        /// The request size limit in bytes.
+        limit: usize,
+    },
+    /// A renewing [`SessionSource`](crate::SessionSource) could not make a new session.
+    #[error("cannot connect a new ZooKeeper session: {0}")]
+    Connect(zookeeper_client::Error),
     /// The ZooKeeper session expired, failed authentication or was closed.
     #[error("ZooKeeper session lost: {0}")]
     SessionLost(zookeeper_client::Error),

@@ -67,17 +67,16 @@ impl Target<'_> {
     /// Contends until the lock is held, the deadline passes or an error occurs.
     /// Whatever way it ends (including the returned future being dropped), no
     /// node of this attempt is left behind unless it holds the lock.
+    ///
+    /// A timeout bounds the waiting, not the first question: the create and
+    /// listing are always given up to a session timeout to answer, so a zero
+    /// timeout tries once (Curator's `acquire(0, ms)`) and succeeds on a free
+    /// lock in one round trip.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<Acquired> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
             let mut cleanup = Cleanup::new(self.client, self.lock_path, new_protected_prefix());
-            let outcome = match deadline {
-                None => self.attempt(&mut cleanup).await,
-                Some(deadline) => match tokio::time::timeout_at(deadline, self.attempt(&mut cleanup)).await {
-                    Ok(outcome) => outcome,
-                    Err(_elapsed) => Err(Failure::Error(LockError::Timeout(timeout.unwrap_or_default()))),
-                },
-            };
+            let outcome = self.attempt(&mut cleanup, deadline).await;
             match outcome {
                 Ok(acquired) => {
                     cleanup.disarm();
@@ -87,20 +86,27 @@ impl Target<'_> {
                     debug!(lock = self.lock_path, "own lock node vanished while waiting; trying again");
                     cleanup.disarm();
                 }
-                Err(Failure::Error(error)) => {
+                Err(failure) => {
                     cleanup.delete_now().await;
-                    return Err(error);
+                    return Err(match failure {
+                        Failure::Error(error) => error,
+                        _ => LockError::Timeout(timeout.unwrap_or_default()),
+                    });
                 }
             }
         }
     }
 
     /// One attempt: create our node, then wait until it holds the lock.
-    async fn attempt(&self, cleanup: &mut Cleanup) -> Result<Acquired, Failure> {
-        let (mut acquired, children) = self.create_and_list(&cleanup.prefix).await?;
+    async fn attempt(&self, cleanup: &mut Cleanup, deadline: Option<Instant>) -> Result<Acquired, Failure> {
+        let first_answer_by = deadline.map(|d| d.max(Instant::now() + self.client.session_timeout()));
+        let (mut acquired, children) =
+            within(first_answer_by, self.create_and_list(&cleanup.prefix)).await.ok_or(Failure::TimedOut)??;
         cleanup.node = Some(acquired.path.clone());
         let name = &acquired.path[self.lock_path.len() + 1..];
-        if let Some(listed_at) = self.wait_until_held(name, children).await? {
+        let held =
+            within(deadline, self.wait_until_held(name, children, deadline)).await.ok_or(Failure::TimedOut)??;
+        if let Some(listed_at) = held {
             acquired.answered_at = listed_at;
         }
         Ok(acquired)
@@ -203,13 +209,20 @@ impl Target<'_> {
     /// Waits, watching the node the driver names, until ours holds the lock.
     /// Returns when the request that last showed the session alive was sent,
     /// if not the first listing.
-    async fn wait_until_held(&self, ours: &str, mut children: Vec<String>) -> Result<Option<Instant>, Failure> {
+    async fn wait_until_held(
+        &self,
+        ours: &str,
+        mut children: Vec<String>,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Instant>, Failure> {
         let mut answered_at = None;
         loop {
             driver::sort_children(&mut children, self.sort);
             match self.decide(&children, ours) {
                 Decision::Holds => return Ok(answered_at),
                 Decision::Missing => return Err(Failure::Vanished),
+                // Past the deadline (a zero timeout): no watch is set.
+                Decision::Watch(_) if deadline.is_some_and(|d| Instant::now() >= d) => return Err(Failure::TimedOut),
                 // With several leases, any earlier node's exit may let us in,
                 // not only the one `max_leases` places ahead that Curator
                 // watches (its waiters can sleep while a lease is free).
@@ -313,10 +326,20 @@ impl Target<'_> {
     }
 }
 
+/// Runs `future` until `deadline` (if any); `None` if the deadline came first.
+async fn within<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
+    match deadline {
+        None => Some(future.await),
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+    }
+}
+
 /// Why an attempt ended without the lock.
 enum Failure {
     /// Our node disappeared (deleted by someone else): start a new attempt.
     Vanished,
+    /// The deadline passed before the lock was held.
+    TimedOut,
     /// Give up with this error.
     Error(LockError),
 }
@@ -364,7 +387,7 @@ pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()>
     impl Drop for HandOff<'_> {
         fn drop(&mut self) {
             if let Some(path) = self.path.take() {
-                delete_in_background(self.client, path);
+                delete_in_background(self.client, path, None);
             }
         }
     }
@@ -377,13 +400,13 @@ pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()>
 /// Runs a guaranteed delete as its own task, so it finishes even if nobody
 /// waits for it. Outside a tokio runtime it cannot: the node then stays until
 /// the session ends, and a warning says so.
-pub(crate) fn delete_in_background(client: &Client, path: String) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => {
+pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Option<&tokio::runtime::Handle>) {
+    match tokio::runtime::Handle::try_current().ok().or_else(|| fallback.cloned()) {
+        Some(runtime) => {
             let client = client.clone();
             runtime.spawn(async move { guaranteed_delete(&client, &path).await });
         }
-        Err(_) => warn!(node = path, "released outside a tokio runtime: the node stays until the session ends"),
+        None => warn!(node = path, "released outside a tokio runtime: the node stays until the session ends"),
     }
 }
 

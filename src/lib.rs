@@ -9,10 +9,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let servers = "127.0.0.1:2181";
-//! let client = zookeeper_client::Client::connect(servers).await?;
-//! // One round trip per acquire instead of two (see `keep_nodelay`; Linux).
-//! zkurator::keep_nodelay(&client, servers).await?;
+//! let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;
 //! let mutex = zkurator::Mutex::new(&client, "/locks/orders")?;
 //! let guard = mutex.lock().await?;
 //! tokio::select! {
@@ -23,23 +20,49 @@
 //! # Ok(()) }
 //! ```
 
+// The pure protocol core and the deliberately broken rules are the harness's
+// business (differential tests, negative controls), not the public API: they
+// are public only with `--cfg zkurator_harness`, which this workspace's
+// `.cargo/config.toml` sets and no dependent crate can switch on.
+#[cfg(zkurator_harness)]
 pub mod driver;
+#[cfg(not(zkurator_harness))]
+mod driver;
+#[cfg(zkurator_harness)]
+pub mod names;
+#[cfg(not(zkurator_harness))]
+mod names;
+#[cfg(zkurator_harness)]
+pub mod negative;
+#[cfg(not(zkurator_harness))]
+mod negative;
+
 mod error;
+mod hold;
 mod internals;
 mod monitor;
 mod mutex;
-pub mod names;
-mod negative;
+#[cfg(all(target_os = "linux", feature = "nodelay"))]
 mod nodelay;
 mod path;
+mod read_guard;
 mod revoke;
 mod rwlock;
+mod session;
+mod shared;
+mod write_guard;
 
 pub use error::{LockError, Result};
+pub use hold::Hold;
 pub use monitor::{HoldStatus, LossReason};
 pub use mutex::{Mutex, MutexBuilder, MutexGuard};
-pub use negative::NegativeControl;
+#[cfg(all(target_os = "linux", feature = "nodelay"))]
 pub use nodelay::{keep_nodelay, NodelayError};
 pub use path::{validate_lock_path, PathProblem};
+pub use read_guard::ReadGuard;
 pub use revoke::revoke;
 pub use rwlock::{ReadWriteLock, ReadWriteLockBuilder};
+pub use session::SessionSource;
+pub use write_guard::WriteGuard;
+/// The ZooKeeper client crate this library is built on, for its `Client`.
+pub use zookeeper_client;

@@ -1,6 +1,7 @@
 //! Deliberately broken lock rules, for negative controls: a harness that lets
 //! one of these through is not checking anything. They can only be switched on
-//! per handle with the `negative-controls` cargo feature; never in production.
+//! per handle, and only in builds with `--cfg zkurator_harness` (this
+//! repository's harness); never in production.
 
 /// A way to break the lock on purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -9,4 +10,9 @@ pub enum NegativeControl {
     ReadIgnoresWriters,
     /// Exclusive sides count only other write (or mutex) nodes, ignoring readers.
     WriteIgnoresReaders,
+    /// Holds belong to the handle, not to the caller: an acquire while any
+    /// caller of the handle holds that side re-enters that hold (zkurator
+    /// before per-caller holds), so tasks sharing a handle do not exclude
+    /// each other.
+    SharedHold,
 }

@@ -117,15 +117,18 @@ async fn timeout_leaves_no_node() {
 }
 
 #[tokio::test]
-async fn zero_timeout_on_a_free_lock_times_out_cleanly_or_succeeds() {
-    let client = client().await;
+async fn zero_timeout_tries_once() {
+    let (a, b) = (client().await, client().await);
     let path = lock_path("zero-timeout");
-    let mutex = Mutex::new(&client, &path).unwrap();
-    match mutex.lock_timeout(Duration::ZERO).await {
-        Ok(guard) => guard.release().await.unwrap(),
-        Err(error) => assert_eq!(error, LockError::Timeout(Duration::ZERO)),
+    let mutex = Mutex::new(&a, &path).unwrap();
+    for timeout in [Duration::ZERO, Duration::from_millis(1)] {
+        let guard = mutex.lock_timeout(timeout).await.expect("a free lock is taken with a zero or 1 ms timeout");
+        let other = Mutex::new(&b, &path).unwrap();
+        assert_eq!(other.lock_timeout(timeout).await.unwrap_err(), LockError::Timeout(timeout));
+        assert_eq!(children(&a, &path).await.len(), 1, "the refused attempt left its node");
+        guard.release().await.unwrap();
     }
-    assert!(children(&client, &path).await.is_empty());
+    assert!(children(&a, &path).await.is_empty());
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ async fn upgrade_is_refused_at_once() {
     let lock = ReadWriteLock::new(&client, &lock_path("upgrade")).unwrap();
     let read = lock.read().await.unwrap();
     let started = std::time::Instant::now();
-    assert_eq!(lock.write().await.unwrap_err(), LockError::Upgrade);
+    assert_eq!(read.upgrade().unwrap_err(), LockError::Upgrade);
     assert!(started.elapsed() < Duration::from_secs(1));
     assert_eq!(children(&client, lock.lock_path()).await.len(), 1, "the refused upgrade left a node");
     read.release().await.unwrap();
@@ -81,7 +81,7 @@ async fn downgrade_keeps_the_read_lock() {
     let lock = ReadWriteLock::new(&a, &path).unwrap();
     let other = ReadWriteLock::new(&b, &path).unwrap();
     let write = lock.write().await.unwrap();
-    let read = lock.read_timeout(Duration::from_secs(1)).await.expect("the write holder may read");
+    let read = write.read().await.expect("the write holder may read");
     let write_seq = &write.node_path()[write.node_path().len() - 10..];
     assert!(
         read.node_path().ends_with(&format!("{READ_LOCK_NAME}{write_seq}")),
@@ -89,7 +89,7 @@ async fn downgrade_keeps_the_read_lock() {
         read.node_path()
     );
     write.release().await.unwrap();
-    assert!(lock.read_lock().is_held() && !lock.write_lock().is_held());
+    assert!(lock.is_read_held() && !lock.is_write_held());
     other
         .read_timeout(Duration::from_secs(2))
         .await
@@ -114,8 +114,7 @@ async fn contended_downgrade_keeps_the_queued_writer_out() {
     let queued = contender.clone();
     let queued_writer = tokio::spawn(async move { queued.write().await.map(|g| (g, queued)) });
     eventually(Duration::from_secs(5), "writer queued", || async { children(&a, &path).await.len() == 2 }).await;
-    let read = owner.read().await.unwrap();
-    write.release().await.unwrap();
+    let read = write.downgrade().await.unwrap();
     tokio::time::sleep(BLOCKED_FOR).await;
     assert!(!queued_writer.is_finished(), "the queued writer slipped in while the owner holds the read lock");
     read.release().await.unwrap();
@@ -134,8 +133,8 @@ async fn participant_nodes_span_both_sides() {
     let w = writer.clone();
     let waiting = tokio::spawn(async move { w.write().await.map(drop) });
     eventually(Duration::from_secs(5), "writer queued", || async { children(&a, &path).await.len() == 2 }).await;
-    for side in [reader.read_lock(), reader.write_lock(), writer.write_lock()] {
-        let participants = side.participant_nodes().await.unwrap();
+    for handle in [&reader, &writer] {
+        let participants = handle.participant_nodes().await.unwrap();
         assert_eq!(participants.len(), 2);
         assert_eq!(participants[0], read.node_path());
         assert!(participants[1].contains(WRITE_LOCK_NAME));
@@ -149,7 +148,7 @@ async fn lock_data_is_on_both_sides() {
     let client = client().await;
     let lock = ReadWriteLock::builder(&client, &lock_path("rw-data")).data(&b"svc-a"[..]).build().unwrap();
     let write = lock.write().await.unwrap();
-    let read = lock.read().await.unwrap();
+    let read = write.read().await.unwrap();
     for node in [write.node_path(), read.node_path()] {
         assert_eq!(client.get_data(node).await.unwrap().0, b"svc-a");
     }

@@ -27,6 +27,9 @@ pub enum Runtime {
     /// zkurator in a child process of its own (`zkurator-harness contender`),
     /// so that it can be killed.
     RustProcess,
+    /// zkurator tasks sharing one session and one lock handle: every
+    /// `rust-tasks` contender of a run is a tokio task on the same handle.
+    RustTasks,
     /// Apache Curator in an embedded JVM.
     Curator,
     /// kazurator on kazoo, in a Python process.
@@ -39,13 +42,14 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in display order.
-    pub const ALL: [Runtime; 6] = [
+    pub const ALL: [Runtime; 7] = [
         Runtime::Rust,
         Runtime::Curator,
         Runtime::Kazurator,
         Runtime::ZkClient,
         Runtime::KazooNative,
         Runtime::RustProcess,
+        Runtime::RustTasks,
     ];
 
     /// The name used in scenario files and reports.
@@ -53,11 +57,35 @@ impl Runtime {
         match self {
             Runtime::Rust => "rust",
             Runtime::RustProcess => "rust-process",
+            Runtime::RustTasks => "rust-tasks",
             Runtime::Curator => "curator",
             Runtime::Kazurator => "kazurator",
             Runtime::ZkClient => "zk-client",
             Runtime::KazooNative => "kazoo-native",
         }
+    }
+}
+
+impl Runtime {
+    /// zkurator, in whichever form.
+    pub fn is_zkurator(self) -> bool {
+        matches!(self, Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks)
+    }
+
+    /// Lives in the harness's own process, so it cannot be killed.
+    pub fn in_harness_process(self) -> bool {
+        matches!(self, Runtime::Rust | Runtime::RustTasks | Runtime::ZkClient)
+    }
+
+    /// Shares its session with other contenders, so one cannot lose it alone.
+    pub fn shares_session(self) -> bool {
+        self == Runtime::RustTasks
+    }
+
+    /// Carries on with a new session after its session expired (zkurator
+    /// handles on a renewing session source).
+    pub fn renews_session(self) -> bool {
+        matches!(self, Runtime::Rust | Runtime::RustProcess)
     }
 }
 

@@ -100,7 +100,7 @@ fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
         Runtime::ZkClient | Runtime::KazooNative => false,
         // Curator's InterProcessSemaphore (leases > 1) takes one more lease per acquire.
         Runtime::Curator => !matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1),
-        Runtime::Rust | Runtime::RustProcess | Runtime::Kazurator => true,
+        Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks | Runtime::Kazurator => true,
     }
 }
 

@@ -11,11 +11,13 @@
 //! Faults: a crash, a kill or a session expiry of a holder frees its nodes (a
 //! kill's only once the session times out, which the runner allows for; the
 //! model is about order, not time); of a waiter, abandons its acquire, except
-//! that an expired Curator waiter queues again with a new node (Curator retries
-//! an acquire whose node vanished with the session). Server restarts and
-//! leader changes change nothing: sessions outlive short outages. A contender
-//! whose session the runner ended takes no more commands, except that an
-//! expired holder may be asked whether it noticed the loss (`expect-lost`).
+//! that an expired Curator or zkurator waiter queues again with a new node
+//! (Curator retries an acquire whose node vanished with the session; zkurator's
+//! handles renew their session). Server restarts and leader changes change
+//! nothing: sessions outlive short outages. A contender whose session the
+//! runner ended takes no more commands, except that an expired holder may be
+//! asked whether it noticed the loss (`expect-lost`), and an expired zkurator
+//! contender carries on with a new session (its old holds stay lost).
 
 use std::collections::BTreeMap;
 
@@ -244,8 +246,10 @@ impl Model {
     /// Steps naming a contender whose session the runner ended are refused,
     /// except `expect-lost` after an expiry.
     fn check_alive(&self, contender: &str, action: &Action) -> Result<(), ModelError> {
+        let renews = self.runtimes.get(contender).is_some_and(|r| r.renews_session());
         match (self.ended(contender), action) {
             (None, _) | (Some(Ended::Expired), Action::ExpectLost { .. }) => Ok(()),
+            (Some(Ended::Expired), _) if renews => Ok(()),
             (Some(how), _) => {
                 let step = match how {
                     Ended::Crashed => "crash",
@@ -264,7 +268,13 @@ impl Model {
     /// abandoned (or, for an expired Curator waiter, queued again).
     fn end(&mut self, contender: &str, how: Ended, prediction: &mut Prediction) -> Result<(), ModelError> {
         let runtime = self.runtimes.get(contender).copied();
-        if how == Ended::Killed && matches!(runtime, Some(Runtime::Rust | Runtime::ZkClient)) {
+        if how == Ended::Expired && runtime.is_some_and(Runtime::shares_session) {
+            return Err(ModelError(format!(
+                "`{contender} expire`: rust-tasks contenders share one session, which one of them cannot lose alone; \
+                 bind {contender} to rust, rust-process, curator or kazurator"
+            )));
+        }
+        if how == Ended::Killed && runtime.is_some_and(Runtime::in_harness_process) {
             return Err(ModelError(format!(
                 "`{contender} kill`: {} contenders run inside the harness's own process and cannot be killed; \
                  bind {contender} to rust-process, curator or kazurator",
@@ -278,7 +288,8 @@ impl Model {
         if how == Ended::Expired {
             self.expired_holds.extend(held.iter().map(|s| (contender.to_owned(), *s)));
         }
-        let requeue = how == Ended::Expired && waiting && runtime == Some(Runtime::Curator);
+        let requeue =
+            how == Ended::Expired && waiting && runtime.is_some_and(|r| r == Runtime::Curator || r.renews_session());
         let pending_side =
             self.nodes.iter().find(|n| n.owner.as_deref() == Some(contender) && !n.granted).map(|n| n.side);
         self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
@@ -303,7 +314,7 @@ impl Model {
             return Outcome::Granted;
         }
         let upgrade = side == Side::Write && self.holds(contender, Side::Read);
-        if upgrade && matches!(self.runtimes.get(contender), Some(Runtime::Rust | Runtime::RustProcess)) {
+        if upgrade && self.runtimes.get(contender).is_some_and(|r| r.is_zkurator()) {
             return Outcome::Error(ErrorKind::Upgrade);
         }
         let downgrade_key = (side == Side::Read)

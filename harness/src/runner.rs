@@ -22,8 +22,9 @@ use crate::model::{Model, Outcome, Prediction};
 use crate::nemesis::{NoControl, ServerControl};
 use crate::runtime::curator::CuratorRuntime;
 use crate::runtime::kazurator::KazuratorRuntime;
-use crate::runtime::rust::{RustContender, ZkClientContender};
+use crate::runtime::rust::RustContender;
 use crate::runtime::rust_process::RustProcessRuntime;
+use crate::runtime::zk_client::ZkClientContender;
 use crate::scenario::{Action, Scenario};
 
 /// Timing of a run.
@@ -80,7 +81,7 @@ impl Peers {
     /// What starts a contender of `runtime` on the thread that will drive it.
     fn starter(&self, runtime: Runtime) -> Result<Starter, String> {
         Ok(match runtime {
-            Runtime::Rust => Starter::Rust,
+            Runtime::Rust | Runtime::RustTasks => Starter::Rust(runtime),
             Runtime::RustProcess => Starter::RustProcess(self.rust_process()?),
             Runtime::ZkClient => Starter::ZkClient,
             Runtime::Curator => Starter::Curator(self.curator()?),
@@ -91,7 +92,7 @@ impl Peers {
 
 /// Starts one contender; sent to the contender's own thread.
 enum Starter {
-    Rust,
+    Rust(Runtime),
     RustProcess(RustProcessRuntime),
     ZkClient,
     Curator(CuratorRuntime),
@@ -104,7 +105,7 @@ impl Starter {
             r.map(|c| Box::new(c) as Box<dyn Contender>).map_err(|e| e.to_string())
         }
         match self {
-            Starter::Rust => boxed(RustContender::start(spec)),
+            Starter::Rust(runtime) => boxed(RustContender::start(runtime, spec)),
             Starter::RustProcess(process) => boxed(process.start_contender(spec)),
             Starter::ZkClient => boxed(ZkClientContender::start(spec)),
             Starter::Curator(curator) => boxed(curator.start_contender(spec)),

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use zkurator::NegativeControl;
+use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::faults::{self, FaultKind};
 use zkurator_harness::runner::{self, Peers, Timing};

@@ -3,7 +3,7 @@
 //! `cargo test --features interop`.
 #![cfg(feature = "interop")]
 
-use zkurator::NegativeControl;
+use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::{LockKind, Runtime};
 use zkurator_harness::generate::{self, GenConfig, GenReport, Space};

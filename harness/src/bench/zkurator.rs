@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
-use zkurator::{Mutex, ReadWriteLock};
+use zkurator::{Mutex, MutexGuard, ReadGuard, ReadWriteLock, WriteGuard};
 
 use super::results::Lock;
 use super::stats::Samples;
@@ -41,12 +41,49 @@ pub async fn connect(connect: &str, socket: Socket) -> Result<zookeeper_client::
     Ok(client)
 }
 
+/// A zkurator handle for one lock kind.
+enum Handle {
+    Mutex(Mutex),
+    Read(ReadWriteLock),
+    Write(ReadWriteLock),
+}
+
+/// A guard of any kind.
+enum Held {
+    Mutex(MutexGuard),
+    Read(ReadGuard),
+    Write(WriteGuard),
+}
+
+impl Handle {
+    /// Acquires within the benchmark's lock timeout.
+    async fn lock(&self) -> Result<Held, String> {
+        let held = match self {
+            Handle::Mutex(m) => m.lock_timeout(LOCK_TIMEOUT).await.map(Held::Mutex),
+            Handle::Read(rw) => rw.read_timeout(LOCK_TIMEOUT).await.map(Held::Read),
+            Handle::Write(rw) => rw.write_timeout(LOCK_TIMEOUT).await.map(Held::Write),
+        };
+        held.map_err(|e| format!("acquire: {e}"))
+    }
+}
+
+impl Held {
+    async fn release(self) -> Result<(), String> {
+        let released = match self {
+            Held::Mutex(g) => g.release().await,
+            Held::Read(g) => g.release().await,
+            Held::Write(g) => g.release().await,
+        };
+        released.map_err(|e| format!("release: {e}"))
+    }
+}
+
 /// A zkurator handle for `lock` on `path`.
-fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Mutex, String> {
+fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Handle, String> {
     let handle = match lock {
-        Lock::Mutex => Mutex::new(client, path),
-        Lock::Write => ReadWriteLock::new(client, path).map(|rw| rw.write_lock().clone()),
-        Lock::Read => ReadWriteLock::new(client, path).map(|rw| rw.read_lock().clone()),
+        Lock::Mutex => Mutex::new(client, path).map(Handle::Mutex),
+        Lock::Write => ReadWriteLock::new(client, path).map(Handle::Write),
+        Lock::Read => ReadWriteLock::new(client, path).map(Handle::Read),
         Lock::Raw => return Err("zkurator has no raw lock".to_owned()),
     };
     handle.map_err(|e| format!("lock handle on {path}: {e}"))
@@ -65,10 +102,7 @@ pub async fn uncontended(
     let handle = handle(&client, path, lock)?;
     measure(warmup, iterations, || {
         let handle = &handle;
-        async move {
-            let guard = handle.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
-            guard.release().await.map_err(|e| format!("release: {e}"))
-        }
+        async move { handle.lock().await?.release().await }
     })
     .await
 }
@@ -91,10 +125,7 @@ pub async fn contended(
         handles.push((client, mutex));
     }
     super::run_writers(handles, warmup, duration, |(_client, mutex)| {
-        Box::pin(async move {
-            let guard = mutex.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("acquire: {e}"))?;
-            guard.release().await.map_err(|e| format!("release: {e}"))
-        })
+        Box::pin(async move { mutex.lock().await?.release().await })
     })
     .await
 }
@@ -123,7 +154,7 @@ pub async fn readers(
             tasks.spawn(async move {
                 let held = async {
                     go.wait_for(|go| *go).await.map_err(|_| "never started".to_owned())?;
-                    lock.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("read lock: {e}"))
+                    lock.lock().await
                 }
                 .await;
                 let guard = match held {
@@ -151,9 +182,9 @@ pub async fn readers(
 
         let write = handle(&writer_client, path, Lock::Write)?;
         let writer = tokio::spawn(async move {
-            let guard = write.lock_timeout(LOCK_TIMEOUT).await.map_err(|e| format!("write lock: {e}"))?;
+            let guard = write.lock().await?;
             let got = Instant::now();
-            guard.release().await.map_err(|e| format!("release: {e}"))?;
+            guard.release().await?;
             Ok::<Instant, String>(got)
         });
         wait_for_children(&reader_client, path, readers as usize + 1).await?;

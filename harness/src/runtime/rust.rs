@@ -1,26 +1,32 @@
-//! The `rust` runtime (zkurator's own locks) and the `zk-client` runtime (the
-//! `zookeeper-client` crate's `Client::lock`, mutex only).
+//! The `rust` and `rust-tasks` runtimes: zkurator's own locks.
 //!
-//! Each contender owns a single-threaded tokio runtime, a client with its own
-//! session and one lock handle; `execute` blocks on the runtime.
+//! A `rust` contender owns a tokio runtime, a session source and one lock
+//! handle. The `rust-tasks` contenders of one run (one lock path) share all
+//! three, the way tokio code shares a lock handle in its app state: each is a
+//! task of its own on the shared runtime, and they must exclude each other
+//! as separate processes do. A `rust-tasks` crash aborts the contender's task
+//! and drops its guards (outside any runtime, from the runner's thread), so
+//! its holds end without touching the other tasks' session.
 
-use std::collections::HashMap;
+use std::sync::{Arc, Mutex as StdMutex, Weak};
 use std::time::Duration;
 
-use zkurator::{LockError, Mutex, MutexGuard, NegativeControl, ReadWriteLock};
-use zookeeper_client::{Acls, Client, CreateMode, LockOptions, LockPrefix, OwnedLockClient};
+use zkurator::negative::NegativeControl;
+use zkurator::{LockError, Mutex, ReadWriteLock};
 
+use super::rust_guards::{self, Guards, Handle};
+use super::session::Session;
 use crate::contender::{
     Command, Contender, ContenderSpec, Crasher, ErrorKind, LockKind, Reply, Runtime, Side, StartError, Status,
 };
 
-/// The deliberately broken rule `rust` contenders start with, if any.
-static NEGATIVE_CONTROL: std::sync::Mutex<Option<NegativeControl>> = std::sync::Mutex::new(None);
+/// The deliberately broken rule zkurator contenders start with, if any.
+static NEGATIVE_CONTROL: StdMutex<Option<NegativeControl>> = StdMutex::new(None);
 
-/// Makes every `rust` contender started from now on use a deliberately broken
-/// lock (a negative control: the harness must catch it); `None` restores the
-/// real lock. Process-wide: use it only in a run that wants every Rust
-/// contender broken.
+/// Makes every `rust` and `rust-tasks` contender started from now on use a
+/// deliberately broken lock (a negative control: the harness must catch it);
+/// `None` restores the real lock. Process-wide: use it only in a run that
+/// wants every zkurator contender broken.
 pub fn set_negative_control(control: Option<NegativeControl>) {
     *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner()) = control;
 }
@@ -29,53 +35,11 @@ fn negative_control() -> Option<NegativeControl> {
     *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A contender's own runtime and session.
-struct Session {
-    runtime: tokio::runtime::Runtime,
-    client: Client,
-    connect: String,
-}
-
-impl Session {
-    fn open(runtime: Runtime, spec: &ContenderSpec) -> Result<Session, StartError> {
-        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
-        // One worker thread keeps the session's pings going between commands.
-        let tokio = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| failed(format!("tokio runtime: {e}")))?;
-        let connect = tokio.block_on(
-            Client::connector()
-                .with_session_timeout(spec.session_timeout)
-                .with_connection_timeout(Duration::from_secs(5))
-                .connect(&spec.connect),
-        );
-        let client = connect.map_err(|e| failed(format!("cannot connect to ZooKeeper at {}: {e}", spec.connect)))?;
-        Ok(Session { runtime: tokio, client, connect: spec.connect.clone() })
-    }
-
-    /// Expires the session from outside while the client's runtime is paused
-    /// (see [`crate::nemesis::client_expirer`]).
-    fn expirer(&self) -> Crasher {
-        crate::nemesis::client_expirer(&self.client, self.runtime.handle().clone(), &self.connect)
-    }
-
-    /// A crash ends the session the way an expiry does (taken over and closed
-    /// from a second connection while this client's runtime is frozen, so it
-    /// cannot take the session back); the runner does not talk to a crashed
-    /// contender again.
-    fn crasher(&self) -> Crasher {
-        self.expirer()
-    }
-}
-
-fn error_reply(error: LockError) -> Reply {
+pub(crate) fn error_reply(error: LockError) -> Reply {
     let kind = match &error {
-        LockError::Timeout(_) => ErrorKind::Timeout,
-        LockError::NotHeld(_) => ErrorKind::NotHeld,
+        LockError::Timeout(_) | LockError::WouldBlock => ErrorKind::Timeout,
         LockError::Upgrade => ErrorKind::Upgrade,
-        LockError::SessionLost(_) => ErrorKind::SessionLost,
+        LockError::SessionLost(_) | LockError::Lost(_) => ErrorKind::SessionLost,
         LockError::NoAuth { .. } => ErrorKind::NoAuth,
         _ => ErrorKind::Other,
     };
@@ -86,38 +50,22 @@ fn unsupported(what: &str) -> Reply {
     Reply::Error { kind: ErrorKind::Unsupported, message: what.to_owned() }
 }
 
-/// The lock handle of a `rust` contender.
-enum Handle {
-    Mutex(Mutex),
-    ReadWrite(ReadWriteLock),
-}
-
-impl Drop for RustContender {
-    fn drop(&mut self) {
-        // Guards release in the background on drop, which needs the runtime.
-        let _entered = self.session.runtime.enter();
-        self.guards.clear();
-    }
-}
-
-/// A zkurator contender.
-pub struct RustContender {
+/// A runtime, session source and lock handle: a `rust` contender's own, or
+/// shared by the `rust-tasks` contenders of one lock path.
+struct Group {
     session: Session,
     handle: Handle,
-    guards: HashMap<Side, Vec<MutexGuard>>,
-    revocable: Vec<Side>,
 }
 
-impl RustContender {
-    /// Connects and builds the lock handle for `spec`.
-    pub fn start(spec: &ContenderSpec) -> Result<RustContender, StartError> {
-        let session = Session::open(Runtime::Rust, spec)?;
-        let failed =
-            |e: LockError| StartError::Failed { runtime: Runtime::Rust, id: spec.id.clone(), message: e.to_string() };
+impl Group {
+    fn open(runtime: Runtime, spec: &ContenderSpec) -> Result<Group, StartError> {
+        let workers = if runtime == Runtime::RustTasks { 2 } else { 1 };
+        let session = Session::open(runtime, spec, workers, true)?;
+        let failed = |e: LockError| StartError::Failed { runtime, id: spec.id.clone(), message: e.to_string() };
+        let source = &session.source;
         let handle = match spec.kind {
             LockKind::Mutex { max_leases } => {
-                let mut builder =
-                    Mutex::builder(&session.client, &spec.lock_path).max_leases(max_leases).revocable(true);
+                let mut builder = Mutex::builder(source, &spec.lock_path).max_leases(max_leases).revocable(true);
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
@@ -127,7 +75,7 @@ impl RustContender {
                 Handle::Mutex(builder.build().map_err(failed)?)
             }
             LockKind::ReadWrite => {
-                let mut builder = ReadWriteLock::builder(&session.client, &spec.lock_path).revocable(true);
+                let mut builder = ReadWriteLock::builder(source, &spec.lock_path).revocable(true);
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
@@ -137,40 +85,85 @@ impl RustContender {
                 Handle::ReadWrite(builder.build().map_err(failed)?)
             }
         };
-        Ok(RustContender { session, handle, guards: HashMap::new(), revocable: Vec::new() })
+        Ok(Group { session, handle })
     }
 
-    fn side(&self, side: Side) -> Option<&Mutex> {
-        match (&self.handle, side) {
-            (Handle::Mutex(m), Side::Mutex) => Some(m),
-            (Handle::ReadWrite(rw), Side::Read) => Some(rw.read_lock()),
-            (Handle::ReadWrite(rw), Side::Write) => Some(rw.write_lock()),
-            _ => None,
+    /// The group of the `rust-tasks` contenders on `spec`'s lock path.
+    fn shared(spec: &ContenderSpec) -> Result<Arc<Group>, StartError> {
+        static GROUPS: StdMutex<Vec<(String, Weak<Group>)>> = StdMutex::new(Vec::new());
+        let key = format!("{}|{}", spec.connect, spec.lock_path);
+        let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+        groups.retain(|(_, group)| group.strong_count() > 0);
+        if let Some(group) = groups.iter().find(|(k, _)| *k == key).and_then(|(_, g)| g.upgrade()) {
+            return Ok(group);
         }
+        let group = Arc::new(Group::open(Runtime::RustTasks, spec)?);
+        groups.push((key, Arc::downgrade(&group)));
+        Ok(group)
     }
 
-    /// Sides whose guards report the hold lost (other than by releasing it).
-    fn lost_sides(&self) -> Vec<Side> {
-        let lost =
-            |g: &MutexGuard| matches!(g.status(), zkurator::HoldStatus::Lost(r) if r != zkurator::LossReason::Released);
-        let mut sides: Vec<Side> =
-            self.guards.iter().filter(|(_, guards)| guards.iter().any(lost)).map(|(side, _)| *side).collect();
-        sides.sort();
-        sides
+    /// Runs `work` as a task of its own on the group's runtime and waits for
+    /// it; `running` lets a crash abort it.
+    fn run<T: Send + 'static>(
+        &self,
+        running: &StdMutex<Option<tokio::task::AbortHandle>>,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, Reply> {
+        let task = self.session.runtime.spawn(work);
+        *running.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
+        let result = self.session.runtime.block_on(task);
+        running.lock().unwrap_or_else(|p| p.into_inner()).take();
+        result.map_err(|e| Reply::Error { kind: ErrorKind::Other, message: format!("contender task ended: {e}") })
+    }
+}
+
+/// A zkurator contender (`rust` or `rust-tasks`).
+pub struct RustContender {
+    runtime: Runtime,
+    group: Arc<Group>,
+    guards: Arc<StdMutex<Guards>>,
+    running: Arc<StdMutex<Option<tokio::task::AbortHandle>>>,
+    revocable: Vec<Side>,
+}
+
+impl RustContender {
+    /// Starts a `rust` contender (own session and handle) or a `rust-tasks`
+    /// contender (the lock path's shared session and handle).
+    pub fn start(runtime: Runtime, spec: &ContenderSpec) -> Result<RustContender, StartError> {
+        let group = match runtime {
+            Runtime::RustTasks => Group::shared(spec)?,
+            _ => Arc::new(Group::open(Runtime::Rust, spec)?),
+        };
+        Ok(RustContender { runtime, group, guards: Arc::default(), running: Arc::default(), revocable: Vec::new() })
+    }
+
+    fn guards(&self) -> std::sync::MutexGuard<'_, Guards> {
+        self.guards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn release(&mut self, side: Side) -> Reply {
+        let Some(guard) = self.guards().pop(side) else {
+            return Reply::Error { kind: ErrorKind::NotHeld, message: format!("{side:?} is not held") };
+        };
+        match self.group.run(&self.running, guard.release()) {
+            Ok(Ok(())) => Reply::Ok,
+            Ok(Err(e)) => error_reply(e),
+            Err(reply) => reply,
+        }
     }
 
     /// Releases sides whose holders were asked to let go; returns them.
     fn honour_revocations(&mut self) -> Vec<Side> {
         let mut revoked = Vec::new();
         for side in self.revocable.clone() {
-            let asked = self.guards.get(&side).and_then(|g| g.first()).is_some_and(|guard| {
-                self.session.runtime.block_on(async {
+            let asked = self.guards().get(side).is_some_and(|guard| {
+                self.group.session.runtime.block_on(async {
                     tokio::time::timeout(Duration::ZERO, guard.revocation_requested()).await.is_ok()
                 })
             });
             if asked {
-                for guard in self.guards.remove(&side).unwrap_or_default() {
-                    let _ = self.session.runtime.block_on(guard.release());
+                while self.guards().get(side).is_some() {
+                    self.release(side);
                 }
                 self.revocable.retain(|s| *s != side);
                 revoked.push(side);
@@ -182,51 +175,28 @@ impl RustContender {
 
 impl Contender for RustContender {
     fn runtime(&self) -> Runtime {
-        Runtime::Rust
+        self.runtime
     }
 
     fn execute(&mut self, command: Command) -> Reply {
+        let handle = self.group.handle.clone();
         match command {
+            Command::Acquire { side, .. } if !handle.fits(side) => unsupported("side does not fit the lock kind"),
             Command::Acquire { side, timeout } => {
-                let Some(lock) = self.side(side).cloned() else {
-                    return unsupported("side does not fit the lock kind");
-                };
-                let result = self.session.runtime.block_on(async {
-                    match timeout {
-                        Some(t) => lock.lock_timeout(t).await,
-                        None => lock.lock().await,
-                    }
-                });
-                match result {
-                    Ok(guard) => {
-                        let node = guard.node_path().to_owned();
-                        self.guards.entry(side).or_default().push(guard);
-                        Reply::Granted { node }
-                    }
-                    Err(e) => error_reply(e),
+                let guards = self.guards.clone();
+                let work = async move { rust_guards::acquire(&handle, &guards, side, timeout).await };
+                match self.group.run(&self.running, work) {
+                    Ok(Ok(node)) => Reply::Granted { node },
+                    Ok(Err(e)) => error_reply(e),
+                    Err(reply) => reply,
                 }
             }
-            Command::Release { side } => match self.guards.get_mut(&side).and_then(Vec::pop) {
-                Some(guard) => match self.session.runtime.block_on(guard.release()) {
-                    Ok(()) => Reply::Ok,
-                    Err(e) => error_reply(e),
-                },
-                None => match self.side(side).cloned() {
-                    Some(lock) => match self.session.runtime.block_on(lock.release()) {
-                        Ok(()) => Reply::Ok,
-                        Err(e) => error_reply(e),
-                    },
-                    None => unsupported("side does not fit the lock kind"),
-                },
-            },
+            Command::Release { side } => self.release(side),
             Command::Participants => {
-                let lock = match &self.handle {
-                    Handle::Mutex(m) => m.clone(),
-                    Handle::ReadWrite(rw) => rw.read_lock().clone(),
-                };
-                match self.session.runtime.block_on(lock.participant_nodes()) {
-                    Ok(nodes) => Reply::Participants { nodes },
-                    Err(e) => error_reply(e),
+                match self.group.run(&self.running, async move { handle.participant_nodes().await }) {
+                    Ok(Ok(nodes)) => Reply::Participants { nodes },
+                    Ok(Err(e)) => error_reply(e),
+                    Err(reply) => reply,
                 }
             }
             Command::MakeRevocable { side } => {
@@ -238,31 +208,25 @@ impl Contender for RustContender {
                 Reply::Ok
             }
             Command::Revoke { node } => {
-                match self.session.runtime.block_on(zkurator::revoke(&self.session.client, &node)) {
-                    Ok(_) => Reply::Ok,
-                    Err(e) => error_reply(e),
+                let source = self.group.session.source.clone();
+                let work = async move { zkurator::revoke(&source.client().await?, &node).await };
+                match self.group.run(&self.running, work) {
+                    Ok(Ok(_)) => Reply::Ok,
+                    Ok(Err(e)) => error_reply(e),
+                    Err(reply) => reply,
                 }
             }
             Command::Status => {
                 let revoked = self.honour_revocations();
-                let mut held = Vec::new();
-                let mut nodes = Vec::new();
-                for side in [Side::Mutex, Side::Read, Side::Write] {
-                    if let Some(lock) = self.side(side) {
-                        if lock.is_held() {
-                            held.push((side, lock.hold_count()));
-                            nodes.extend(lock.held_node());
-                        }
-                    }
-                }
-                let lost = self.lost_sides();
-                Reply::Status(Status { held, nodes, revoked, lost })
+                let _entered = self.group.session.runtime.enter();
+                let guards = self.guards();
+                let (held, nodes) = guards.held();
+                Reply::Status(Status { held, nodes, revoked, lost: guards.lost_sides() })
             }
             Command::Close => {
-                for (_, guards) in self.guards.drain() {
-                    for guard in guards {
-                        let _ = self.session.runtime.block_on(guard.release());
-                    }
+                let guards = self.guards().drain();
+                for guard in guards {
+                    let _ = self.group.run(&self.running, guard.release());
                 }
                 Reply::Ok
             }
@@ -270,128 +234,32 @@ impl Contender for RustContender {
     }
 
     fn crasher(&self) -> Crasher {
-        self.session.crasher()
+        if self.runtime != Runtime::RustTasks {
+            // The session ends as an expiry ends it (see `Session::expirer`);
+            // the runner does not talk to a crashed contender again.
+            return self.group.session.expirer();
+        }
+        let (guards, running) = (self.guards.clone(), self.running.clone());
+        Box::new(move || {
+            if let Some(task) = running.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                task.abort();
+            }
+            // Dropped here, outside any runtime: each hold deletes its node on
+            // the runtime it was acquired on.
+            drop(guards.lock().unwrap_or_else(|p| p.into_inner()).drain());
+        })
     }
 
     fn expirer(&self) -> Option<Crasher> {
-        Some(self.session.expirer())
+        // The tasks of a group share one session: one task cannot lose it alone.
+        (self.runtime != Runtime::RustTasks).then(|| self.group.session.expirer())
     }
 }
 
-/// A `zk-client` contender: `zookeeper_client::Client::lock` with Curator's
-/// `lock-` naming. Mutex only; not reentrant (a second acquire while held is
-/// refused as unsupported, since the crate would wait on itself).
-pub struct ZkClientContender {
-    session: Session,
-    lock_path: String,
-    data: Vec<u8>,
-    held: Option<OwnedLockClient>,
-}
-
-impl ZkClientContender {
-    /// Connects for `spec`; only plain mutexes are supported.
-    pub fn start(spec: &ContenderSpec) -> Result<ZkClientContender, StartError> {
-        if spec.kind != (LockKind::Mutex { max_leases: 1 }) {
-            return Err(StartError::Failed {
-                runtime: Runtime::ZkClient,
-                id: spec.id.clone(),
-                message: "zookeeper-client's Client::lock is a plain mutex: no read/write lock or leases".into(),
-            });
-        }
-        let session = Session::open(Runtime::ZkClient, spec)?;
-        let data = spec.lock_data.clone().unwrap_or_default();
-        Ok(ZkClientContender { session, lock_path: spec.lock_path.clone(), data, held: None })
-    }
-}
-
-impl Contender for ZkClientContender {
-    fn runtime(&self) -> Runtime {
-        Runtime::ZkClient
-    }
-
-    fn execute(&mut self, command: Command) -> Reply {
-        let client = &self.session.client;
-        match command {
-            Command::Acquire { side: Side::Mutex, timeout } => {
-                if self.held.is_some() {
-                    return unsupported("zookeeper-client locks are not reentrant");
-                }
-                let result = self.session.runtime.block_on(async {
-                    let prefix = LockPrefix::new_curator(&self.lock_path, "lock-")?;
-                    let ancestors = CreateMode::Container.with_acls(Acls::anyone_all());
-                    let options = LockOptions::new(Acls::anyone_all()).with_ancestor_options(ancestors)?;
-                    let lock = client.lock(prefix, &self.data, options);
-                    match timeout {
-                        None => lock.await.map(|l| Some(l.into_owned())),
-                        Some(t) => match tokio::time::timeout(t, lock).await {
-                            Ok(result) => result.map(|l| Some(l.into_owned())),
-                            Err(_) => Ok(None),
-                        },
-                    }
-                });
-                match result {
-                    Ok(Some(lock)) => {
-                        let node = lock.lock_path().to_owned();
-                        self.held = Some(lock);
-                        Reply::Granted { node }
-                    }
-                    Ok(None) => Reply::Error { kind: ErrorKind::Timeout, message: "timed out".into() },
-                    Err(e) => Reply::Error { kind: zk_error_kind(&e), message: e.to_string() },
-                }
-            }
-            Command::Release { side: Side::Mutex } => match self.held.take() {
-                None => Reply::Error { kind: ErrorKind::NotHeld, message: "not held".into() },
-                Some(lock) => {
-                    let path = lock.lock_path().to_owned();
-                    let deleted = self.session.runtime.block_on(client.delete(&path, None));
-                    // Its drop deletes again in the background (NoNode): needs the runtime.
-                    let _entered = self.session.runtime.enter();
-                    drop(lock);
-                    match deleted {
-                        Ok(()) | Err(zookeeper_client::Error::NoNode) => Reply::Ok,
-                        Err(e) => Reply::Error { kind: zk_error_kind(&e), message: e.to_string() },
-                    }
-                }
-            },
-            Command::Status => {
-                let nodes: Vec<String> = self.held.iter().map(|l| l.lock_path().to_owned()).collect();
-                let held = if nodes.is_empty() { Vec::new() } else { vec![(Side::Mutex, 1)] };
-                Reply::Status(Status { held, nodes, revoked: Vec::new(), lost: Vec::new() })
-            }
-            Command::Close => {
-                if let Some(lock) = self.held.take() {
-                    let path = lock.lock_path().to_owned();
-                    let _ = self.session.runtime.block_on(client.delete(&path, None));
-                    let _entered = self.session.runtime.enter();
-                    drop(lock);
-                }
-                Reply::Ok
-            }
-            other => unsupported(&format!("zk-client does not support {other:?}")),
-        }
-    }
-
-    fn crasher(&self) -> Crasher {
-        self.session.crasher()
-    }
-
-    fn expirer(&self) -> Option<Crasher> {
-        Some(self.session.expirer())
-    }
-}
-
-impl Drop for ZkClientContender {
+impl Drop for RustContender {
     fn drop(&mut self) {
-        let _entered = self.session.runtime.enter();
-        self.held.take();
-    }
-}
-
-fn zk_error_kind(error: &zookeeper_client::Error) -> ErrorKind {
-    use zookeeper_client::Error as Zk;
-    match error {
-        Zk::SessionExpired | Zk::ClientClosed | Zk::AuthFailed => ErrorKind::SessionLost,
-        Zk::NoAuth => ErrorKind::NoAuth,
-        _ => ErrorKind::Other,
+        // Guards release in the background on drop, on the group's runtime.
+        let _entered = self.group.session.runtime.enter();
+        drop(self.guards().drain());
     }
 }

@@ -296,7 +296,7 @@ pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i3
         },
         _ => return 0,
     };
-    let mut contender = match RustContender::start(&spec) {
+    let mut contender = match RustContender::start(Runtime::Rust, &spec) {
         Ok(contender) => contender,
         Err(e) => {
             send(&mut output, &Ready { ready: false, error: Some(e.to_string()) });

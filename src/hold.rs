@@ -1,0 +1,220 @@
+//! [`Hold`]: one lock node of one caller, shared by the guards of that hold
+//! (the first guard and the ones re-entered from it); its node goes with the
+//! last of them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex as StdMutex;
+
+use tokio::sync::watch;
+use zookeeper_client::Client;
+
+use crate::error::{LockError, Result};
+use crate::internals::{self, Acquired};
+use crate::monitor::{self, HoldState, HoldStatus, LossReason};
+
+/// One hold of a lock: a lock node this caller created and holds the lock
+/// with. Every guard derefs to the `Hold` it rests on, so `guard.status()`,
+/// `guard.lost()` and `guard.fencing_token()` are methods of this type.
+///
+/// A hold is watched for loss from the first time one of its guards asks
+/// ([`status`](Self::status), [`is_lost`](Self::is_lost),
+/// [`lost`](Self::lost) or [`revocation_requested`](Self::revocation_requested));
+/// until then it costs no task and no request. Revocable locks are watched
+/// from the start.
+#[derive(Debug)]
+pub struct Hold {
+    client: Client,
+    acquired: Acquired,
+    revocable: bool,
+    state: watch::Sender<HoldState>,
+    /// The loss watcher, once started (see [`monitor::monitor`]).
+    monitor: StdMutex<Option<tokio::task::AbortHandle>>,
+    /// The runtime the hold was acquired on: a guard dropped outside any
+    /// runtime still gets its node deleted there.
+    runtime: Option<tokio::runtime::Handle>,
+    /// Set once a release deleted (or is deleting) the node.
+    released: AtomicBool,
+}
+
+impl Hold {
+    pub(crate) fn new(client: Client, acquired: Acquired, revocable: bool) -> Hold {
+        let hold = Hold {
+            client,
+            acquired,
+            revocable,
+            state: watch::channel(HoldState::HELD).0,
+            monitor: StdMutex::new(None),
+            runtime: tokio::runtime::Handle::try_current().ok(),
+            released: AtomicBool::new(false),
+        };
+        if revocable {
+            hold.watch();
+        }
+        hold
+    }
+
+    /// Full path of the lock node this hold rests on.
+    pub fn node_path(&self) -> &str {
+        &self.acquired.path
+    }
+
+    /// A fencing token: the creation zxid of the lock node. Every later holder
+    /// of the same lock has a larger one, so a storage service that remembers
+    /// the largest token it has seen can refuse writes from a stale holder.
+    ///
+    /// ```
+    /// /// A store that refuses writes from holders older than the newest it saw.
+    /// struct FencedStore { newest_token: i64, value: String }
+    ///
+    /// impl FencedStore {
+    ///     fn write(&mut self, token: i64, value: &str) -> Result<(), String> {
+    ///         if token < self.newest_token {
+    ///             return Err(format!("stale lock holder (token {token} < {})", self.newest_token));
+    ///         }
+    ///         self.newest_token = token;
+    ///         self.value = value.to_owned();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let mut store = FencedStore { newest_token: 0, value: String::new() };
+    /// store.write(0x1_0000_0007, "from the new holder").unwrap();
+    /// // A paused holder whose session expired wakes up with its old token:
+    /// assert!(store.write(0x1_0000_0003, "from the old holder").is_err());
+    /// ```
+    /// Pass `guard.fencing_token()` along with each write.
+    pub fn fencing_token(&self) -> i64 {
+        self.acquired.czxid
+    }
+
+    /// The hold's status now. The first answer comes from the session's
+    /// state; a deleted node shows a round trip later.
+    pub fn status(&self) -> HoldStatus {
+        self.watch();
+        self.state.borrow().status
+    }
+
+    /// True once the hold is definitely lost.
+    pub fn is_lost(&self) -> bool {
+        matches!(self.status(), HoldStatus::Lost(_))
+    }
+
+    /// Resolves when the hold is lost: the session ended, the client stayed
+    /// disconnected for a session timeout, or the node was deleted. Stop
+    /// protected work when it fires.
+    pub async fn lost(&self) -> LossReason {
+        self.watch();
+        let mut state = self.state.subscribe();
+        loop {
+            if let HoldStatus::Lost(reason) = state.borrow_and_update().status {
+                return reason;
+            }
+            if state.changed().await.is_err() {
+                return LossReason::Released;
+            }
+        }
+    }
+
+    /// Resolves when someone asks this holder to let go (see [`crate::revoke`]);
+    /// only for locks built with `revocable(true)`. Never resolves otherwise.
+    pub async fn revocation_requested(&self) {
+        self.watch();
+        let mut state = self.state.subscribe();
+        loop {
+            if state.borrow_and_update().revocation_requested {
+                return;
+            }
+            if state.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    /// The client (and so the session) this hold was acquired on.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The text after the lock name (the sequence), for a downgrade.
+    pub(crate) fn sequence(&self) -> &str {
+        &self.acquired.sequence
+    }
+
+    /// What is known without a request or a watcher: lost if the watcher saw
+    /// it, or if the session says so. Used before re-entering a hold.
+    pub(crate) fn known_status(&self) -> HoldStatus {
+        match self.state.borrow().status {
+            lost @ HoldStatus::Lost(_) => lost,
+            _ => monitor::status_now(&self.client, self.acquired.answered_at),
+        }
+    }
+
+    /// Fails with [`LockError::Lost`] if the hold is known to be lost.
+    pub(crate) fn ensure_live(&self) -> Result<()> {
+        match self.known_status() {
+            HoldStatus::Lost(reason) => Err(LockError::Lost(reason)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts watching the hold for loss, if nobody has yet. First publishes
+    /// what the session's state tells without a request.
+    fn watch(&self) {
+        let mut monitor = self.monitor.lock().unwrap_or_else(|p| p.into_inner());
+        if monitor.is_some() || self.released.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(runtime) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) else {
+            return;
+        };
+        let now = monitor::status_now(&self.client, self.acquired.answered_at);
+        self.state.send_modify(|s| {
+            if s.status == HoldStatus::Held {
+                s.status = now;
+            }
+        });
+        let task = runtime.spawn(monitor::monitor(
+            self.client.clone(),
+            self.acquired.path.clone(),
+            self.revocable,
+            self.acquired.answered_at,
+            self.state.clone(),
+        ));
+        *monitor = Some(task.abort_handle());
+    }
+
+    /// Ends the hold locally (watcher stopped, guards told) and returns the
+    /// node to delete, unless a release already took it.
+    fn end(&self) -> Option<&str> {
+        if self.released.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        if let Some(monitor) = self.monitor.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            monitor.abort();
+        }
+        self.state.send_modify(|s| {
+            if !matches!(s.status, HoldStatus::Lost(_)) {
+                s.status = HoldStatus::Lost(LossReason::Released);
+            }
+        });
+        Some(&self.acquired.path)
+    }
+
+    /// Releases the hold and waits for its node's delete (guaranteed: retried
+    /// through connection loss until done or the session ends). A hold lost
+    /// with its session or node has nothing left to delete: that is `Ok`.
+    pub(crate) async fn release(&self) -> Result<()> {
+        match self.end() {
+            Some(node) => internals::delete_released(&self.client, node.to_owned()).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if let Some(node) = self.end() {
+            internals::delete_in_background(&self.client, node.to_owned(), self.runtime.as_ref());
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! [`WriteGuard`]: proof of a hold of a read/write lock's write side, with
+//! the downgrade.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::hold::Hold;
+use crate::internals::Rule;
+use crate::mutex::release_last;
+use crate::read_guard::ReadGuard;
+use crate::shared::{Shared, SideKind};
+
+/// Proof of the write hold of a [`crate::ReadWriteLock`].
+///
+/// Released by [`release`](Self::release) or drop of its last guard, as
+/// [`crate::MutexGuard`]. Derefs to [`Hold`] for the status, loss signal
+/// and fencing token.
+#[derive(Debug)]
+#[must_use = "dropping the guard releases the write lock"]
+pub struct WriteGuard {
+    lock: Arc<Shared>,
+    hold: Arc<Hold>,
+}
+
+impl WriteGuard {
+    pub(crate) fn new(lock: Arc<Shared>, hold: Arc<Hold>) -> WriteGuard {
+        WriteGuard { lock, hold }
+    }
+
+    /// One more guard of this write hold (Curator's reentrant write by the
+    /// owning thread): no node, no request. [`crate::LockError::Lost`] if the
+    /// hold is known to be lost.
+    pub fn reenter(&self) -> Result<WriteGuard> {
+        self.hold.ensure_live()?;
+        Ok(WriteGuard { lock: self.lock.clone(), hold: self.hold.clone() })
+    }
+
+    /// Takes the read lock while holding the write lock (Curator's read
+    /// acquire by the write owner). As in Curator 5.5 (CURATOR-621) the read
+    /// node is created on the write hold's session with the write node's
+    /// sequence, so it sorts ahead of every writer queued meanwhile: releasing
+    /// the write lock later lets none of them in while the read guard lives.
+    /// One round trip; [`crate::LockError::Lost`] if the write hold is known
+    /// to be lost.
+    pub async fn read(&self) -> Result<ReadGuard> {
+        self.hold.ensure_live()?;
+        let rule = Rule::Read { downgrade_from: Some(self.hold.sequence().to_owned()) };
+        let read = self.lock.contend(self.hold.client(), SideKind::Read, rule, None).await?;
+        Ok(ReadGuard::new(read))
+    }
+
+    /// Trades this write guard for a read guard: the read node is created
+    /// first (see [`read`](Self::read)), then this guard is released (the
+    /// write node goes if it was the last guard of its hold), so there is
+    /// never a moment with neither.
+    pub async fn downgrade(self) -> Result<ReadGuard> {
+        let read = self.read().await?;
+        self.release().await?;
+        Ok(read)
+    }
+
+    /// Lets this guard go; the last guard of the hold deletes the node and
+    /// waits for it.
+    pub async fn release(self) -> Result<()> {
+        release_last(self.hold).await
+    }
+}
+
+impl Deref for WriteGuard {
+    type Target = Hold;
+
+    fn deref(&self) -> &Hold {
+        &self.hold
+    }
+}
