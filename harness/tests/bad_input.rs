@@ -152,14 +152,19 @@ fn fault_steps_are_checked() {
         &GOOD.replace("\"a release mutex\",\n  \"b release mutex\",", "\"a kill\","),
         &["cannot be killed", "rust-process"],
     );
-    // Nothing may follow a crash or an expiry but expect-lost.
+    // Nothing may follow a crash, or an expiry but expect-lost, except that a
+    // zkurator contender carries on after an expiry on a new session.
     let text = GOOD
         .replace("\"a release mutex\",\n  \"b release mutex\",", "\"a expire\",\n  \"a acquire mutex\",")
         .replace("\"b acquire mutex => blocked\",", "");
-    rejected(&text, &["a expire", "no more commands"]);
+    rejected(&text.replace("\"$A\"", "\"curator\""), &["a expire", "no more commands"]);
+    assert!(parse(&text.replace("\"$A\"", "\"rust\"")).is_ok(), "an expired zkurator contender carries on");
+    let crashed = text.replace("a expire", "a crash");
+    rejected(&crashed.replace("\"$A\"", "\"rust\""), &["a crash", "no more commands"]);
+    // A kazurator waiter whose session expires leaves the queue: it held nothing.
     let text =
         GOOD.replace("\"a release mutex\",\n  \"b release mutex\",", "\"b expire\",\n  \"b expect-lost mutex\",");
-    rejected(&text, &["did not hold"]);
+    rejected(&text.replace("\"$B\"", "\"kazurator\""), &["did not hold"]);
 }
 
 #[test]
