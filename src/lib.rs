@@ -66,3 +66,8 @@ pub use session::SessionSource;
 pub use write_guard::WriteGuard;
 /// The ZooKeeper client crate this library is built on, for its `Client`.
 pub use zookeeper_client;
+
+/// The README's code samples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

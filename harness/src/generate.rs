@@ -199,6 +199,11 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
     out.push(Candidate { weight: 1, action: Action::Sleep(Duration::from_millis(50)) });
     if active > 1 {
         out.push(Candidate { weight: 1, action: Action::Crash { contender: id.to_owned() } });
+        // A session lost under the contender's guards; it carries on with new
+        // acquires on a new session (its old holds must never come back).
+        if runtime.renews_session() {
+            out.push(Candidate { weight: 1, action: Action::Expire { contender: id.to_owned() } });
+        }
     }
     out
 }
@@ -217,6 +222,7 @@ pub fn step_text(action: &Action) -> String {
         }
         Action::Release { contender, side: s } => format!("{contender} release {}", side(s)),
         Action::Crash { contender } => format!("{contender} crash"),
+        Action::Expire { contender } => format!("{contender} expire"),
         Action::Sleep(d) => format!("sleep {}ms", d.as_millis()),
         other => format!("{other:?}"),
     }

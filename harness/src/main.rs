@@ -90,7 +90,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Runtimes contenders are drawn from (comma separated).
-        #[arg(long, value_delimiter = ',', default_value = "rust,curator,kazurator,zk-client")]
+        #[arg(long, value_delimiter = ',', default_value = "rust,rust-tasks,curator,kazurator,zk-client")]
         runtimes: Vec<String>,
         /// Use an existing server or ensemble instead of a local one.
         #[arg(long)]

@@ -43,10 +43,11 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
 
     // Mixed runtimes, fixed seed: every generated schedule must pass.
     let cases = std::env::var("ZKURATOR_GEN_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(GATE_CASES);
-    let mixed = Space::mixed(vec![Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient]);
+    let mixed =
+        Space::mixed(vec![Runtime::Rust, Runtime::RustTasks, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient]);
     let config = GenConfig { cases, seed: 2026, max_shrink_iters: 8, regressions: Some(generate::regressions_dir()) };
     let report = generate::run_generated(&mixed, &config, &connect, &peers);
-    lines.push(describe("mixed rust/curator/kazurator/zk-client", &report));
+    lines.push(describe("mixed rust/rust-tasks/curator/kazurator/zk-client", &report));
     if let Some((scenario, violations)) = &report.failure {
         panic!(
             "generated schedule failed ({:?}):\n{}\n{violations:#?}\n{}",
@@ -80,8 +81,15 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
     let old_downgrade = control(&downgrade, 13, &connect, &peers);
     lines.push(describe("control 3, Curator 5.4/kazurator downgrade", &old_downgrade));
 
+    // 4. Holds shared per handle (zkurator before per-caller holds): tasks on one handle let each other in.
+    set_negative_control(Some(NegativeControl::SharedHold));
+    let tasks = Space::mixed(vec![Runtime::RustTasks]);
+    let shared_hold = control(&tasks, 14, &connect, &peers);
+    set_negative_control(None);
+    lines.push(describe("control 4, zkurator holds shared per handle", &shared_hold));
+
     println!("{}", lines.join("\n"));
-    for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade)] {
+    for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade), ("4", &shared_hold)] {
         assert!(
             report.failure.is_some(),
             "negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}",

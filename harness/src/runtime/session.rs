@@ -43,9 +43,14 @@ impl Session {
         Ok(Session { runtime: tokio, source, client, connect: spec.connect.clone() })
     }
 
-    /// Expires the first session from outside while the client's runtime is
-    /// paused (see [`crate::nemesis::client_expirer`]).
+    /// Expires the current session (a renewing source's latest) from outside
+    /// while the client's runtime is paused (see [`crate::nemesis::client_expirer`]).
     pub fn expirer(&self) -> Crasher {
-        crate::nemesis::client_expirer(&self.client, self.runtime.handle().clone(), &self.connect)
+        let (source, runtime, connect) = (self.source.clone(), self.runtime.handle().clone(), self.connect.clone());
+        let first = self.client.clone();
+        Box::new(move || {
+            let client = runtime.block_on(source.client()).unwrap_or_else(|_| first.clone());
+            crate::nemesis::client_expirer(&client, runtime.clone(), &connect)()
+        })
     }
 }
