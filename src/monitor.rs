@@ -10,6 +10,7 @@ use zookeeper_client::{Client, EventType, SessionState};
 use crate::names::REVOKE_MESSAGE;
 
 /// Why a held lock was lost.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LossReason {
     /// The ZooKeeper session expired, failed authentication or was closed.
@@ -25,6 +26,7 @@ pub enum LossReason {
 }
 
 /// What a holder can know about its hold.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HoldStatus {
     /// Held, connected.

@@ -3,6 +3,7 @@
 use std::fmt;
 
 /// Why a lock path was rejected.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathProblem {
     /// The path is the empty string.

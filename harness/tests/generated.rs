@@ -90,10 +90,14 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
 
     println!("{}", lines.join("\n"));
     for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade), ("4", &shared_hold)] {
+        let Some((_, violations)) = &report.failure else {
+            panic!("negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}", lines.join("\n"));
+        };
+        // Caught by a lock check, not by a run that could not start.
+        let checkers: Vec<&str> = violations.iter().map(|v| v.checker).collect();
         assert!(
-            report.failure.is_some(),
-            "negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}",
-            lines.join("\n")
+            checkers.iter().any(|c| ["model", "exclusion", "names", "participants", "cleanup"].contains(c)),
+            "negative control {name} failed for another reason: {violations:#?}"
         );
     }
 }

@@ -87,8 +87,18 @@ struct Handoffs {
 
 /// `writers` InterProcessMutex writers on their own sessions; the cycles
 /// completed in the window after `warmup`.
-pub fn contended(connect: &str, path: &str, writers: u32, warmup: Duration, duration: Duration) -> Result<u64, String> {
-    let answer: Handoffs = call("contended", || {
+/// With `shared`, the writers are threads sharing one session and one
+/// InterProcessMutex.
+pub fn contended(
+    connect: &str,
+    path: &str,
+    writers: u32,
+    shared: bool,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<u64, String> {
+    let method = if shared { "contendedShared" } else { "contended" };
+    let answer: Handoffs = call(method, || {
         vec![text(connect), text(path), int(writers), long(warmup), long(duration), long(LOCK_TIMEOUT)]
     })?;
     Ok(answer.handoffs)

@@ -557,7 +557,7 @@ impl Bench {
                         self.block_on(zkurator::contended(connect, &path, writers, socket, warmup, duration))
                     }
                     Subject::ZkClient => self.block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
-                    Subject::Curator => curator::contended(connect, &path, writers, warmup, duration),
+                    Subject::Curator => curator::contended(connect, &path, writers, false, warmup, duration),
                     Subject::Kazurator => self
                         .python
                         .as_ref()
@@ -569,12 +569,35 @@ impl Bench {
                     Ok(handoffs) => config.contended.push(Contended {
                         subject,
                         writers,
+                        shared: false,
                         handoffs,
                         seconds: duration.as_secs_f64(),
                         per_sec: rate(handoffs, duration.as_secs_f64()).unwrap_or(0.0),
                     }),
                     Err(e) => config.errors.push(format!("{} contended, {writers} writers: {e}", subject.label())),
                 }
+            }
+        }
+        // Tasks (threads) sharing one session and one handle, as app state holds a lock.
+        let writers = targets::SHARED_WRITERS;
+        for subject in subjects.into_iter().filter(|s| matches!(s, Subject::Zkurator | Subject::Curator)) {
+            let path = format!("{base}/shared-{}-{writers}", subject.label().to_lowercase());
+            let handoffs = match subject {
+                Subject::Zkurator => {
+                    self.block_on(zkurator::contended_shared(connect, &path, writers, warmup, duration))
+                }
+                _ => curator::contended(connect, &path, writers, true, warmup, duration),
+            };
+            match handoffs {
+                Ok(handoffs) => config.contended.push(Contended {
+                    subject,
+                    writers,
+                    shared: true,
+                    handoffs,
+                    seconds: duration.as_secs_f64(),
+                    per_sec: rate(handoffs, duration.as_secs_f64()).unwrap_or(0.0),
+                }),
+                Err(e) => config.errors.push(format!("{} shared handle, {writers} tasks: {e}", subject.label())),
             }
         }
     }

@@ -118,7 +118,7 @@ pub fn config_table(config: &ConfigReport) -> String {
     }
 
     if !config.contended.is_empty() {
-        let mut writers: Vec<u32> = config.contended.iter().map(|c| c.writers).collect();
+        let mut writers: Vec<u32> = config.contended.iter().filter(|c| !c.shared).map(|c| c.writers).collect();
         writers.sort_unstable();
         writers.dedup();
         let _ = write!(out, "{:<34}", "contended handoffs/s");
@@ -149,6 +149,17 @@ pub fn config_table(config: &ConfigReport) -> String {
                 let _ = write!(out, " {:>11}", times(r));
             }
             out.push('\n');
+        }
+        for shared in config.contended.iter().filter(|c| c.shared && c.subject == Subject::Zkurator) {
+            let curator = config.shared_of(Subject::Curator, shared.writers);
+            let _ = writeln!(
+                out,
+                "  {:<32} zkurator {} · Curator {} · zkurator / Curator {}",
+                format!("{} tasks sharing one handle", shared.writers),
+                thousands(shared.per_sec),
+                curator.map(|c| thousands(c.per_sec)).unwrap_or_default(),
+                times(curator.and_then(|c| ratio(shared.per_sec, c.per_sec))),
+            );
         }
     }
 
@@ -251,8 +262,22 @@ mod tests {
             Uncontended { subject: Subject::Zkurator, lock: Lock::Mutex, summary: summary(225.0) },
         ];
         config.contended = vec![
-            Contended { subject: Subject::Zkurator, writers: 2, handoffs: 600, seconds: 3.0, per_sec: 200.0 },
-            Contended { subject: Subject::Curator, writers: 2, handoffs: 300, seconds: 3.0, per_sec: 100.0 },
+            Contended {
+                subject: Subject::Zkurator,
+                writers: 2,
+                shared: false,
+                handoffs: 600,
+                seconds: 3.0,
+                per_sec: 200.0,
+            },
+            Contended {
+                subject: Subject::Curator,
+                writers: 2,
+                shared: false,
+                handoffs: 300,
+                seconds: 3.0,
+                per_sec: 100.0,
+            },
         ];
         config.errors.push("kazurator: not installed".to_owned());
         let table = config_table(&config);

@@ -177,8 +177,12 @@ pub struct Uncontended {
 pub struct Contended {
     /// What was measured.
     pub subject: Subject,
-    /// Writers, each with its own session.
+    /// Writers, each with its own session (unless `shared`).
     pub writers: u32,
+    /// The writers share one session and one lock handle (tokio tasks,
+    /// Curator threads).
+    #[serde(default)]
+    pub shared: bool,
     /// Acquire→release cycles completed in the measured window.
     pub handoffs: u64,
     /// Length of the measured window, seconds.
@@ -301,7 +305,12 @@ impl ConfigReport {
 
     /// The contended figure of `subject` with `writers` writers.
     pub fn contended_of(&self, subject: Subject, writers: u32) -> Option<&Contended> {
-        self.contended.iter().find(|c| c.subject == subject && c.writers == writers)
+        self.contended.iter().find(|c| c.subject == subject && c.writers == writers && !c.shared)
+    }
+
+    /// The figure of `writers` tasks (threads) of `subject` sharing one handle.
+    pub fn shared_of(&self, subject: Subject, writers: u32) -> Option<&Contended> {
+        self.contended.iter().find(|c| c.subject == subject && c.writers == writers && c.shared)
     }
 
     /// The readers figure of `subject`.

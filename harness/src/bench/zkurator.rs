@@ -130,6 +130,27 @@ pub async fn contended(
     .await
 }
 
+/// `writers` tokio tasks sharing one session and one mutex handle (as app
+/// state holds a lock) acquire and release in a loop; the cycles completed in
+/// the window after `warmup`.
+pub async fn contended_shared(
+    connect: &str,
+    path: &str,
+    writers: u32,
+    warmup: Duration,
+    duration: Duration,
+) -> Result<u64, String> {
+    let client = self::connect(connect, Socket::Nodelay).await?;
+    let mutex = std::sync::Arc::new(handle(&client, path, Lock::Mutex)?);
+    let tasks = (0..writers).map(|_| mutex.clone()).collect();
+    let cycles = super::run_writers(tasks, warmup, duration, |mutex| {
+        Box::pin(async move { mutex.lock().await?.release().await })
+    })
+    .await;
+    drop(client);
+    cycles
+}
+
 /// `readers` readers (tasks sharing one session, a handle each) take the read
 /// lock at once; when all hold it, a writer on its own session queues behind
 /// them; once its node exists, the readers release. Per repeat: (time until

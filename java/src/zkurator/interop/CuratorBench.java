@@ -88,19 +88,34 @@ public final class CuratorBench {
      */
     public static String contended(String connect, String path, int writers, long warmupMs, long durationMs,
             long timeoutMs) {
+        return contended(connect, path, writers, false, warmupMs, durationMs, timeoutMs);
+    }
+
+    /**
+     * As {@link #contended}, but the writers are threads sharing one session and one
+     * InterProcessMutex (Curator's reentrancy is per thread, so they exclude each other).
+     */
+    public static String contendedShared(String connect, String path, int writers, long warmupMs,
+            long durationMs, long timeoutMs) {
+        return contended(connect, path, writers, true, warmupMs, durationMs, timeoutMs);
+    }
+
+    private static String contended(String connect, String path, int writers, boolean shared, long warmupMs,
+            long durationMs, long timeoutMs) {
         List<CuratorFramework> clients = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         try {
-            for (int i = 0; i < writers; i++) {
+            for (int i = 0; i < (shared ? 1 : writers); i++) {
                 clients.add(connect(connect, timeoutMs));
             }
+            final InterProcessLock sharedLock = shared ? new InterProcessMutex(clients.get(0), path) : null;
             long[] counts = new long[writers];
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicLong startAt = new AtomicLong();
             CountDownLatch go = new CountDownLatch(1);
             for (int i = 0; i < writers; i++) {
                 final int index = i;
-                final InterProcessLock lock = new InterProcessMutex(clients.get(i), path);
+                final InterProcessLock lock = shared ? sharedLock : new InterProcessMutex(clients.get(i), path);
                 Thread t = new Thread(() -> {
                     try {
                         if (!go.await(timeoutMs, TimeUnit.MILLISECONDS)) {
