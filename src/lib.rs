@@ -7,6 +7,14 @@
 //! README). On top of that: cancellation-safe acquires, lock-loss signalling,
 //! fencing tokens and a downgrade that a queued writer cannot break.
 //!
+//! Every `lock()`, `read()` and `write()` call is a contender of its own, so
+//! tokio tasks sharing a handle exclude each other as Curator's threads do.
+//! Holds are owned by typed guards ([`MutexGuard`], [`ReadGuard`],
+//! [`WriteGuard`]); Curator's per-thread reentrancy is explicit through them
+//! ([`MutexGuard::reenter`], [`WriteGuard::read`], [`WriteGuard::downgrade`]).
+//! A handle built over a renewing [`SessionSource`] carries on after its
+//! session expires.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;

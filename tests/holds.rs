@@ -203,3 +203,14 @@ async fn a_handle_that_shares_its_hold_lets_a_second_task_in() {
     assert_eq!(second.await.unwrap(), Ok(()), "the broken handle excluded a second task: the check cannot fail");
     first.release().await.unwrap();
 }
+
+#[test]
+fn guards_and_handles_can_move_between_tasks() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<zkurator::MutexGuard>();
+    send_sync::<zkurator::ReadGuard>();
+    send_sync::<zkurator::WriteGuard>();
+    send_sync::<Mutex>();
+    send_sync::<ReadWriteLock>();
+    send_sync::<SessionSource>();
+}

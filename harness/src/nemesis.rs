@@ -54,7 +54,7 @@ impl SessionCredentials {
         let digits = id.trim().trim_start_matches("0x");
         let id = u64::from_str_radix(digits, 16).map_err(|e| format!("bad session id {id:?}: {e}"))? as i64;
         let password = password.trim();
-        if password.len() % 2 != 0 || password.is_empty() {
+        if !password.len().is_multiple_of(2) || password.is_empty() {
             return Err(format!("bad session password: {} hex digits", password.len()));
         }
         let password = (0..password.len())

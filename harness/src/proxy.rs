@@ -156,7 +156,7 @@ impl Timer {
         let mut state = self.state();
         let seq = state.next_seq;
         state.next_seq += 1;
-        let earliest = state.alarms.peek().map_or(true, |Reverse(first)| at < first.at);
+        let earliest = state.alarms.peek().is_none_or(|Reverse(first)| at < first.at);
         state.alarms.push(Reverse(Alarm { at, seq, fire }));
         drop(state);
         if earliest {

@@ -489,7 +489,7 @@ fn java_message(e: &j4rs::errors::J4RsError) -> String {
 }
 
 fn unhex(text: &str) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("odd-length hex {text:?}"));
     }
     (0..text.len())
