@@ -34,6 +34,9 @@ REVOKE_MESSAGE = b"__REVOKE__"
 # Prefix of the stderr line announcing a session (see announce_session).
 SESSION_MARKER = "ZKURATOR-SESSION"
 
+# kazurator's wait for a zero timeout: it reads 0 itself as "forever".
+TRY_ONCE_SECS = 1e-6
+
 # The client of this contender, once made: closed when the harness goes away.
 CLIENT = None
 
@@ -227,8 +230,10 @@ class KazuratorAdapter(Adapter):
     def acquire(self, side, timeout):
         mutex = self.side_lock(side)
         # kazurator 0.2.0 has no timeout argument: acquire() waits per wake-up
-        # for mutex.timeout seconds, where None *and 0* mean forever.
-        mutex.timeout = timeout
+        # for mutex.timeout seconds, where None *and 0* mean forever. A zero
+        # timeout means "try once" (as Curator's acquire(0, ms) and zkurator's
+        # lock_timeout(0)): one create and list, then a wait of 1 microsecond.
+        mutex.timeout = TRY_ONCE_SECS if timeout == 0 else timeout
         if not mutex.acquire():
             # Happens when the client is not connected while waiting; the
             # node is then left in place.
