@@ -180,18 +180,20 @@ fn nodes_left(scenario: &str) -> usize {
 }
 
 /// The harness, killed by `signal` while a kazurator and a rust-process
-/// contender wait in an untimed acquire, leaves no contender running and,
-/// after the session timeout, no node.
+/// contender wait in an untimed acquire that nothing will end (kazurator
+/// waits on its own read node for the write lock, the rust-process writer
+/// behind that read node), leaves no contender running and, once their
+/// sessions are closed or expired, no node.
 fn killed_harness_leaves_nothing(signal: &str) {
     let name = format!("outlive-{}-{}", signal.to_lowercase(), std::process::id());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("{name}.toml"));
     std::fs::write(
         &file,
-        "description = \"waiters when the harness dies\"\nlock = \"mutex\"\nsession_timeout_ms = 2000\n\
-         contenders = { h = \"rust\", k = \"kazurator\", p = \"rust-process\" }\n\
-         steps = [\"h acquire mutex => granted\", \"k acquire mutex => blocked\", \"p acquire mutex => blocked\",\n\
-         \"sleep 600s\", \"h release mutex\"]\n",
+        "description = \"waiters when the harness dies\"\nlock = \"read-write\"\nsession_timeout_ms = 2000\n\
+         contenders = { k = \"kazurator\", p = \"rust-process\" }\n\
+         steps = [\"k acquire read => granted\", \"k acquire write => blocked\", \"p acquire write => blocked\",\n\
+         \"sleep 600s\"]\n",
     )
     .unwrap();
     let mut harness = Command::new(BIN)
