@@ -368,7 +368,12 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
             let note = format!(
                 "shrunk from a failing generated schedule (seed {}): {}",
                 config.seed,
-                result.violations.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect::<Vec<_>>().join("; ")
+                result
+                    .violations
+                    .iter()
+                    .map(|v| format!("[{}] {}", v.checker, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
             let path = dir.join(format!("{name}.toml"));
             if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {

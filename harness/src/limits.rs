@@ -95,9 +95,7 @@ pub fn node_name(name: &str) -> Result<(), LimitError> {
     if name == "." || name == ".." {
         return bad("`.` and `..` are relative path components");
     }
-    let refused = |c: char| {
-        matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{e000}'..='\u{f8ff}' | '\u{fff0}'..='\u{ffff}')
-    };
+    let refused = |c: char| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{e000}'..='\u{f8ff}' | '\u{fff0}'..='\u{ffff}');
     if name.chars().any(refused) {
         return bad("it contains a character ZooKeeper refuses (control or private-use)");
     }
@@ -115,10 +113,7 @@ pub fn contender_id(id: &str) -> Result<(), LimitError> {
 
 /// Checks that `placeholders` over `runtimes` stay within [`MAX_PAIRINGS`].
 pub fn pairings(placeholders: usize, runtimes: usize) -> Result<u64, LimitError> {
-    let runs = u32::try_from(placeholders)
-        .ok()
-        .and_then(|n| (runtimes as u64).checked_pow(n))
-        .unwrap_or(u64::MAX);
+    let runs = u32::try_from(placeholders).ok().and_then(|n| (runtimes as u64).checked_pow(n)).unwrap_or(u64::MAX);
     if runs > MAX_PAIRINGS {
         Err(LimitError::Pairings { placeholders, runtimes, runs })
     } else {

@@ -70,7 +70,8 @@ fn foreign_names_must_be_znode_names() {
         }
     }
     // A control character, written as a TOML escape.
-    let text = "description = \"x\"\nlock = \"mutex\"\ncontenders = { a = \"rust\" }\nsteps = [\"zk foreign x\\u0001\"]\n";
+    let text =
+        "description = \"x\"\nlock = \"mutex\"\ncontenders = { a = \"rust\" }\nsteps = [\"zk foreign x\\u0001\"]\n";
     rejected(text, &["not a valid znode name", "control"]);
 }
 
@@ -131,13 +132,8 @@ fn a_closed_stdout_ends_list_quietly() {
         let text = mutex_file("", &ids.join(", "), &["c0 acquire mutex", "c0 release mutex"]);
         std::fs::write(dir.path().join(format!("wide-{n}.toml")), text).unwrap();
     }
-    let mut child = Command::new(BIN)
-        .arg("list")
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        Command::new(BIN).arg("list").arg(dir.path()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = [0u8; 16];
     child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     drop(child.stdout.take());

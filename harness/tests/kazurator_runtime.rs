@@ -451,7 +451,8 @@ fn kazurator_downgrade_lets_a_queued_writer_in_like_curator_621() {
 #[test]
 fn a_zero_timeout_tries_once_in_every_runtime() {
     use zkurator_harness::runner::{self, Peers, Timing};
-    let held = "description = \"0 ms on a held lock\"\nlock = \"mutex\"\nruntimes = [\"kazurator\", \"curator\", \"rust\"]\n\
+    let held =
+        "description = \"0 ms on a held lock\"\nlock = \"mutex\"\nruntimes = [\"kazurator\", \"curator\", \"rust\"]\n\
                 contenders = { h = \"rust\", w = \"$A\" }\n\
                 steps = [\"h acquire mutex => granted\", \"w acquire mutex 0ms => timeout\", \"h release mutex\"]\n";
     // zkurator's lock_timeout(0) on a free lock is being fixed in the library; Curator and kazurator here.

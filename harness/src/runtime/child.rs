@@ -122,8 +122,8 @@ pub const START_LIMIT: Duration = Duration::from_secs(45);
 pub(crate) fn die_with_parent(command: &mut std::process::Command, kill: bool) {
     #[cfg(target_os = "linux")]
     {
-        use std::os::unix::process::CommandExt;
         use rustix::process::{getppid, set_parent_process_death_signal, Pid, Signal};
+        use std::os::unix::process::CommandExt;
         let parent = Pid::from_raw(std::process::id() as i32);
         let signal = if kill { Signal::KILL } else { Signal::TERM };
         // SAFETY: the closure only makes two system calls (prctl, getppid),

@@ -150,9 +150,7 @@ impl KazuratorRuntime {
             .stderr(Stdio::piped());
         // SIGTERM: the adapter closes its session, then exits.
         child::die_with_parent(&mut command, false);
-        let mut child = command
-            .spawn()
-            .map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
+        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let session = Arc::new(Mutex::new(None));

@@ -121,9 +121,7 @@ impl RustProcessRuntime {
         let mut command = Process::new(&self.binary);
         command.arg("contender").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         child::die_with_parent(&mut command, true);
-        let mut child = command
-            .spawn()
-            .map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
+        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let tail = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, |_| false);
