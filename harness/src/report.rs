@@ -115,7 +115,7 @@ impl Report {
         let (pass, fail, known, unexpected) = self.counts();
         let _ = writeln!(
             out,
-            "\n{} runs: {pass} pass, {} FAIL, {} ERROR (could not start), {known} known, {unexpected} unexpected pass, in {:.1} s",
+            "\n{} runs: {pass} pass, {} FAIL, {known} known, {unexpected} unexpected pass, {} ERROR (could not start), in {:.1} s",
             self.entries.len(),
             fail - self.errors(),
             self.errors(),
