@@ -350,37 +350,8 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
     }
     if let Err(TestError::Fail(first, minimal)) = outcome {
         let scenario = build(&minimal, space, "minimal");
-        let result = runner::run(&scenario, connect, peers, &timing);
-        if let Some(error) = result.setup_error() {
-            report.setup_error = Some(error.to_owned());
-            return report;
-        }
-        report.confirmed = !result.passed();
-        if !report.confirmed {
-            let message = format!("{first} (the shrunk schedule passed when replayed: not written)");
-            report.failure = Some((scenario, vec![Violation { checker: "generated", message }]));
-            return report;
-        }
-        if let Some(dir) = &config.regressions {
-            let name = format!("generated-seed{}-{}", config.seed, std::process::id());
-            let mut named = scenario.clone();
-            named.name = name.clone();
-            let note = format!(
-                "shrunk from a failing generated schedule (seed {}): {}",
-                config.seed,
-                result
-                    .violations
-                    .iter()
-                    .map(|v| format!("[{}] {}", v.checker, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
-            let path = dir.join(format!("{name}.toml"));
-            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {
-                report.written = Some(path);
-            }
-        }
-        report.failure = Some((scenario, result.violations));
+        let rerun = runner::run(&scenario, connect, peers, &timing);
+        crate::regression::conclude(&mut report, &first.to_string(), scenario, rerun, config);
     }
     report
 }

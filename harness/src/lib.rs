@@ -17,6 +17,7 @@ pub mod model;
 pub mod nemesis;
 pub mod preflight;
 pub mod proxy;
+pub mod regression;
 pub mod report;
 pub mod runner;
 pub mod runtime;
