@@ -22,8 +22,10 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import threading
+import time
 
 PROTO_OUT = None
 LOG = logging.getLogger("zkurator.contender")
@@ -31,6 +33,40 @@ LOG = logging.getLogger("zkurator.contender")
 REVOKE_MESSAGE = b"__REVOKE__"
 # Prefix of the stderr line announcing a session (see announce_session).
 SESSION_MARKER = "ZKURATOR-SESSION"
+
+# kazurator's wait for a zero timeout: it reads 0 itself as "forever".
+TRY_ONCE_SECS = 1e-6
+
+# The client of this contender, once made: closed when the harness goes away.
+CLIENT = None
+
+
+def die_with_harness():
+    """Ends this process when the harness does: on SIGTERM (the parent-death
+    signal the harness asks for) and when the parent process changes (a
+    check every 200 ms), even while the main thread waits in an acquire.
+    The session is closed first where that can be done within 2 s."""
+    parent = os.getppid()
+
+    def shutdown(*_):
+        threading.Timer(2.0, os._exit, [0]).start()
+        client = CLIENT
+        if client is not None:
+            try:
+                client.stop()
+                client.close()
+            except Exception:  # the process ends anyway
+                pass
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        shutdown()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class Unsupported(Exception):
@@ -194,8 +230,10 @@ class KazuratorAdapter(Adapter):
     def acquire(self, side, timeout):
         mutex = self.side_lock(side)
         # kazurator 0.2.0 has no timeout argument: acquire() waits per wake-up
-        # for mutex.timeout seconds, where None *and 0* mean forever.
-        mutex.timeout = timeout
+        # for mutex.timeout seconds, where None *and 0* mean forever. A zero
+        # timeout means "try once" (as Curator's acquire(0, ms) and zkurator's
+        # lock_timeout(0)): one create and list, then a wait of 1 microsecond.
+        mutex.timeout = TRY_ONCE_SECS if timeout == 0 else timeout
         if not mutex.acquire():
             # Happens when the client is not connected while waiting; the
             # node is then left in place.
@@ -366,7 +404,9 @@ def start(spec):
     if runtime not in adapters:
         raise Unsupported("unknown runtime %r" % (runtime,))
     session_timeout = duration_secs(spec["session_timeout"])
+    global CLIENT
     client = KazooClient(hosts=spec["connect"], timeout=session_timeout)
+    CLIENT = client
     client.start(timeout=max(10.0, session_timeout))
     try:
         adapter = adapters[runtime](client, spec)
@@ -397,6 +437,7 @@ def main():
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 
+    die_with_harness()
     line = sys.stdin.readline()
     if not line:
         return 0

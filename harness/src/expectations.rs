@@ -58,6 +58,12 @@ pub enum Verdict {
         /// The recorded reason.
         reason: String,
     },
+    /// The run could not start (server or contenders): no verdict on the
+    /// implementations, and never matched by a recorded deviation.
+    Error {
+        /// The setup message.
+        message: String,
+    },
 }
 
 impl Verdict {
@@ -73,6 +79,7 @@ impl Verdict {
             Verdict::Fail => "FAIL",
             Verdict::Known { .. } => "known",
             Verdict::UnexpectedPass { .. } => "PASS?",
+            Verdict::Error { .. } => "ERROR",
         }
     }
 }
@@ -97,6 +104,9 @@ impl Expectations {
 
     /// The verdict on one result.
     pub fn verdict(&self, result: &RunResult) -> Verdict {
+        if let Some(message) = result.setup_error() {
+            return Verdict::Error { message: message.to_owned() };
+        }
         match (self.lookup(&result.scenario, &result.pairing), result.passed()) {
             (None, true) => Verdict::Pass,
             (None, false) => Verdict::Fail,

@@ -231,7 +231,7 @@ pub fn step_text(action: &Action) -> String {
 /// A scenario file for a schedule, parseable by [`crate::scenario::parse`].
 pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {note}");
+    let _ = writeln!(out, "# {}", note.replace('\n', " "));
     let _ = writeln!(out, "description = {:?}", scenario.description);
     match scenario.kind {
         LockKind::Mutex { max_leases: 1 } => out.push_str("lock = \"mutex\"\n"),
@@ -264,8 +264,13 @@ pub struct GenReport {
     pub caught_at: Option<usize>,
     /// The minimal failing schedule and what went wrong, if any.
     pub failure: Option<(Scenario, Vec<Violation>)>,
+    /// Whether the minimal schedule failed again when replayed; only then is it written.
+    pub confirmed: bool,
     /// Where the minimal schedule was written.
     pub written: Option<PathBuf>,
+    /// A run that could not start (server, contenders): the generated run
+    /// stopped there, nothing was shrunk or written, and no violation counted.
+    pub setup_error: Option<String>,
 }
 
 impl GenReport {
@@ -307,13 +312,22 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
     let mut test_runner = TestRunner::new_with_rng(proptest_config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let timing = Timing { grant_bound: Duration::from_secs(10), blocked_window: Duration::from_millis(200) };
     let runs = Cell::new(0usize);
+    let setup_error: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
     let caught_at = Cell::new(None);
     let started = Instant::now();
     let first_pass_elapsed = Cell::new(None);
     let outcome = test_runner.run(&space.strategy(), |recipe| {
+        // After a setup error every further case (and shrink step) is skipped.
+        if setup_error.borrow().is_some() {
+            return Ok(());
+        }
         runs.set(runs.get() + 1);
         let scenario = build(&recipe, space, &format!("generated-{}", runs.get()));
         let result = runner::run(&scenario, connect, peers, &timing);
+        if let Some(error) = result.setup_error() {
+            *setup_error.borrow_mut() = Some(error.to_owned());
+            return Ok(());
+        }
         if result.passed() {
             return Ok(());
         }
@@ -327,26 +341,23 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
     });
     let cases = caught_at.get().unwrap_or(runs.get());
     let elapsed = first_pass_elapsed.get().unwrap_or_else(|| started.elapsed());
-    let mut report =
-        GenReport { cases, runs: runs.get(), elapsed, caught_at: caught_at.get(), failure: None, written: None };
-    if let Err(TestError::Fail(_, minimal)) = outcome {
+    let mut report = GenReport {
+        cases,
+        runs: runs.get(),
+        elapsed,
+        caught_at: caught_at.get(),
+        failure: None,
+        confirmed: false,
+        written: None,
+        setup_error: setup_error.into_inner(),
+    };
+    if report.setup_error.is_some() {
+        return report;
+    }
+    if let Err(TestError::Fail(first, minimal)) = outcome {
         let scenario = build(&minimal, space, "minimal");
-        let result = runner::run(&scenario, connect, peers, &timing);
-        if let Some(dir) = &config.regressions {
-            let name = format!("generated-seed{}-{}", config.seed, std::process::id());
-            let mut named = scenario.clone();
-            named.name = name.clone();
-            let note = format!(
-                "shrunk from a failing generated schedule (seed {}): {:?}",
-                config.seed,
-                result.violations.first().map(|v| &v.message)
-            );
-            let path = dir.join(format!("{name}.toml"));
-            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {
-                report.written = Some(path);
-            }
-        }
-        report.failure = Some((scenario, result.violations));
+        let rerun = runner::run(&scenario, connect, peers, &timing);
+        crate::regression::conclude(&mut report, &first.to_string(), scenario, rerun, config);
     }
     report
 }

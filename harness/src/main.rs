@@ -154,12 +154,11 @@ fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
     let defaults = [PathBuf::from(SCENARIO_DIR)];
     let paths = if paths.is_empty() { &defaults[..] } else { paths };
-    let mut all = Vec::new();
-    for path in paths {
-        let loaded = if path.is_dir() { scenario::load_dir(path) } else { scenario::load(path) };
-        all.extend(loaded.map_err(|e| e.to_string())?);
-    }
-    Ok(all)
+    zkurator_harness::corpus::load_paths(paths).map_err(|e| e.to_string())
+}
+
+fn runtimes_named(names: &[String]) -> Result<Vec<zkurator_harness::contender::Runtime>, String> {
+    names.iter().map(|name| scenario::parse_runtime(name).ok_or_else(|| format!("unknown runtime {name:?}"))).collect()
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -176,20 +175,19 @@ fn run(
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
 ) -> ExitCode {
-    let mut scenarios = match load(&paths) {
+    use zkurator_harness::{corpus, preflight};
+    let scenarios = match load(&paths) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    if let Some(names) = runtimes {
-        let mut wanted = Vec::new();
-        for name in &names {
-            match scenario::parse_runtime(name) {
-                Some(r) => wanted.push(r),
-                None => return fail(format!("unknown runtime {name:?}")),
-            }
-        }
-        scenarios.retain(|s| s.contenders.iter().all(|(_, r)| wanted.contains(r)));
-    }
+    let wanted = match runtimes.as_deref().map(runtimes_named).transpose() {
+        Ok(wanted) => wanted,
+        Err(e) => return fail(e),
+    };
+    let scenarios = match corpus::select(scenarios, wanted.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
     let expectations_path = expectations.unwrap_or_else(|| Path::new(SCENARIO_DIR).join(scenario::EXPECTATIONS_FILE));
     let expectations = match Expectations::load(&expectations_path) {
         Ok(e) => e,
@@ -200,12 +198,20 @@ fn run(
         (None, Zk::Local) => Backend::local(),
         (None, Zk::Docker) => Backend::docker(),
     };
+    if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
+        return fail(e);
+    }
     let backend = match backend {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let report =
-        suite::run_suite(&scenarios, &backend, &Peers::default(), &expectations, console::user_attended_stderr());
+    let peers = Peers::default();
+    let ready = preflight::server(&backend.connect_string())
+        .and_then(|()| preflight::runtimes(&preflight::used(&scenarios), &peers));
+    if let Err(e) = ready {
+        return fail(e);
+    }
+    let report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
     print!("{}", report.matrix(console::colors_enabled()));
     for (path, text) in [(json, report.json()), (junit, report.junit())] {
         if let Some(path) = path {
@@ -226,17 +232,23 @@ fn list(paths: Vec<PathBuf>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    // A closed pipe (`list | head`) ends the listing quietly.
+    let _ = print_list(&scenarios, &mut std::io::stdout().lock());
+    ExitCode::SUCCESS
+}
+
+fn print_list(scenarios: &[Scenario], out: &mut impl std::io::Write) -> std::io::Result<()> {
     let mut last = String::new();
-    for scenario in &scenarios {
+    for scenario in scenarios {
         if scenario.name != last {
-            println!("{}: {}", scenario.name, scenario.description);
+            writeln!(out, "{}: {}", scenario.name, scenario.description)?;
             last = scenario.name.clone();
         }
         let who: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id}={r}")).collect();
-        println!("    {}  ({})", scenario.label(), who.join(" "));
+        writeln!(out, "    {}  ({})", scenario.label(), who.join(" "))?;
     }
-    println!("{} runs", scenarios.len());
-    ExitCode::SUCCESS
+    writeln!(out, "{} runs", scenarios.len())?;
+    out.flush()
 }
 
 fn check(paths: Vec<PathBuf>) -> ExitCode {
@@ -257,13 +269,12 @@ fn generate(
     max_shrink_iters: u32,
 ) -> ExitCode {
     use zkurator_harness::generate::{self, GenConfig, Space};
-    let mut pool = Vec::new();
-    for name in &runtimes {
-        match scenario::parse_runtime(name) {
-            Some(r) => pool.push(r),
-            None => return fail(format!("unknown runtime {name:?}")),
-        }
-    }
+    use zkurator_harness::preflight;
+    let pool = match runtimes_named(&runtimes) {
+        Ok(pool) if !pool.is_empty() => pool,
+        Ok(_) => return fail("--runtimes names no runtime"),
+        Err(e) => return fail(e),
+    };
     let backend = match zk_connect {
         Some(connect) => Backend::external(&connect),
         None => match Backend::local() {
@@ -271,8 +282,12 @@ fn generate(
             Err(e) => return fail(e),
         },
     };
+    let peers = Peers::default();
+    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&pool, &peers)) {
+        return fail(e);
+    }
     let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(generate::regressions_dir()) };
-    let report = generate::run_generated(&Space::mixed(pool), &config, &backend.connect_string(), &Peers::default());
+    let report = generate::run_generated(&Space::mixed(pool), &config, &backend.connect_string(), &peers);
     println!(
         "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
         report.cases,
@@ -281,6 +296,9 @@ fn generate(
         report.runs,
         if report.failure.is_some() { 1 } else { 0 }
     );
+    if let Some(error) = &report.setup_error {
+        return fail(format!("a run could not start, so nothing was shrunk or written: {error}"));
+    }
     match report.failure {
         None => ExitCode::SUCCESS,
         Some((scenario, violations)) => {

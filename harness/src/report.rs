@@ -36,13 +36,18 @@ impl Report {
         self.entries.iter().all(|e| e.verdict.as_expected())
     }
 
-    /// Counts of (pass, fail, known, unexpected pass).
+    /// Runs that could not start (server or contenders).
+    pub fn errors(&self) -> usize {
+        self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Error { .. })).count()
+    }
+
+    /// Counts of (pass, fail, known, unexpected pass); setup errors count as fails.
     pub fn counts(&self) -> (usize, usize, usize, usize) {
         let mut counts = (0, 0, 0, 0);
         for entry in &self.entries {
             match entry.verdict {
                 Verdict::Pass => counts.0 += 1,
-                Verdict::Fail => counts.1 += 1,
+                Verdict::Fail | Verdict::Error { .. } => counts.1 += 1,
                 Verdict::Known { .. } => counts.2 += 1,
                 Verdict::UnexpectedPass { .. } => counts.3 += 1,
             }
@@ -110,8 +115,10 @@ impl Report {
         let (pass, fail, known, unexpected) = self.counts();
         let _ = writeln!(
             out,
-            "\n{} runs: {pass} pass, {fail} FAIL, {known} known, {unexpected} unexpected pass, in {:.1} s",
+            "\n{} runs: {pass} pass, {} FAIL, {known} known, {unexpected} unexpected pass, {} ERROR (could not start), in {:.1} s",
             self.entries.len(),
+            fail - self.errors(),
+            self.errors(),
             self.duration.as_secs_f64()
         );
         for (name, value) in &self.environment {
@@ -131,9 +138,10 @@ impl Report {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
-            "<testsuite name=\"zkurator-interop\" tests=\"{}\" failures=\"{}\" skipped=\"0\" time=\"{:.3}\">",
+            "<testsuite name=\"zkurator-interop\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
             self.entries.len(),
-            fail + unexpected,
+            fail - self.errors() + unexpected,
+            self.errors(),
             self.duration.as_secs_f64()
         );
         for entry in &self.entries {
@@ -153,6 +161,14 @@ impl Report {
                         out,
                         ">\n    <system-out>known deviation: {}\n{}</system-out>\n  </testcase>",
                         xml(reason),
+                        xml(&details)
+                    );
+                }
+                Verdict::Error { message } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <error message=\"{}\">{}</error>\n  </testcase>",
+                        xml(message),
                         xml(&details)
                     );
                 }
@@ -200,7 +216,7 @@ fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 fn paint(cell: &str, text: &str) -> String {
     let style = match cell {
         "pass" => console::Style::new().green(),
-        "FAIL" | "PASS?" => console::Style::new().red().bold(),
+        "FAIL" | "PASS?" | "ERROR" => console::Style::new().red().bold(),
         "known" => console::Style::new().yellow(),
         _ => console::Style::new().dim(),
     };

@@ -42,6 +42,9 @@ impl Default for Timing {
     }
 }
 
+/// The checker name of violations that mean the run could not start.
+pub const SETUP: &str = "setup";
+
 /// How long the runner waits for its own session before giving up on a server.
 pub const RUNNER_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -137,6 +140,12 @@ impl RunResult {
     /// True when nothing went wrong.
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
+    }
+
+    /// Why the run could not start (its server or a contender), if so: an
+    /// outcome of its own, not a disagreement between implementations.
+    pub fn setup_error(&self) -> Option<&str> {
+        self.violations.iter().find(|v| v.checker == SETUP).map(|v| v.message.as_str())
     }
 }
 

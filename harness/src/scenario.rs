@@ -140,6 +140,11 @@ impl Scenario {
         self.steps.iter().any(|s| matches!(s.action, Action::Server(_)))
     }
 
+    /// Whether a contender of `runtime` takes part.
+    pub fn runtime_used(&self, runtime: Runtime) -> bool {
+        self.contenders.iter().any(|(_, r)| *r == runtime)
+    }
+
     /// `name[pairing]`, the row label in reports.
     pub fn label(&self) -> String {
         if self.pairing.is_empty() {
@@ -276,46 +281,27 @@ pub const FAULT_SUBDIR: &str = "faults";
 /// file and subdirectories named [`FAULT_SUBDIR`]), sorted by path. Pointed
 /// at the fault directory itself, it loads the fault corpus.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
-    let mut files = Vec::new();
-    collect_files(dir, &mut files).map_err(|error| ScenarioError {
-        file: dir.to_owned(),
-        line: 0,
-        column: 0,
-        message: format!("cannot list scenarios: {error}"),
-    })?;
-    files.sort();
+    let mut files = crate::corpus::Files::default();
+    files.add(dir)?;
     let mut scenarios = Vec::new();
-    for file in files {
+    for file in files.into_files() {
         scenarios.extend(load(&file)?);
     }
     Ok(scenarios)
 }
 
-fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            if !path.ends_with(FAULT_SUBDIR) {
-                collect_files(&path, files)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "toml") && !path.ends_with(EXPECTATIONS_FILE) {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
 /// Parses scenario text; `path` names the file in errors and gives the name.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    let lines = crate::lines::LineIndex::new(text);
     let at = |offset: usize, message: String| {
-        let (line, column) = line_column(text, offset);
+        let (line, column) = lines.line_column(offset);
         ScenarioError { file: path.to_owned(), line, column, message }
     };
     let raw: RawScenario = toml::from_str(text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);
         let mut message = error.message().trim().to_owned();
         // Quote the line, so that the key in question is named too.
-        let (line, _) = line_column(text, offset);
+        let (line, _) = lines.line_column(offset);
         if let Some(source) = text.lines().nth(line - 1).map(str::trim).filter(|l| !l.is_empty()) {
             let source: String = source.chars().take(80).collect();
             message = format!("{message} (in `{source}`)");
@@ -347,6 +333,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
             })
             .collect::<Result<_, _>>()?,
     };
+    if raw.runtimes.as_ref().is_some_and(Vec::is_empty) {
+        return Err(at(0, "runtimes = [] gives placeholders nothing to range over: name at least one runtime".into()));
+    }
     if raw.contenders.is_empty() {
         return Err(at(0, "no contenders: add e.g. contenders = { a = \"rust\" }".into()));
     }
@@ -355,6 +344,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         if id == "zk" || id == "sleep" {
             return Err(at(runtime.span().start, format!("contender id {id:?} is reserved")));
         }
+        crate::limits::contender_id(id).map_err(|e| at(runtime.span().start, e.to_string()))?;
         let value = runtime.get_ref();
         if let Some(placeholder) = value.strip_prefix('$') {
             if placeholder.is_empty() || !placeholder.chars().all(|c| c.is_ascii_uppercase()) {
@@ -368,6 +358,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     placeholders.sort();
+    crate::limits::pairings(placeholders.len(), runtimes.len()).map_err(|e| at(0, e.to_string()))?;
 
     let ids: Vec<&str> = raw.contenders.keys().map(String::as_str).collect();
     let mut steps = Vec::new();
@@ -376,7 +367,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         let base = step.span().start + 1;
         let parsed = parse_step(step.get_ref(), &ids).map_err(|(offset, message)| at(base + offset, message))?;
         side_fits(&parsed.0, kind).map_err(|message| at(base, message))?;
-        let (line, _) = line_column(text, base);
+        let (line, _) = lines.line_column(base);
         steps.push(Step { text: step.get_ref().clone(), line, action: parsed.0, expect: parsed.1 });
     }
     if steps.is_empty() {
@@ -403,6 +394,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
 
+    let session_timeout = match raw.session_timeout_ms {
+        None => Duration::from_millis(4_000),
+        Some(ms) => crate::limits::session_timeout_ms(ms).map_err(|e| at(session_timeout_at(text), e.to_string()))?,
+    };
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let base = Scenario {
         name,
@@ -410,7 +405,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         description: raw.description.clone(),
         kind,
         lock_data: raw.lock_data.clone(),
-        session_timeout: Duration::from_millis(raw.session_timeout_ms.unwrap_or(4_000)),
+        session_timeout,
         contenders: Vec::new(),
         pairing: String::new(),
         steps,
@@ -520,8 +515,8 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
             let (at, op) =
                 next("a runner op: foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower, start-all")?;
             match op {
-                "foreign" => Action::Foreign(next("a child name")?.1.to_owned()),
-                "remove" => Action::Remove(next("a child name")?.1.to_owned()),
+                "foreign" => Action::Foreign(child_name(next("a child name")?)?),
+                "remove" => Action::Remove(child_name(next("a child name")?)?),
                 "expect-data" => {
                     let contender = known(next("a contender")?, contenders)?;
                     let side = side(next("a side")?)?;
@@ -613,7 +608,17 @@ fn duration((at, word): Token<'_>) -> Result<Duration, (usize, String)> {
         return Err(bad());
     };
     let n: u64 = number.parse().map_err(|_| bad())?;
-    Ok(Duration::from_millis(n.checked_mul(scale).ok_or_else(bad)?))
+    let d = Duration::from_millis(n.checked_mul(scale).ok_or_else(bad)?);
+    crate::limits::duration(d).map_err(|e| (at, e.to_string()))
+}
+
+fn child_name((at, name): Token<'_>) -> Result<String, (usize, String)> {
+    crate::limits::node_name(name).map(|()| name.to_owned()).map_err(|e| (at, e.to_string()))
+}
+
+/// Where `session_timeout_ms` is set (for the error's line), or the start.
+fn session_timeout_at(text: &str) -> usize {
+    text.find("session_timeout_ms").unwrap_or(0)
 }
 
 fn parse_expect(text: &str) -> Result<Expect, (usize, String)> {
@@ -646,12 +651,9 @@ fn parse_expect(text: &str) -> Result<Expect, (usize, String)> {
 }
 
 /// 1-based line and column of a byte offset.
+#[cfg(test)]
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |nl| before[nl + 1..].chars().count()) + 1;
-    (line, column)
+    crate::lines::LineIndex::new(text).line_column(offset)
 }
 
 #[cfg(test)]

@@ -393,16 +393,16 @@ fn crash_while_blocked_returns_session_lost_promptly() {
     granted(acquire(&mut a, Side::Mutex, Some(LONG)));
 
     let crash_b = b.crasher();
-    // Duration::ZERO: kazurator 0.2.0 tests `if timeout:`, so zero waits forever.
+    // No timeout: waits until the crash.
     let (done, outcome) = mpsc::channel();
     thread::spawn(move || {
-        let reply = acquire(&mut b, Side::Mutex, Some(Duration::ZERO));
+        let reply = acquire(&mut b, Side::Mutex, None);
         let _ = done.send((reply, Instant::now()));
     });
     wait_for_participants(&mut a, 2);
     assert!(
         outcome.recv_timeout(Duration::from_secs(1)).is_err(),
-        "acquire with timeout zero returned instead of waiting"
+        "acquire without a timeout returned instead of waiting"
     );
 
     let crashed = Instant::now();
@@ -442,4 +442,34 @@ fn kazurator_downgrade_lets_a_queued_writer_in_like_curator_621() {
         Reply::Status(status) => assert_eq!(status.held, vec![(Side::Read, 1)]),
         other => panic!("expected a status, got {other:?}"),
     }
+}
+
+/// A zero acquire timeout means "try once" for every runtime: a held lock
+/// times out at once (kazurator reads 0 itself as "forever"; its adapter must
+/// not pass it on), a free lock is taken. Played through the runner, which
+/// gives a reply 10 s (its grant bound) before calling the run failed.
+#[test]
+fn a_zero_timeout_tries_once_in_every_runtime() {
+    use zkurator_harness::runner::{self, Peers, Timing};
+    let held =
+        "description = \"0 ms on a held lock\"\nlock = \"mutex\"\nruntimes = [\"kazurator\", \"curator\", \"rust\", \"rust-tasks\"]\n\
+                contenders = { h = \"rust\", w = \"$A\" }\n\
+                steps = [\"h acquire mutex => granted\", \"w acquire mutex 0ms => timeout\", \"h release mutex\"]\n";
+    let free = "description = \"0 ms on a free lock\"\nlock = \"mutex\"\nruntimes = [\"kazurator\", \"curator\", \"rust\", \"rust-tasks\"]\n\
+                contenders = { w = \"$A\" }\n\
+                steps = [\"w acquire mutex 0ms => granted\", \"w release mutex\"]\n";
+    let peers = Peers::default();
+    let mut failed = Vec::new();
+    for (name, text) in [("zero-timeout-held", held), ("zero-timeout-free", free)] {
+        let file = std::path::PathBuf::from(format!("{name}.toml"));
+        for scenario in zkurator_harness::scenario::parse(&file, text).unwrap() {
+            let started = Instant::now();
+            let result = runner::run(&scenario, &connect(), &peers, &Timing::default());
+            eprintln!("{} in {:?}: {:?}", result.label, started.elapsed(), result.violations);
+            if !result.passed() {
+                failed.push((result.label, result.violations));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
 }

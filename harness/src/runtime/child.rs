@@ -109,3 +109,57 @@ impl StderrTail {
         lock(&self.lines).0.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 }
+
+/// How long a contender process may take to say it is ready; after that it
+/// is killed (not abandoned), below the runner's own 60 s limit.
+pub const START_LIMIT: Duration = Duration::from_secs(45);
+
+/// Makes the child die with the harness: on Linux, `signal` is delivered to
+/// it when the harness's spawning thread ends (normally after the contender
+/// was dropped and the child already ended), including after a SIGKILL of
+/// the harness; if the harness is already gone when the child starts, the
+/// child does not start. Contenders also end on their stdin's end of file.
+pub(crate) fn die_with_parent(command: &mut std::process::Command, kill: bool) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getppid, set_parent_process_death_signal, Pid, Signal};
+        use std::os::unix::process::CommandExt;
+        let parent = Pid::from_raw(std::process::id() as i32);
+        let signal = if kill { Signal::KILL } else { Signal::TERM };
+        // SAFETY: the closure only makes two system calls (prctl, getppid),
+        // which are async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                set_parent_process_death_signal(Some(signal))?;
+                if getppid() != parent {
+                    return Err(std::io::Error::other("the harness is gone"));
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (command, kill);
+}
+
+/// Kills a child that is not ready within a limit; disarmed when dropped.
+pub(crate) struct StartLimit {
+    _disarm: std::sync::mpsc::Sender<()>,
+}
+
+impl StartLimit {
+    /// Kills `child` unless the returned guard is dropped within `limit`.
+    pub(crate) fn arm(child: &Arc<Mutex<Child>>, limit: Duration) -> StartLimit {
+        let (disarm, disarmed) = std::sync::mpsc::channel::<()>();
+        let child = Arc::clone(child);
+        let _ = thread::Builder::new().name("start-limit".into()).spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = disarmed.recv_timeout(limit) {
+                tracing::warn!("a contender process was not ready within {limit:?}: killed");
+                let mut child = lock(&child);
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        });
+        StartLimit { _disarm: disarm }
+    }
+}

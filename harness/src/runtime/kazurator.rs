@@ -122,6 +122,16 @@ impl KazuratorRuntime {
     /// kazoo-native has no multi-lease mutex: `max_leases > 1` fails with a
     /// [`StartError::Failed`] whose message starts with `unsupported:`.
     pub fn start_contender(&self, runtime: Runtime, spec: &ContenderSpec) -> Result<PythonContender, StartError> {
+        self.start_contender_within(runtime, spec, child::START_LIMIT)
+    }
+
+    /// [`Self::start_contender`], killing the process if it is not ready within `limit`.
+    pub fn start_contender_within(
+        &self,
+        runtime: Runtime,
+        spec: &ContenderSpec,
+        limit: Duration,
+    ) -> Result<PythonContender, StartError> {
         let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
         if !matches!(runtime, Runtime::Kazurator | Runtime::KazooNative) {
             return Err(failed(format!("the Python runtime cannot run {runtime} contenders")));
@@ -130,15 +140,17 @@ impl KazuratorRuntime {
         let mut first_line = serde_json::to_value(spec).map_err(|e| failed(e.to_string()))?;
         first_line["runtime"] = serde_json::to_value(runtime).map_err(|e| failed(e.to_string()))?;
 
-        let mut child = Process::new(&self.python)
+        let mut command = Process::new(&self.python);
+        command
             .arg("-u")
             .arg(&self.script)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
+            .stderr(Stdio::piped());
+        // SIGTERM: the adapter closes its session, then exits.
+        child::die_with_parent(&mut command, false);
+        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let session = Arc::new(Mutex::new(None));
@@ -165,7 +177,9 @@ impl KazuratorRuntime {
             session,
         };
 
+        let limit_guard = child::StartLimit::arm(&contender.child, limit);
         let ready_line = contender.write_line(&first_line.to_string()).and_then(|()| contender.read_line());
+        drop(limit_guard);
         let line = match ready_line {
             Ok(line) => line,
             Err(why) => return Err(failed(contender.died(&why))),

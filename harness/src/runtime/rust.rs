@@ -234,12 +234,20 @@ impl Contender for RustContender {
     }
 
     fn crasher(&self) -> Crasher {
+        let (guards, running) = (self.guards.clone(), self.running.clone());
         if self.runtime != Runtime::RustTasks {
             // The session ends as an expiry ends it (see `Session::expirer`);
-            // the runner does not talk to a crashed contender again.
-            return self.group.session.expirer();
+            // the command in flight is abandoned first, so that an acquire does
+            // not carry on with a renewed session. The runner does not talk to
+            // a crashed contender again.
+            let expire = self.group.session.expirer();
+            return Box::new(move || {
+                if let Some(task) = running.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    task.abort();
+                }
+                expire();
+            });
         }
-        let (guards, running) = (self.guards.clone(), self.running.clone());
         Box::new(move || {
             if let Some(task) = running.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 task.abort();

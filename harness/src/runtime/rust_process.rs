@@ -118,13 +118,10 @@ impl RustProcessRuntime {
     pub fn start_contender(&self, spec: &ContenderSpec) -> Result<RustProcessContender, StartError> {
         let failed =
             |message: String| StartError::Failed { runtime: Runtime::RustProcess, id: spec.id.clone(), message };
-        let mut child = Process::new(&self.binary)
-            .arg("contender")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
+        let mut command = Process::new(&self.binary);
+        command.arg("contender").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        child::die_with_parent(&mut command, true);
+        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let tail = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, |_| false);
@@ -138,7 +135,10 @@ impl RustProcessRuntime {
             ended: None,
         };
         let spec_line = serde_json::to_string(spec).map_err(|e| failed(e.to_string()))?;
-        let line = match contender.write_line(&spec_line).and_then(|()| contender.read_line()) {
+        let limit_guard = child::StartLimit::arm(&contender.child, child::START_LIMIT);
+        let line = contender.write_line(&spec_line).and_then(|()| contender.read_line());
+        drop(limit_guard);
+        let line = match line {
             Ok(line) => line,
             Err(why) => return Err(failed(contender.died(&why))),
         };
@@ -305,8 +305,10 @@ pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i3
     };
     let crasher: Arc<Crasher> = Arc::new(contender.crasher());
     let expirer: Arc<Crasher> = Arc::new(contender.expirer().unwrap_or_else(|| contender.crasher()));
+    let on_eof = Arc::clone(&crasher);
     let (commands, incoming) = mpsc::channel::<Result<Command, String>>();
     let reader = thread::spawn(move || {
+        let _eof = EndOnEof(on_eof);
         for line in lines {
             let Ok(line) = line else { break };
             match classify(&line) {
@@ -351,6 +353,23 @@ pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i3
     drop(contender);
     let _ = reader.join();
     0
+}
+
+/// When stdin ends (the harness closed it or died) the main loop closes the
+/// contender cleanly; if it cannot, because it waits in an acquire, this
+/// ends the session at once and then the process.
+struct EndOnEof(Arc<Crasher>);
+
+impl Drop for EndOnEof {
+    fn drop(&mut self) {
+        let crasher = Arc::clone(&self.0);
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            crasher();
+            thread::sleep(Duration::from_millis(500));
+            std::process::exit(0);
+        });
+    }
 }
 
 /// Writes one JSON line; false when the parent is gone.

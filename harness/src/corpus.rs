@@ -1,0 +1,128 @@
+//! Which scenario files a command reads, each exactly once: paths are
+//! canonicalized, a file or directory already seen (given twice, or reached
+//! again through a symlink, including a symlink loop) is skipped, and a
+//! selection that names no scenario file at all is an error, never an empty
+//! success.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::scenario::{self, Scenario, ScenarioError, EXPECTATIONS_FILE, FAULT_SUBDIR};
+
+/// Collects scenario files under several roots, each file once.
+#[derive(Debug, Default)]
+pub struct Files {
+    seen_dirs: BTreeSet<PathBuf>,
+    seen_files: BTreeSet<PathBuf>,
+    files: Vec<PathBuf>,
+}
+
+impl Files {
+    /// Adds `path`: a scenario file, or a directory walked recursively (its
+    /// `faults/` subdirectories and the expectations file left out).
+    pub fn add(&mut self, path: &Path) -> Result<(), ScenarioError> {
+        let canonical = std::fs::canonicalize(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+        if canonical.is_dir() {
+            let mut found = Vec::new();
+            self.walk(&canonical, &mut found).map_err(|e| error(path, format!("cannot list scenarios: {e}")))?;
+            found.sort();
+            self.files.extend(found);
+        } else if self.seen_files.insert(canonical.clone()) {
+            self.files.push(canonical);
+        }
+        Ok(())
+    }
+
+    fn walk(&mut self, dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        if !self.seen_dirs.insert(dir.to_owned()) {
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            // A dangling symlink or a loop resolves to nothing: skip it.
+            let Ok(canonical) = std::fs::canonicalize(&path) else { continue };
+            if canonical.is_dir() {
+                if !path.ends_with(FAULT_SUBDIR) {
+                    self.walk(&canonical, found)?;
+                }
+            } else if path.extension().is_some_and(|e| e == "toml")
+                && !path.ends_with(EXPECTATIONS_FILE)
+                && self.seen_files.insert(canonical.clone())
+            {
+                found.push(canonical);
+            }
+        }
+        Ok(())
+    }
+
+    /// The files, in the order they were added (directories sorted).
+    pub fn into_files(self) -> Vec<PathBuf> {
+        self.files
+    }
+}
+
+/// Loads every scenario under `paths`, each file once. No scenario file at
+/// all is an error naming the paths.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Files::default();
+    for path in paths {
+        files.add(path)?;
+    }
+    let files = files.into_files();
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(error(
+            paths.first().map_or(Path::new("."), PathBuf::as_path),
+            format!("no scenario files (*.toml) in {}", shown.join(", ")),
+        ));
+    }
+    let mut scenarios = Vec::new();
+    for file in files {
+        scenarios.extend(scenario::load(&file)?);
+    }
+    Ok(scenarios)
+}
+
+fn error(file: &Path, message: String) -> ScenarioError {
+    ScenarioError { file: file.to_owned(), line: 0, column: 0, message }
+}
+
+/// A selection of runs that would test nothing it was asked to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    /// No run at all.
+    #[error("0 runs: no scenario run uses only the runtimes {wanted}; a gate that runs nothing passes nothing")]
+    Empty {
+        /// The runtimes asked for.
+        wanted: String,
+    },
+    /// A runtime asked for takes part in no run.
+    #[error("no run uses {runtime} (asked for with --runtimes {wanted}): drop it from --runtimes or add scenarios that use it")]
+    Unused {
+        /// The missing runtime.
+        runtime: crate::contender::Runtime,
+        /// The runtimes asked for.
+        wanted: String,
+    },
+}
+
+/// Keeps the runs whose contenders all use `wanted` runtimes (all runs when
+/// `None`); fails when nothing is left or a wanted runtime is in no run.
+pub fn select(
+    mut scenarios: Vec<Scenario>,
+    wanted: Option<&[crate::contender::Runtime]>,
+) -> Result<Vec<Scenario>, SelectError> {
+    let shown = |w: &[crate::contender::Runtime]| w.iter().map(|r| r.name()).collect::<Vec<_>>().join(",");
+    if let Some(wanted) = wanted {
+        scenarios.retain(|s| s.contenders.iter().all(|(_, r)| wanted.contains(r)));
+        if let Some(runtime) = wanted.iter().find(|w| !scenarios.iter().any(|s| s.runtime_used(**w))) {
+            if !scenarios.is_empty() {
+                return Err(SelectError::Unused { runtime: *runtime, wanted: shown(wanted) });
+            }
+        }
+    }
+    if scenarios.is_empty() {
+        return Err(SelectError::Empty { wanted: wanted.map_or_else(|| "(any)".into(), shown) });
+    }
+    Ok(scenarios)
+}

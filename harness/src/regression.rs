@@ -1,0 +1,111 @@
+//! What a generated run keeps of a failure: the shrunk schedule is played
+//! once more, and only a schedule that fails again (a disagreement between
+//! implementations, not a setup failure) is written to the regressions
+//! directory. A rerun that could not start is a setup error; a rerun that
+//! passes is reported as unconfirmed and written nowhere.
+
+use crate::checkers::Violation;
+use crate::generate::{scenario_file, GenConfig, GenReport};
+use crate::runner::RunResult;
+use crate::scenario::Scenario;
+
+/// Fills `report` from the rerun of the shrunk schedule `scenario`;
+/// `first` is proptest's message of the original failure.
+pub fn conclude(report: &mut GenReport, first: &str, scenario: Scenario, rerun: RunResult, config: &GenConfig) {
+    if let Some(error) = rerun.setup_error() {
+        report.setup_error = Some(error.to_owned());
+        return;
+    }
+    report.confirmed = !rerun.passed();
+    if !report.confirmed {
+        let message = format!("{first} (the shrunk schedule passed when replayed: not written)");
+        report.failure = Some((scenario, vec![Violation { checker: "generated", message }]));
+        return;
+    }
+    if let Some(dir) = &config.regressions {
+        let name = format!("generated-seed{}-{}", config.seed, std::process::id());
+        let mut named = scenario.clone();
+        named.name = name.clone();
+        let violations: Vec<String> =
+            rerun.violations.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect();
+        let note =
+            format!("shrunk from a failing generated schedule (seed {}): {}", config.seed, violations.join("; "));
+        let path = dir.join(format!("{name}.toml"));
+        if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&path, scenario_file(&named, &note)).is_ok() {
+            report.written = Some(path);
+        }
+    }
+    report.failure = Some((scenario, rerun.violations));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn scenario() -> Scenario {
+        let text =
+            "description = \"x\"\nlock = \"mutex\"\ncontenders = { a = \"rust\" }\nsteps = [\"a acquire mutex\"]\n";
+        crate::scenario::parse(Path::new("g.toml"), text).unwrap().remove(0)
+    }
+
+    fn rerun(violations: Vec<Violation>) -> RunResult {
+        let s = scenario();
+        RunResult {
+            label: s.label(),
+            scenario: s.name,
+            pairing: s.pairing,
+            runtimes: vec![],
+            violations,
+            duration: Duration::ZERO,
+            steps_done: 0,
+        }
+    }
+
+    fn fresh() -> GenReport {
+        GenReport {
+            cases: 1,
+            runs: 1,
+            elapsed: Duration::ZERO,
+            caught_at: Some(1),
+            failure: None,
+            confirmed: false,
+            written: None,
+            setup_error: None,
+        }
+    }
+
+    fn files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |d| d.count())
+    }
+
+    #[test]
+    fn only_a_confirmed_disagreement_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = GenConfig { cases: 1, seed: 9, max_shrink_iters: 0, regressions: Some(dir.path().to_owned()) };
+
+        let mut passed = fresh();
+        conclude(&mut passed, "[model] x", scenario(), rerun(vec![]), &config);
+        assert!(!passed.confirmed && passed.written.is_none() && files(dir.path()) == 0, "{passed:?}");
+        assert!(passed.failure.as_ref().unwrap().1[0].message.contains("passed when replayed"));
+
+        let mut setup = fresh();
+        let cannot = Violation { checker: crate::runner::SETUP, message: "cannot connect".into() };
+        conclude(&mut setup, "[setup] cannot connect", scenario(), rerun(vec![cannot]), &config);
+        assert_eq!(setup.setup_error.as_deref(), Some("cannot connect"));
+        assert!(setup.failure.is_none() && files(dir.path()) == 0, "{setup:?}");
+
+        let mut failed = fresh();
+        let wrong = Violation { checker: "exclusion", message: "a and b\nboth hold".into() };
+        conclude(&mut failed, "[exclusion] a and b", scenario(), rerun(vec![wrong]), &config);
+        let path = failed.written.clone().expect("written");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# shrunk from a failing generated schedule (seed 9): [exclusion] a and b both hold\n")
+        );
+        assert!(crate::scenario::parse(&path, &text).is_ok(), "{text}");
+        assert!(failed.confirmed && files(dir.path()) == 1);
+    }
+}
