@@ -6,14 +6,22 @@
 //! [[known]]
 //! scenario = "downgrade-contended"
 //! pairing = "curator+*"        # `*` matches any text
-//! reason = "Curator 5.4.0 predates the CURATOR-621 fix"
+//! curator = "< 5.5.0"          # optional: only for these releases
+//! reason = "Curator before 5.5.0 predates the CURATOR-621 fix"
 //! ```
+//!
+//! `curator`, `kazurator` and `zookeeper` are optional version ranges
+//! (comparisons joined by `,`, e.g. `">= 5.5.0, < 5.8.0"`): the entry applies
+//! only to runs whose peer of that name is a release in the range, so one file
+//! is true for every version a run may use. Pinned contenders
+//! (`curator@5.4.0`) are matched by their pairing instead.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::runner::RunResult;
+use crate::versions::{Range, RunVersions, Version};
 
 /// One known deviation.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -25,6 +33,29 @@ pub struct Known {
     pub pairing: String,
     /// Why the peer deviates.
     pub reason: String,
+    /// Only for runs with a Curator release in this range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curator: Option<Range>,
+    /// Only for runs with a kazurator release in this range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kazurator: Option<Range>,
+    /// Only for runs on a ZooKeeper release in this range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zookeeper: Option<Range>,
+}
+
+impl Known {
+    /// Whether the entry's version ranges admit `versions` (a range whose
+    /// peer's version is unknown admits it).
+    fn admits(&self, versions: &RunVersions) -> bool {
+        let fits = |range: &Option<Range>, version: Option<Version>| match (range, version) {
+            (Some(range), Some(version)) => range.contains(version),
+            _ => true,
+        };
+        fits(&self.curator, versions.curator)
+            && fits(&self.kazurator, versions.kazurator)
+            && fits(&self.zookeeper, versions.zookeeper)
+    }
 }
 
 #[derive(Deserialize)]
@@ -38,6 +69,7 @@ struct File {
 #[derive(Clone, Debug, Default)]
 pub struct Expectations {
     known: Vec<Known>,
+    versions: RunVersions,
 }
 
 /// How a result compares with the expectations.
@@ -94,12 +126,17 @@ impl Expectations {
     /// Parses expectations text.
     pub fn parse(text: &str) -> Result<Expectations, String> {
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Expectations { known: file.known })
+        Ok(Expectations { known: file.known, versions: RunVersions::default() })
+    }
+
+    /// The same entries, judged for runs with these peer versions.
+    pub fn for_versions(&self, versions: RunVersions) -> Expectations {
+        Expectations { known: self.known.clone(), versions }
     }
 
     /// The deviation recorded for this scenario and pairing, if any.
     pub fn lookup(&self, scenario: &str, pairing: &str) -> Option<&Known> {
-        self.known.iter().find(|k| k.scenario == scenario && glob(&k.pairing, pairing))
+        self.known.iter().find(|k| k.scenario == scenario && glob(&k.pairing, pairing) && k.admits(&self.versions))
     }
 
     /// The verdict on one result.
@@ -149,5 +186,22 @@ mod tests {
         assert_eq!(e.lookup("downgrade-contended", "curator+rust").unwrap().reason, "CURATOR-621");
         assert!(e.lookup("downgrade-contended", "rust+curator").is_none());
         assert!(Expectations::parse("[[known]]\nscenario = 1\n").is_err());
+    }
+
+    #[test]
+    fn version_ranges_select_entries() {
+        let e = Expectations::parse(
+            "[[known]]\nscenario = \"downgrade-contended\"\npairing = \"curator+*\"\ncurator = \"< 5.5.0\"\nreason = \"CURATOR-621\"\n",
+        )
+        .unwrap();
+        let with = |curator: &str| RunVersions { curator: curator.parse().ok(), ..RunVersions::default() };
+        assert!(e.for_versions(with("5.4.0")).lookup("downgrade-contended", "curator+rust").is_some());
+        assert!(e.for_versions(with("5.5.0")).lookup("downgrade-contended", "curator+rust").is_none());
+        assert!(e.for_versions(with("5.9.0")).lookup("downgrade-contended", "curator+rust").is_none());
+        assert!(e.lookup("downgrade-contended", "curator+rust").is_some(), "an unknown version is admitted");
+        assert!(Expectations::parse(
+            "[[known]]\nscenario = \"a\"\npairing = \"*\"\ncurator = \"5.x\"\nreason = \"r\"\n"
+        )
+        .is_err());
     }
 }

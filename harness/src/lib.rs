@@ -23,3 +23,4 @@ pub mod runner;
 pub mod runtime;
 pub mod scenario;
 pub mod suite;
+pub mod versions;

@@ -19,6 +19,15 @@ const SCENARIO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Curator releases for run, gen, faults and bench: a comma list (5.4.0,5.9.0),
+    /// `all` (every 5.x), `newest` or `debian` (/usr/share/java). Default: the
+    /// newest if Maven Central or the cache has it, else Debian's.
+    #[arg(long, global = true)]
+    curator: Option<String>,
+    /// ZooKeeper server releases for the local server: 3.8.x/3.9.x (Maven
+    /// Central), `newest` (3.9.5) or `debian` (3.8.0). Default: Debian's.
+    #[arg(long, global = true)]
+    zookeeper: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,7 +115,22 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKURATOR_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Run { .. } | Command::Gen { .. } | Command::Faults { .. } | Command::Bench(_)) {
+        use zkurator_harness::versions::axis;
+        let combos = match axis::combos(cli.curator.as_deref(), cli.zookeeper.as_deref()) {
+            Ok(combos) => combos,
+            Err(e) => return fail(e),
+        };
+        if combos.len() > 1 {
+            let is_run = matches!(cli.command, Command::Run { .. });
+            return axis::run_each(&combos, &without_version_args(std::env::args_os().skip(1)), is_run);
+        }
+        if let Err(e) = axis::apply(&combos[0]) {
+            return fail(e);
+        }
+    }
+    match cli.command {
         Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit } => {
             run(paths, zk_connect, zk, runtimes, expectations, json, junit)
         }
@@ -120,6 +144,25 @@ fn main() -> ExitCode {
             generate(cases, seed, runtimes, zk_connect, max_shrink_iters)
         }
     }
+}
+
+/// The command line without `--curator` and `--zookeeper` (each child of the
+/// version axis gets its own).
+fn without_version_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut skip_value = false;
+    for arg in args {
+        let text = arg.to_string_lossy();
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        if text == "--curator" || text == "--zookeeper" {
+            skip_value = true;
+        } else if !(text.starts_with("--curator=") || text.starts_with("--zookeeper=")) {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::expectations::Verdict;
 use crate::runner::RunResult;
+use crate::versions::RunVersions;
 
 /// One result with its verdict.
 #[derive(Clone, Debug, Serialize)]
@@ -28,6 +29,9 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// Wall time of the whole run.
     pub duration: Duration,
+    /// The peer releases of the run (what the expectations were judged for).
+    #[serde(default)]
+    pub versions: RunVersions,
 }
 
 impl Report {
@@ -88,7 +92,7 @@ impl Report {
         }
         out.push_str("\ncolumns:\n");
         for (i, pairing) in pairings.iter().enumerate() {
-            let _ = writeln!(out, "{:>5}  {pairing}", i + 1);
+            let _ = writeln!(out, "{:>5}  {}", i + 1, self.versions.decorate(pairing));
         }
         let notable: Vec<&Entry> = self.entries.iter().filter(|e| e.verdict != Verdict::Pass).collect();
         if !notable.is_empty() {
@@ -132,18 +136,46 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report serializes")
     }
 
-    /// JUnit XML: one test case per run; failures for FAIL and unexpected passes.
+    /// ` @curator@5.9.0 zookeeper@3.9.5` for suite names, or nothing.
+    fn suite_suffix(&self) -> String {
+        let label = self.versions.label();
+        if label.is_empty() {
+            label
+        } else {
+            format!(" @{label}")
+        }
+    }
+
+    /// JUnit XML: one test case per run; failures for FAIL and unexpected
+    /// passes, errors for runs that could not start, known deviations skipped
+    /// with their reason; the peers' versions as properties.
     pub fn junit(&self) -> String {
         let (_, fail, _, unexpected) = self.counts();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
-            "<testsuite name=\"zkurator-interop\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
+            "<testsuite name=\"zkurator-interop{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            self.suite_suffix(),
             self.entries.len(),
             fail - self.errors() + unexpected,
             self.errors(),
+            self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Known { .. })).count(),
             self.duration.as_secs_f64()
         );
+        out.push_str("  <properties>\n");
+        for (name, value) in &self.environment {
+            let _ = writeln!(out, "    <property name=\"{}\" value=\"{}\"/>", xml(name), xml(value));
+        }
+        for (name, version) in [
+            ("curator.version", self.versions.curator),
+            ("kazurator.version", self.versions.kazurator),
+            ("zookeeper.version", self.versions.zookeeper),
+        ] {
+            if let Some(version) = version {
+                let _ = writeln!(out, "    <property name=\"{name}\" value=\"{version}\"/>");
+            }
+        }
+        out.push_str("  </properties>\n");
         for entry in &self.entries {
             let _ = write!(
                 out,
@@ -159,7 +191,7 @@ impl Report {
                 Verdict::Known { reason } => {
                     let _ = writeln!(
                         out,
-                        ">\n    <system-out>known deviation: {}\n{}</system-out>\n  </testcase>",
+                        ">\n    <skipped message=\"known deviation: {}\"/>\n    <system-out>{}</system-out>\n  </testcase>",
                         xml(reason),
                         xml(&details)
                     );
@@ -272,6 +304,7 @@ mod tests {
                 entry("s2", "rust+curator", Verdict::Known { reason: "CURATOR-621".into() }, true),
             ],
             duration: Duration::from_secs(3),
+            versions: RunVersions { curator: "5.4.0".parse().ok(), kazurator: None, zookeeper: "3.8.0".parse().ok() },
         }
     }
 
@@ -292,6 +325,10 @@ mod tests {
         assert!(xml.contains("tests=\"3\" failures=\"1\""), "{xml}");
         assert!(xml.contains("a&lt;b &amp; &quot;c&quot;"), "{xml}");
         assert_eq!(xml.matches("<testcase").count(), 3);
+        assert!(xml.contains("skipped=\"1\""), "{xml}");
+        assert!(xml.contains("<skipped message=\"known deviation: CURATOR-621\"/>"), "{xml}");
+        assert!(xml.contains("<property name=\"curator.version\" value=\"5.4.0\"/>"), "{xml}");
+        assert!(xml.contains("name=\"zkurator-interop @curator@5.4.0 zookeeper@3.8.0\""), "{xml}");
     }
 
     #[test]

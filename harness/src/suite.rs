@@ -17,6 +17,7 @@ use crate::faults::RunFigures;
 use crate::report::{Entry, Report};
 use crate::runner::{self, Peers, Timing};
 use crate::scenario::Scenario;
+use crate::versions::RunVersions;
 
 /// The environment variable that puts the slow fault scenarios (server
 /// restarts, ensembles) into the default test run.
@@ -57,6 +58,8 @@ pub fn run_suite_detailed(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let versions = run_versions(scenarios, backend, peers);
+    let expectations = &expectations.for_versions(versions.clone());
     let timing = Timing::default();
     let mut ensemble: Option<Result<Backend, String>> = None;
     let mut entries = Vec::new();
@@ -104,7 +107,22 @@ pub fn run_suite_detailed(
     if let Some(Ok(ensemble)) = &ensemble {
         environment.push(("ensemble".into(), ensemble.describe()));
     }
-    (Report { environment, entries, duration: started.elapsed() }, figures)
+    (Report { environment, entries, duration: started.elapsed(), versions }, figures)
+}
+
+/// The releases of the peers `scenarios` use: the Curator the JVM loaded,
+/// kazurator's, and the server's.
+fn run_versions(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> RunVersions {
+    let uses = |runtime: Runtime| scenarios.iter().any(|s| s.contenders.iter().any(|(_, r)| *r == runtime));
+    RunVersions {
+        curator: uses(Runtime::Curator)
+            .then(|| peers.curator().ok().and_then(|c| RunVersions::leading(&c.version())))
+            .flatten(),
+        kazurator: (uses(Runtime::Kazurator) || uses(Runtime::KazooNative))
+            .then(|| peers.kazurator().ok().and_then(|k| RunVersions::leading(&k.versions().0)))
+            .flatten(),
+        zookeeper: RunVersions::leading(&backend.server_version()),
+    }
 }
 
 /// What the peers of this run were.

@@ -669,7 +669,7 @@ fn find_jars(curator_classpath: Option<&std::ffi::OsStr>, jar_dir: &Path) -> Res
 
 /// The target directory: `$CARGO_TARGET_DIR` (at run time, else at build time),
 /// else `<workspace>/target`.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let root = fs::canonicalize(WORKSPACE_ROOT).unwrap_or_else(|_| PathBuf::from(WORKSPACE_ROOT));
     let configured = std::env::var_os("CARGO_TARGET_DIR")
         .filter(|d| !d.is_empty())
