@@ -163,6 +163,7 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         session_timeout: SESSION_TIMEOUT,
         pairing: recipe.runtimes.iter().map(|r| r.name()).collect::<Vec<_>>().join("+"),
         contenders,
+        pins: Vec::new(),
         steps,
     }
 }

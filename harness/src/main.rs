@@ -87,9 +87,13 @@ enum Command {
         #[arg(long)]
         skip_slow: bool,
     },
-    /// A rust-process contender: JSON lines on stdin and stdout (internal).
+    /// A rust-process (or Curator worker) contender: JSON lines on stdin and stdout (internal).
     #[command(hide = true)]
-    Contender,
+    Contender {
+        /// `rust` (zkurator) or `curator` (a JVM with CURATOR_CLASSPATH's jars).
+        #[arg(long, default_value = "rust")]
+        runtime: String,
+    },
     /// Plays proptest-generated schedules; a failure shrinks to a scenario in scenarios/regressions/.
     Gen {
         /// Schedules to play.
@@ -139,7 +143,13 @@ fn main() -> ExitCode {
         Command::Doctor => doctor(),
         Command::Bench(args) => zkurator_harness::bench::main(args),
         Command::Faults { json, skip_slow } => faults(json, skip_slow),
-        Command::Contender => ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio() as u8),
+        Command::Contender { runtime } => {
+            let runtime = match runtime.as_str() {
+                "curator" => zkurator_harness::contender::Runtime::Curator,
+                _ => zkurator_harness::contender::Runtime::Rust,
+            };
+            ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio(runtime) as u8)
+        }
         Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters } => {
             generate(cases, seed, runtimes, zk_connect, max_shrink_iters)
         }

@@ -81,6 +81,15 @@ impl Peers {
         self.rust_process.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()
     }
 
+    /// What starts a Curator contender pinned to `version`: a worker process
+    /// with that release's jars (from the Maven cache).
+    fn curator_worker(&self, version: crate::versions::Version) -> Result<Starter, String> {
+        use crate::versions::{maven, selection};
+        let pick = selection::Pick { version, source: selection::Source::Maven };
+        let jars = maven::curator_jars(pick).map_err(|e| e.to_string())?.unwrap_or_default();
+        Ok(Starter::Worker(self.rust_process()?, maven::classpath(&jars)))
+    }
+
     /// What starts a contender of `runtime` on the thread that will drive it.
     fn starter(&self, runtime: Runtime) -> Result<Starter, String> {
         Ok(match runtime {
@@ -97,6 +106,8 @@ impl Peers {
 enum Starter {
     Rust(Runtime),
     RustProcess(RustProcessRuntime),
+    /// A Curator contender in a worker process, with these jars.
+    Worker(RustProcessRuntime, String),
     ZkClient,
     Curator(CuratorRuntime),
     Python(KazuratorRuntime, Runtime),
@@ -110,6 +121,9 @@ impl Starter {
         match self {
             Starter::Rust(runtime) => boxed(RustContender::start(runtime, spec)),
             Starter::RustProcess(process) => boxed(process.start_contender(spec)),
+            Starter::Worker(process, jars) => {
+                boxed(process.start_worker(spec, Runtime::Curator, &[(crate::versions::axis::CURATOR_CLASSPATH, jars)]))
+            }
             Starter::ZkClient => boxed(ZkClientContender::start(spec)),
             Starter::Curator(curator) => boxed(curator.start_contender(spec)),
             Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
@@ -325,7 +339,8 @@ impl<'a> Run<'a> {
                 lock_data: self.scenario.lock_data.as_ref().map(|d| d.clone().into_bytes()),
                 session_timeout: self.scenario.session_timeout,
             };
-            let driver = spawn_driver(*runtime, spec, peers)
+            let pin = self.scenario.pins.iter().find(|(pinned, _)| pinned == id).map(|(_, version)| *version);
+            let driver = spawn_driver(*runtime, pin, spec, peers)
                 .map_err(|message| stop("setup", format!("{runtime} contender {id} did not start: {message}")))?;
             self.drivers.insert(id.clone(), driver);
         }
@@ -796,12 +811,20 @@ impl<'a> Run<'a> {
 }
 
 /// Starts a contender on its own thread and returns the runner's end.
-fn spawn_driver(runtime: Runtime, spec: ContenderSpec, peers: &Peers) -> Result<Driver, String> {
+fn spawn_driver(
+    runtime: Runtime,
+    pin: Option<crate::versions::Version>,
+    spec: ContenderSpec,
+    peers: &Peers,
+) -> Result<Driver, String> {
     let (command_tx, command_rx) = mpsc::channel::<Command>();
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
     type Handles = (Crasher, Option<Crasher>, Option<Crasher>);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
-    let starter = peers.starter(runtime)?;
+    let starter = match pin {
+        Some(version) => peers.curator_worker(version)?,
+        None => peers.starter(runtime)?,
+    };
     let name = format!("contender-{}", spec.id);
     thread::Builder::new()
         .name(name)

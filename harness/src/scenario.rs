@@ -117,6 +117,9 @@ pub struct Scenario {
     pub contenders: Vec<(String, Runtime)>,
     /// The placeholder binding, e.g. `curator+kazurator`; empty when none.
     pub pairing: String,
+    /// Contenders pinned to a Curator release (`curator@5.4.0`): each runs in
+    /// a worker process of its own with that release's jars.
+    pub pins: Vec<(String, crate::versions::Version)>,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -340,6 +343,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         return Err(at(0, "no contenders: add e.g. contenders = { a = \"rust\" }".into()));
     }
     let mut placeholders: Vec<String> = Vec::new();
+    let mut pins: Vec<(String, crate::versions::Version)> = Vec::new();
     for (id, runtime) in &raw.contenders {
         if id == "zk" || id == "sleep" {
             return Err(at(runtime.span().start, format!("contender id {id:?} is reserved")));
@@ -352,6 +356,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
             }
             if !placeholders.contains(&value.to_string()) {
                 placeholders.push(value.clone());
+            }
+        } else if let Some((name, release)) = value.split_once('@') {
+            if name != "curator" {
+                return Err(at(runtime.span().start, format!("{value:?}: only curator contenders can name a release")));
+            }
+            let pin = crate::versions::selection::parse_curator(release)
+                .map_err(|e| at(runtime.span().start, e.to_string()))?;
+            match pin.as_slice() {
+                [one] => pins.push((id.clone(), one.version)),
+                _ => return Err(at(runtime.span().start, format!("{value:?}: name one release, e.g. curator@5.4.0"))),
             }
         } else if parse_runtime(value).is_none() {
             return Err(at(runtime.span().start, unknown_runtime(value)));
@@ -408,13 +422,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         session_timeout,
         contenders: Vec::new(),
         pairing: String::new(),
+        pins,
         steps,
     };
     let mut expanded = Vec::new();
     for binding in bindings(placeholders.len(), &runtimes) {
         let bound = |value: &str| match placeholders.iter().position(|p| p == value) {
             Some(i) => binding[i],
-            None => parse_runtime(value).expect("validated above"),
+            None => parse_runtime(value.split('@').next().unwrap_or(value)).expect("validated above"),
         };
         let contenders = raw.contenders.iter().map(|(id, r)| (id.clone(), bound(r.get_ref()))).collect();
         let pairing = binding.iter().map(|r| r.name()).collect::<Vec<_>>().join("+");

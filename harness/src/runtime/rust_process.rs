@@ -116,16 +116,32 @@ impl RustProcessRuntime {
 
     /// Starts one child and waits until its session is connected.
     pub fn start_contender(&self, spec: &ContenderSpec) -> Result<RustProcessContender, StartError> {
-        let failed =
-            |message: String| StartError::Failed { runtime: Runtime::RustProcess, id: spec.id.clone(), message };
+        self.start_worker(spec, Runtime::RustProcess, &[])
+    }
+
+    /// Starts one child serving a contender of `runtime`: zkurator
+    /// (`rust-process`), or Curator with the jars on `CURATOR_CLASSPATH` in
+    /// `envs` (a Curator release other than the one this process embeds).
+    pub fn start_worker(
+        &self,
+        spec: &ContenderSpec,
+        runtime: Runtime,
+        envs: &[(&str, String)],
+    ) -> Result<RustProcessContender, StartError> {
+        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
         let mut command = Process::new(&self.binary);
         command.arg("contender").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if runtime == Runtime::Curator {
+            command.args(["--runtime", "curator"]);
+        }
+        command.envs(envs.iter().map(|(k, v)| (k, v)));
         child::die_with_parent(&mut command, true);
         let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let tail = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, |_| false);
         let mut contender = RustProcessContender {
+            runtime,
             id: spec.id.clone(),
             pid: child.id(),
             child: Arc::new(Mutex::new(child)),
@@ -152,6 +168,7 @@ impl RustProcessRuntime {
 
 /// A zkurator contender in a child process.
 pub struct RustProcessContender {
+    runtime: Runtime,
     id: String,
     pid: u32,
     child: Arc<Mutex<Child>>,
@@ -186,7 +203,8 @@ impl RustProcessContender {
     fn died(&mut self, why: &str) -> String {
         self.tail.wait_closed(Duration::from_secs(2));
         format!(
-            "rust-process contender {} (pid {}): {why}; exit status: {}; stderr tail:\n{}",
+            "{} contender {} in a worker process (pid {}): {why}; exit status: {}; stderr tail:\n{}",
+            self.runtime,
             self.id,
             self.pid,
             child::exit_status(&self.child),
@@ -212,7 +230,7 @@ fn write_to(stdin: &Mutex<Option<ChildStdin>>, line: &str) -> Result<(), String>
 
 impl Contender for RustProcessContender {
     fn runtime(&self) -> Runtime {
-        Runtime::RustProcess
+        self.runtime
     }
 
     fn execute(&mut self, command: Command) -> Reply {
@@ -284,7 +302,13 @@ fn classify(line: &str) -> Incoming {
 /// The child: `zkurator-harness contender`. Reads a [`ContenderSpec`] line,
 /// starts a [`RustContender`], then serves commands until stdin ends (then
 /// closes the contender, releasing what it holds). Returns the exit code.
-pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i32 {
+pub fn serve(input: impl BufRead + Send + 'static, output: impl Write) -> i32 {
+    serve_runtime(Runtime::Rust, input, output)
+}
+
+/// [`serve`] for a contender of `runtime`: `rust` (zkurator) or `curator`
+/// (the JVM embedded in the child, with `CURATOR_CLASSPATH`'s jars).
+pub fn serve_runtime(runtime: Runtime, input: impl BufRead + Send + 'static, mut output: impl Write) -> i32 {
     let mut lines = input.lines();
     let spec: ContenderSpec = match lines.next() {
         Some(Ok(line)) => match serde_json::from_str(&line) {
@@ -296,7 +320,13 @@ pub fn serve(input: impl BufRead + Send + 'static, mut output: impl Write) -> i3
         },
         _ => return 0,
     };
-    let mut contender = match RustContender::start(Runtime::Rust, &spec) {
+    let started: Result<Box<dyn Contender>, StartError> = match runtime {
+        Runtime::Curator => crate::runtime::curator::CuratorRuntime::start()
+            .and_then(|jvm| jvm.start_contender(&spec))
+            .map(|c| Box::new(c) as Box<dyn Contender>),
+        _ => RustContender::start(Runtime::Rust, &spec).map(|c| Box::new(c) as Box<dyn Contender>),
+    };
+    let mut contender = match started {
         Ok(contender) => contender,
         Err(e) => {
             send(&mut output, &Ready { ready: false, error: Some(e.to_string()) });
@@ -379,8 +409,8 @@ fn send<T: Serialize>(output: &mut impl Write, value: &T) -> bool {
 }
 
 /// [`serve`] on this process's stdin and stdout.
-pub fn serve_stdio() -> i32 {
-    serve(BufReader::new(std::io::stdin()), std::io::stdout().lock())
+pub fn serve_stdio(runtime: Runtime) -> i32 {
+    serve_runtime(runtime, BufReader::new(std::io::stdin()), std::io::stdout().lock())
 }
 
 #[cfg(test)]

@@ -116,23 +116,18 @@ public final class CuratorContender {
         }
     }
 
-    private static final class WriteSide extends InterProcessReadWriteLock.WriteLock {
-        WriteSide(CuratorFramework client, String path, byte[] data) {
-            super(client, path, data);
-        }
-
-        String heldNode() {
-            return getLockPath();
-        }
-    }
-
-    private static final class ReadSide extends InterProcessReadWriteLock.ReadLock {
-        ReadSide(CuratorFramework client, String path, byte[] data, WriteSide write) {
-            super(client, path, data, write);
-        }
-
-        String heldNode() {
-            return getLockPath();
+    /**
+     * The node a read/write side holds. Curator 5.0 to 5.2.0 have no public
+     * ReadLock/WriteLock classes to subclass, so the protected getLockPath() of
+     * the side's InterProcessMutex is read by reflection (every 5.x has it).
+     */
+    private static String heldNode(InterProcessMutex side) {
+        try {
+            java.lang.reflect.Method getLockPath = InterProcessMutex.class.getDeclaredMethod("getLockPath");
+            getLockPath.setAccessible(true);
+            return (String) getLockPath.invoke(side);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("InterProcessMutex.getLockPath: " + e, e);
         }
     }
 
@@ -163,8 +158,8 @@ public final class CuratorContender {
     private Mutex mutex;
     private InterProcessSemaphore semaphore;
     private final Deque<Lease> leases = new ArrayDeque<>();
-    private WriteSide writeLock;
-    private ReadSide readLock;
+    private InterProcessMutex writeLock;
+    private InterProcessMutex readLock;
     private final Map<Side, Integer> held = new EnumMap<>(Side.class);
     private final List<Side> revoked = new ArrayList<>();
 
@@ -241,8 +236,9 @@ public final class CuratorContender {
                     semaphore = new InterProcessSemaphore(client, lockPath, maxLeases);
                 }
             } else {
-                writeLock = new WriteSide(client, lockPath, lockData);
-                readLock = new ReadSide(client, lockPath, lockData, writeLock);
+                InterProcessReadWriteLock rw = new InterProcessReadWriteLock(client, lockPath, lockData);
+                writeLock = rw.writeLock();
+                readLock = rw.readLock();
             }
             return ok();
         });
@@ -612,9 +608,9 @@ public final class CuratorContender {
     private String heldNodeOf(Side side) {
         switch (side) {
             case READ:
-                return readLock.heldNode();
+                return heldNode(readLock);
             case WRITE:
-                return writeLock.heldNode();
+                return heldNode(writeLock);
             default:
                 return mutex.heldNode();
         }
