@@ -82,3 +82,56 @@ fn predicates_agree_with_curator_and_kazurator() {
     assert!(control.groups.iter().filter(|g| g.kind.starts_with("unexplained")).all(|g| g.kind.contains("-read-")));
     println!("total {:.1} s", started.elapsed().as_secs_f64());
 }
+
+/// Set in the child runs of [`predicates_agree_with_every_curator_release`]:
+/// the release whose jars are on `CURATOR_CLASSPATH`.
+const RELEASE_ENV: &str = "ZKURATOR_DIFF_RELEASE";
+
+/// The same comparison against the real drivers of every Curator 5.x release
+/// (2,000 cases each): one child run of this test per release, since a JVM
+/// holds one Curator. A disagreement not recorded fails; a recorded one that a
+/// release does not show is listed (most are release-specific).
+#[test]
+fn predicates_agree_with_every_curator_release() {
+    use zkurator_harness::versions::{maven, selection, CURATOR_RELEASES};
+    if let Ok(release) = std::env::var(RELEASE_ENV) {
+        let cases = generate_cases(SEED, CASES / 4);
+        let expectations = PredicateExpectations::load_default().expect("predicate expectations parse");
+        let mut curator = CuratorOracle::start().unwrap_or_else(|e| panic!("Curator {release} oracle: {e}"));
+        assert!(curator.describe().contains(&release), "loaded {} instead of {release}", curator.describe());
+        let report = run_differential(&cases, &mut RustOracle::zkurator(), &mut [&mut curator], BATCH)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let problems = expectations.check(&report);
+        let unexpected: Vec<String> =
+            problems.iter().filter(|p| matches!(p, Problem::Unexpected { .. })).map(ToString::to_string).collect();
+        let groups: Vec<String> = report.groups.iter().map(|g| format!("{} {}", g.kind, g.count)).collect();
+        println!("curator {release}: {} disagreeing cases ({})", report.disagreements("curator"), groups.join(", "));
+        assert!(unexpected.is_empty(), "Curator {release} disagrees other than recorded:\n{}", unexpected.join("\n"));
+        return;
+    }
+    let me = std::env::current_exe().expect("this test executable");
+    let mut failed = Vec::new();
+    for release in CURATOR_RELEASES {
+        let pick = selection::Pick { version: release.parse().unwrap(), source: selection::Source::Maven };
+        let jars = maven::curator_jars(pick).unwrap_or_else(|e| panic!("Curator {release}: {e}")).unwrap();
+        let out = std::process::Command::new(&me)
+            .args(["--exact", "predicates_agree_with_every_curator_release", "--nocapture", "--test-threads", "1"])
+            .env(RELEASE_ENV, release)
+            .env("CURATOR_CLASSPATH", maven::classpath(&jars))
+            .output()
+            .expect("run the child");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let seen: Vec<&str> =
+            text.lines().filter_map(|l| l.find("curator ").map(|at| &l[at..])).filter(|l| l.contains(" disagreeing ")).collect();
+        if seen.is_empty() {
+            failed.push(format!("{release}: the child run checked nothing:\n{text}"));
+        }
+        for line in seen {
+            println!("{line}");
+        }
+        if !out.status.success() {
+            failed.push(format!("{release}:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
