@@ -121,8 +121,11 @@ fn predicates_agree_with_every_curator_release() {
             .output()
             .expect("run the child");
         let text = String::from_utf8_lossy(&out.stdout);
-        let seen: Vec<&str> =
-            text.lines().filter_map(|l| l.find("curator ").map(|at| &l[at..])).filter(|l| l.contains(" disagreeing ")).collect();
+        let seen: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.find("curator ").map(|at| &l[at..]))
+            .filter(|l| l.contains(" disagreeing "))
+            .collect();
         if seen.is_empty() {
             failed.push(format!("{release}: the child run checked nothing:\n{text}"));
         }

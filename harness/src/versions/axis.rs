@@ -200,7 +200,7 @@ pub fn version_matrix(reports: &[(String, serde_json::Value)]) -> String {
     for (_, report) in reports {
         let mut column = Vec::new();
         for entry in report["entries"].as_array().into_iter().flatten() {
-            let label = entry["result"]["label"].as_str().unwrap_or("?").to_owned();
+            let label = entry["label"].as_str().unwrap_or("?").to_owned();
             let verdict = match entry["verdict"]["verdict"].as_str().unwrap_or("?") {
                 "fail" => "FAIL",
                 "unexpected-pass" => "PASS?",
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_version_matrix_has_a_cell_per_run_and_version() {
-        let report = |verdict: &str| serde_json::json!({"entries": [{"result": {"label": "s[rust+curator]"}, "verdict": {"verdict": verdict}}]});
+        let report = |verdict: &str| serde_json::json!({"entries": [{"label": "s[rust+curator]", "verdict": {"verdict": verdict}}]});
         let text =
             version_matrix(&[("curator@5.4.0".into(), report("known")), ("curator@5.9.0".into(), report("pass"))]);
         assert!(text.contains("s[rust+curator]") && text.contains("known") && text.contains("pass"), "{text}");
