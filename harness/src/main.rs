@@ -396,6 +396,22 @@ fn doctor() -> ExitCode {
         }),
     );
     line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
+    line(
+        "Maven (other Curator and ZooKeeper releases, --curator/--zookeeper)",
+        std::process::Command::new("mvn")
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or_default().to_owned())
+            .ok_or_else(|| "not found: apt-get install -y maven (or use --curator debian)".to_owned()),
+    );
+    println!(
+        "        environment: CURATOR_CLASSPATH (Curator jars, replaces --curator), ZK_CLASSPATH / ZOOKEEPER_HOME \
+         (server jars), ZK_CONNECT (tests: an existing server), ZKURATOR_PYTHON (the kazurator venv's python), \
+         ZKURATOR_HARNESS_BIN (the binary for worker processes), ZKURATOR_LOG (log filter, default warn), \
+         ZKURATOR_SLOW_FAULTS=1 (slow fault scenarios in the tests)"
+    );
     let docker = std::path::Path::new("/var/run/docker.sock").exists();
     println!(
         "{}  Docker engine (only for --zk docker): {}",
