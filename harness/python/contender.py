@@ -233,7 +233,11 @@ class KazuratorAdapter(Adapter):
         # for mutex.timeout seconds, where None *and 0* mean forever. A zero
         # timeout means "try once" (as Curator's acquire(0, ms) and zkurator's
         # lock_timeout(0)): one create and list, then a wait of 1 microsecond.
-        mutex.timeout = TRY_ONCE_SECS if timeout == 0 else timeout
+        wait = TRY_ONCE_SECS if timeout == 0 else timeout
+        mutex.timeout = wait
+        # kazurator 0.1.x keeps it as _timeout, default 1 s (None waits forever).
+        if hasattr(mutex, "_timeout"):
+            mutex._timeout = wait
         if not mutex.acquire():
             # Happens when the client is not connected while waiting; the
             # node is then left in place.

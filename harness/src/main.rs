@@ -28,6 +28,10 @@ struct Cli {
     /// Central), `newest` (3.9.5) or `debian` (3.8.0). Default: Debian's.
     #[arg(long, global = true)]
     zookeeper: Option<String>,
+    /// kazurator releases for the Python contenders: 0.1.1, 0.2.0 or `all`
+    /// (a venv each, from PyPI). Default: 0.2.0.
+    #[arg(long, global = true)]
+    kazurator: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,14 +119,22 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Quiet by default: the ZooKeeper client's own warnings (reconnects,
+    // sessions the faults expire on purpose) stay out unless ZKURATOR_LOG asks;
+    // colours only on a terminal.
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKURATOR_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZKURATOR_LOG")
+                .unwrap_or_else(|_| "warn,zookeeper_client=off".into()),
+        )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     if matches!(cli.command, Command::Run { .. } | Command::Gen { .. } | Command::Faults { .. } | Command::Bench(_)) {
         use zkurator_harness::versions::axis;
-        let combos = match axis::combos(cli.curator.as_deref(), cli.zookeeper.as_deref()) {
+        let combos = match axis::combos(cli.curator.as_deref(), cli.zookeeper.as_deref(), cli.kazurator.as_deref()) {
             Ok(combos) => combos,
             Err(e) => return fail(e),
         };
@@ -166,9 +178,10 @@ fn without_version_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<s
         if std::mem::take(&mut skip_value) {
             continue;
         }
-        if text == "--curator" || text == "--zookeeper" {
+        let versioned = ["--curator", "--zookeeper", "--kazurator"];
+        if versioned.contains(&text.as_ref()) {
             skip_value = true;
-        } else if !(text.starts_with("--curator=") || text.starts_with("--zookeeper=")) {
+        } else if !versioned.iter().any(|flag| text.starts_with(&format!("{flag}="))) {
             out.push(arg);
         }
     }

@@ -93,8 +93,8 @@ fn corpus_with_the_newest_curator_on_zookeeper_3_9() {
 }
 
 /// The smoke subset (the four read/write checks, mutex exclusion, the
-/// contended downgrade) over every Curator 5.x release against zkurator; the
-/// version matrix shows where the releases differ.
+/// contended downgrade) over every Curator 5.x release, then every kazurator
+/// release, against zkurator; the version matrices show where releases differ.
 #[test]
 fn smoke_over_every_curator_release() {
     let _turn = take_turn();
@@ -110,12 +110,17 @@ fn smoke_over_every_curator_release() {
     .iter()
     .map(|name| dir.join(format!("{name}.toml")).display().to_string())
     .collect();
-    let mut args: Vec<&str> = vec!["run"];
-    args.extend(files.iter().map(String::as_str));
-    args.extend(["--runtimes", "rust,curator", "--curator", "all"]);
-    let (ok, text) = harness(&args);
-    let matrix = text.find("version matrix").map_or(text.as_str(), |at| &text[at..]);
-    println!("{matrix}");
-    assert_eq!(matrix.matches("\n   v").count(), 12, "a column per release:\n{matrix}");
-    assert!(ok, "a Curator release differs from scenarios/expectations.toml:\n{text}");
+    for (runtimes, versions, columns) in
+        [("rust,curator", ["--curator", "all"], 12), ("rust,kazurator", ["--kazurator", "all"], 2)]
+    {
+        let mut args: Vec<&str> = vec!["run"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--runtimes", runtimes]);
+        args.extend(versions);
+        let (ok, text) = harness(&args);
+        let matrix = text.find("version matrix").map_or(text.as_str(), |at| &text[at..]);
+        println!("{matrix}");
+        assert_eq!(matrix.matches("\n   v").count(), columns, "a column per release:\n{matrix}");
+        assert!(ok, "a release differs from scenarios/expectations.toml:\n{text}");
+    }
 }

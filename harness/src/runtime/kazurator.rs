@@ -38,7 +38,28 @@ pub const KAZOO_VERSION: &str = "2.11.0";
 /// and kazoo; when set, no venv is created.
 pub const PYTHON_ENV: &str = "ZKURATOR_PYTHON";
 
+/// Environment variable naming the kazurator release the venv gets
+/// (`--kazurator`; default [`KAZURATOR_VERSION`]). Each release has a venv of its own.
+pub const KAZURATOR_RELEASE_ENV: &str = "ZKURATOR_KAZURATOR";
+
+/// Every kazurator release the harness can select (`--kazurator all`).
+pub const KAZURATOR_RELEASES: [&str; 2] = ["0.1.1", "0.2.0"];
+
 const PIP_INSTALL: &str = "pip install kazurator==0.2.0 kazoo==2.11.0";
+
+/// The kazurator release wanted: `ZKURATOR_KAZURATOR`, else [`KAZURATOR_VERSION`].
+fn wanted_release() -> String {
+    std::env::var(KAZURATOR_RELEASE_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or(KAZURATOR_VERSION.into())
+}
+
+/// The venv of the wanted release: `zkurator-venv` for the default, else
+/// `zkurator-venv-<release>`.
+fn venv_dir() -> PathBuf {
+    match wanted_release().as_str() {
+        KAZURATOR_VERSION => target_dir().join("zkurator-venv"),
+        other => target_dir().join(format!("zkurator-venv-{other}")),
+    }
+}
 const APT_PYTHON: &str = "apt-get install -y python3 python3-venv";
 
 /// The Python runtimes: a resolved interpreter with kazurator and kazoo.
@@ -438,10 +459,10 @@ fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
             )
         });
     }
-    let venv = target_dir().join("zkurator-venv");
+    let venv = venv_dir();
     let python = venv.join("bin").join("python");
     if let Ok(found) = probe(&python) {
-        if found.kazurator == KAZURATOR_VERSION && found.kazoo == KAZOO_VERSION {
+        if found.kazurator == wanted_release() && found.kazoo == KAZOO_VERSION {
             return Ok(found);
         }
         tracing::info!(
@@ -499,7 +520,8 @@ fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
     std::fs::create_dir_all(parent)
         .map_err(|e| Missing::new("a writable target directory", format!("{}: {e}", parent.display()), APT_PYTHON))?;
     let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let building = parent.join(format!("zkurator-venv.building-{}-{nonce}", std::process::id()));
+    let name = venv.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let building = parent.join(format!("{name}.building-{}-{nonce}", std::process::id()));
     let result = build_venv_in(&building);
     if let Err(missing) = result {
         let _ = std::fs::remove_dir_all(&building);
@@ -509,11 +531,11 @@ fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
     // finished venv (keep it if it works) or a broken one (move it aside).
     if std::fs::rename(&building, venv).is_err() {
         if probe(&venv.join("bin").join("python"))
-            .is_ok_and(|found| found.kazurator == KAZURATOR_VERSION && found.kazoo == KAZOO_VERSION)
+            .is_ok_and(|found| found.kazurator == wanted_release() && found.kazoo == KAZOO_VERSION)
         {
             let _ = std::fs::remove_dir_all(&building);
         } else {
-            let trash = parent.join(format!("zkurator-venv.old-{}-{nonce}", std::process::id()));
+            let trash = parent.join(format!("{name}.old-{}-{nonce}", std::process::id()));
             let _ = std::fs::rename(venv, &trash);
             let renamed = std::fs::rename(&building, venv);
             let _ = std::fs::remove_dir_all(&trash);
@@ -552,7 +574,7 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
             APT_PYTHON,
         ));
     }
-    let kazurator = format!("kazurator=={KAZURATOR_VERSION}");
+    let kazurator = format!("kazurator=={}", wanted_release());
     let kazoo = format!("kazoo=={KAZOO_VERSION}");
     let out = Process::new(dir.join("bin").join("python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])

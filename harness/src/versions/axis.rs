@@ -25,6 +25,8 @@ pub struct Combo {
     pub curator: Option<Pick>,
     /// The ZooKeeper server release.
     pub zookeeper: Option<Pick>,
+    /// The kazurator release (a venv each, from PyPI).
+    pub kazurator: Option<super::Version>,
 }
 
 impl Combo {
@@ -36,6 +38,9 @@ impl Combo {
         }
         if let Some(z) = self.zookeeper {
             parts.push(format!("zookeeper@{z}"));
+        }
+        if let Some(k) = self.kazurator {
+            parts.push(format!("kazurator@{k}"));
         }
         if parts.is_empty() {
             "default".to_owned()
@@ -57,6 +62,9 @@ impl Combo {
         if let Some(z) = self.zookeeper {
             args.extend(["--zookeeper".to_owned(), word(z)]);
         }
+        if let Some(k) = self.kazurator {
+            args.extend(["--kazurator".to_owned(), k.to_string()]);
+        }
         args
     }
 }
@@ -64,7 +72,7 @@ impl Combo {
 /// The combinations `--curator` and `--zookeeper` ask for. Without
 /// `--curator` (and without `CURATOR_CLASSPATH` in the environment) the newest
 /// Curator when it can be had, else Debian's, with a note saying why.
-pub fn combos(curator: Option<&str>, zookeeper: Option<&str>) -> Result<Vec<Combo>, String> {
+pub fn combos(curator: Option<&str>, zookeeper: Option<&str>, kazurator: Option<&str>) -> Result<Vec<Combo>, String> {
     let curators: Vec<Option<Pick>> = match curator {
         Some(text) => selection::parse_curator(text).map_err(|e| e.to_string())?.into_iter().map(Some).collect(),
         None if std::env::var_os(CURATOR_CLASSPATH).is_some_and(|v| !v.is_empty()) => vec![None],
@@ -74,10 +82,22 @@ pub fn combos(curator: Option<&str>, zookeeper: Option<&str>) -> Result<Vec<Comb
         Some(text) => selection::parse_zookeeper(text).map_err(|e| e.to_string())?.into_iter().map(Some).collect(),
         None => vec![None],
     };
-    if curators.is_empty() || servers.is_empty() {
-        return Err("--curator and --zookeeper need at least one version".to_owned());
+    let pythons: Vec<Option<super::Version>> = match kazurator {
+        Some(text) => selection::parse_kazurator(text).map_err(|e| e.to_string())?.into_iter().map(Some).collect(),
+        None => vec![None],
+    };
+    if curators.is_empty() || servers.is_empty() || pythons.is_empty() {
+        return Err("--curator, --zookeeper and --kazurator need at least one version".to_owned());
     }
-    Ok(curators.iter().flat_map(|c| servers.iter().map(move |z| Combo { curator: *c, zookeeper: *z })).collect())
+    let mut all = Vec::new();
+    for curator in &curators {
+        for zookeeper in &servers {
+            for kazurator in &pythons {
+                all.push(Combo { curator: *curator, zookeeper: *zookeeper, kazurator: *kazurator });
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// The newest Curator if its jars are cached or Maven can fetch them, else
@@ -107,6 +127,9 @@ pub fn apply(combo: &Combo) -> Result<(), ResolveError> {
             (Some(_), Some(None)) | (Some(_), None) => std::env::remove_var(variable),
             (Some(_), Some(Some(jars))) => std::env::set_var(variable, classpath(&jars)),
         }
+    }
+    if let Some(release) = combo.kazurator {
+        std::env::set_var(crate::runtime::kazurator::KAZURATOR_RELEASE_ENV, release.to_string());
     }
     Ok(())
 }
@@ -243,11 +266,14 @@ mod tests {
 
     #[test]
     fn combinations_cross_both_axes() {
-        let picked = combos(Some("5.4.0,5.9.0"), Some("debian,3.9.5")).unwrap();
+        let picked = combos(Some("5.4.0,5.9.0"), Some("debian,3.9.5"), None).unwrap();
         assert_eq!(picked.len(), 4);
         assert_eq!(picked[0].label(), "curator@5.4.0 zookeeper@3.8.0 (debian)");
         assert_eq!(picked[3].args(), ["--curator", "5.9.0", "--zookeeper", "3.9.5"]);
-        assert!(combos(Some("4.0.0"), None).is_err());
+        assert!(combos(Some("4.0.0"), None, None).is_err());
+        let kazurators = combos(Some("debian"), None, Some("all")).unwrap();
+        assert_eq!(kazurators[0].label(), "curator@5.4.0 (debian) kazurator@0.1.1");
+        assert_eq!(kazurators[1].args(), ["--curator", "debian", "--kazurator", "0.2.0"]);
     }
 
     #[test]

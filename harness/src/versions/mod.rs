@@ -49,6 +49,9 @@ pub enum VersionError {
     /// A Curator version that is not a 5.x release.
     #[error("unknown Curator release {0}: expected one of {list}, `all`, `newest` or `debian`", list = CURATOR_RELEASES.join(", "))]
     UnknownCurator(String),
+    /// A kazurator version the harness does not know.
+    #[error("unknown kazurator release {0}: expected 0.1.1, 0.2.0 or `all`")]
+    UnknownKazurator(String),
     /// A ZooKeeper version outside 3.8/3.9.
     #[error("unsupported ZooKeeper {0}: expected 3.8.x or 3.9.x, or `debian` (3.8.0 from /usr/share/java)")]
     UnsupportedZooKeeper(String),

@@ -99,6 +99,25 @@ pub fn parse_zookeeper(text: &str) -> Result<Vec<Pick>, VersionError> {
     Ok(picks)
 }
 
+/// Parses `--kazurator`: a comma list of releases (0.1.1, 0.2.0) or `all`.
+pub fn parse_kazurator(text: &str) -> Result<Vec<Version>, VersionError> {
+    let releases = crate::runtime::kazurator::KAZURATOR_RELEASES;
+    let mut out: Vec<Version> = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let words: Vec<&str> = if word == "all" { releases.to_vec() } else { vec![word] };
+        for release in words {
+            let version: Version = release.parse()?;
+            if !releases.iter().any(|r| r.parse() == Ok(version)) {
+                return Err(VersionError::UnknownKazurator(release.to_owned()));
+            }
+            if !out.contains(&version) {
+                out.push(version);
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn dedup(picks: &mut Vec<Pick>) {
     let mut seen = Vec::new();
     picks.retain(|p| {
