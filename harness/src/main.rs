@@ -189,13 +189,21 @@ fn without_version_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<s
 }
 
 fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
-    use zkurator_harness::faults;
+    use zkurator_harness::{faults, preflight};
+    if let Err(e) = preflight::report_paths(json.iter().map(PathBuf::as_path)) {
+        return fail(e);
+    }
     let backend = match Backend::local() {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
     let dir = Path::new(faults::FAULT_DIR);
-    let ran = faults::run_corpus(dir, !skip_slow, &backend, &Peers::default(), console::user_attended_stderr());
+    let peers = Peers::default();
+    let used = scenario::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
+    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
+        return fail(e);
+    }
+    let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, console::user_attended_stderr());
     let (report, figures) = match ran {
         Ok(ran) => ran,
         Err(e) => return fail(e),
