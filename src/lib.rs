@@ -56,6 +56,8 @@ mod path;
 mod read_guard;
 mod revoke;
 mod rwlock;
+mod semaphore;
+mod semaphore_mutex;
 mod session;
 mod shared;
 mod write_guard;
@@ -70,6 +72,8 @@ pub use path::{validate_lock_path, PathProblem};
 pub use read_guard::ReadGuard;
 pub use revoke::revoke;
 pub use rwlock::{ReadWriteLock, ReadWriteLockBuilder};
+pub use semaphore::{LeaseGuard, Semaphore, SemaphoreBuilder};
+pub use semaphore_mutex::SemaphoreMutex;
 pub use session::SessionSource;
 pub use write_guard::WriteGuard;
 /// The ZooKeeper client crate this library is built on, for its `Client`.
