@@ -108,6 +108,25 @@ pub enum LockKind {
     /// Curator InterProcessReadWriteLock / kazurator ReadWriteLock
     /// (`__READ__` and `__WRIT__` nodes). The contender has both sides.
     ReadWrite,
+    /// Curator InterProcessSemaphoreV2 layout (`locks/` mutex serialising
+    /// takers, `leases/_c_<uuid>-lease-<seq>`), `max_leases` leases; with one
+    /// lease, Curator's InterProcessSemaphoreMutex. Side `mutex`; one lease
+    /// per contender at a time (not reentrant).
+    Semaphore {
+        /// How many leases there are.
+        max_leases: u32,
+    },
+}
+
+impl LockKind {
+    /// The directories under the lock path that hold this kind's nodes
+    /// (empty: the lock path itself).
+    pub fn node_dirs(self) -> &'static [&'static str] {
+        match self {
+            LockKind::Semaphore { .. } => &["locks", "leases"],
+            _ => &[],
+        }
+    }
 }
 
 /// Which side of a lock an acquire or release is for.

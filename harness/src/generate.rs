@@ -89,13 +89,16 @@ struct Candidate {
 
 fn sides(kind: LockKind) -> &'static [Side] {
     match kind {
-        LockKind::Mutex { .. } => &[Side::Mutex],
+        LockKind::Mutex { .. } | LockKind::Semaphore { .. } => &[Side::Mutex],
         LockKind::ReadWrite => &[Side::Read, Side::Write],
     }
 }
 
 /// Whether a runtime takes a second hold of a side it holds without a new node.
 fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
+    if matches!(kind, LockKind::Semaphore { .. }) {
+        return false; // leases are not reentrant (the model refuses a second one)
+    }
     match runtime {
         Runtime::ZkClient | Runtime::KazooNative => false,
         // Curator's InterProcessSemaphore (leases > 1) takes one more lease per acquire.
@@ -239,6 +242,9 @@ pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
             let _ = writeln!(out, "lock = \"mutex\"\nmax_leases = {max_leases}");
         }
         LockKind::ReadWrite => out.push_str("lock = \"read-write\"\n"),
+        LockKind::Semaphore { max_leases } => {
+            let _ = writeln!(out, "lock = \"semaphore\"\nmax_leases = {max_leases}");
+        }
     }
     let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
     let contenders: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{r}\"")).collect();

@@ -17,4 +17,5 @@ pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
+pub mod semaphore_layout;
 pub mod suite;

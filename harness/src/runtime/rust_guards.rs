@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use zkurator::{Hold, HoldStatus, LockError, LossReason, Mutex, MutexGuard, ReadGuard, ReadWriteLock, WriteGuard};
+use zkurator::{
+    Hold, HoldStatus, LeaseGuard, LockError, LossReason, Mutex, MutexGuard, ReadGuard, ReadWriteLock, Semaphore,
+    SemaphoreMutex, WriteGuard,
+};
 
 use crate::contender::Side;
 
@@ -15,18 +18,25 @@ use crate::contender::Side;
 pub(crate) enum Handle {
     Mutex(Mutex),
     ReadWrite(ReadWriteLock),
+    Semaphore(Semaphore),
+    SemaphoreMutex(SemaphoreMutex),
 }
 
 impl Handle {
     /// Whether `side` is a side of this lock.
     pub fn fits(&self, side: Side) -> bool {
-        matches!((self, side), (Handle::Mutex(_), Side::Mutex) | (Handle::ReadWrite(_), Side::Read | Side::Write))
+        match self {
+            Handle::ReadWrite(_) => matches!(side, Side::Read | Side::Write),
+            _ => side == Side::Mutex,
+        }
     }
 
     pub async fn participant_nodes(&self) -> Result<Vec<String>, LockError> {
         match self {
             Handle::Mutex(m) => m.participant_nodes().await,
             Handle::ReadWrite(rw) => rw.participant_nodes().await,
+            Handle::Semaphore(s) => s.participant_nodes().await,
+            Handle::SemaphoreMutex(m) => m.participant_nodes().await,
         }
     }
 
@@ -39,6 +49,10 @@ impl Handle {
             (Handle::ReadWrite(rw), Side::Read, Some(t)) => Guard::Read(rw.read_timeout(t).await?),
             (Handle::ReadWrite(rw), _, None) => Guard::Write(rw.write().await?),
             (Handle::ReadWrite(rw), _, Some(t)) => Guard::Write(rw.write_timeout(t).await?),
+            (Handle::Semaphore(s), _, None) => Guard::Lease(s.acquire().await?),
+            (Handle::Semaphore(s), _, Some(t)) => Guard::Lease(s.acquire_timeout(t).await?),
+            (Handle::SemaphoreMutex(m), _, None) => Guard::Lease(m.lock().await?),
+            (Handle::SemaphoreMutex(m), _, Some(t)) => Guard::Lease(m.lock_timeout(t).await?),
         })
     }
 }
@@ -48,12 +62,14 @@ pub(crate) enum Guard {
     Mutex(MutexGuard),
     Read(ReadGuard),
     Write(WriteGuard),
+    /// A semaphore lease (side `mutex`): not reentrant, a second acquire is a second lease.
+    Lease(LeaseGuard),
 }
 
 impl Guard {
     fn side(&self) -> Side {
         match self {
-            Guard::Mutex(_) => Side::Mutex,
+            Guard::Mutex(_) | Guard::Lease(_) => Side::Mutex,
             Guard::Read(_) => Side::Read,
             Guard::Write(_) => Side::Write,
         }
@@ -64,6 +80,7 @@ impl Guard {
             Guard::Mutex(g) => g,
             Guard::Read(g) => g,
             Guard::Write(g) => g,
+            Guard::Lease(g) => g,
         }
     }
 
@@ -72,6 +89,7 @@ impl Guard {
             Guard::Mutex(g) => Guard::Mutex(g.reenter()?),
             Guard::Read(g) => Guard::Read(g.reenter()?),
             Guard::Write(g) => Guard::Write(g.reenter()?),
+            Guard::Lease(_) => unreachable!("leases are not re-entered (see Guards::plan)"),
         })
     }
 
@@ -80,6 +98,7 @@ impl Guard {
             Guard::Mutex(g) => g.release().await,
             Guard::Read(g) => g.release().await,
             Guard::Write(g) => g.release().await,
+            Guard::Lease(g) => g.release().await,
         }
     }
 
@@ -122,8 +141,11 @@ impl Guards {
 
     fn plan(&mut self, side: Side) -> Result<Plan, LockError> {
         self.prune_lost();
-        if let Some(held) = self.first(side) {
-            return held.reenter().map(Plan::Granted);
+        match self.first(side) {
+            // Curator's semaphores are not reentrant: one more lease.
+            Some(Guard::Lease(_)) => return Ok(Plan::Fresh),
+            Some(held) => return held.reenter().map(Plan::Granted),
+            None => {}
         }
         match (side, self.first(Side::Read), self.first(Side::Write)) {
             (Side::Write, Some(Guard::Read(read)), _) => read.upgrade().map(Guard::Write).map(Plan::Granted),
