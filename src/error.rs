@@ -40,6 +40,9 @@ pub enum LockError {
         /// The semaphore's lease count.
         max_leases: u32,
     },
+    /// A [`MultiLock`](crate::MultiLock) was given no member.
+    #[error("a multi-lock needs at least one member")]
+    NoMembers,
     /// The lock-node data (with the node's path) would not fit in one
     /// ZooKeeper request; refused before any request is sent.
     #[error("lock data of {len} bytes does not fit in a ZooKeeper request of at most {limit} bytes (the server's jute.maxbuffer; raise it with max_request_bytes if the server allows more)")]

@@ -49,6 +49,7 @@ mod error;
 mod hold;
 mod internals;
 mod monitor;
+mod multi;
 mod mutex;
 #[cfg(all(target_os = "linux", feature = "nodelay"))]
 mod nodelay;
@@ -65,6 +66,7 @@ mod write_guard;
 pub use error::{LockError, Result};
 pub use hold::Hold;
 pub use monitor::{HoldStatus, LossReason};
+pub use multi::{Member, MultiGuard, MultiLock};
 pub use mutex::{Mutex, MutexBuilder, MutexGuard};
 #[cfg(all(target_os = "linux", feature = "nodelay"))]
 pub use nodelay::{keep_nodelay, NodelayError};
