@@ -116,7 +116,17 @@ pub enum LockKind {
         /// How many leases there are.
         max_leases: u32,
     },
+    /// Curator InterProcessMultiLock over `members` InterProcessMutex
+    /// members `<lock path>/m0`, `m1`...: taken in that order, all or none.
+    /// Side `mutex`; not reentrant here.
+    Multi {
+        /// How many member mutexes (at most 4).
+        members: u32,
+    },
 }
+
+/// The member directories of a [`LockKind::Multi`].
+const MEMBER_DIRS: [&str; 4] = ["m0", "m1", "m2", "m3"];
 
 impl LockKind {
     /// The directories under the lock path that hold this kind's nodes
@@ -124,6 +134,7 @@ impl LockKind {
     pub fn node_dirs(self) -> &'static [&'static str] {
         match self {
             LockKind::Semaphore { .. } => &["locks", "leases"],
+            LockKind::Multi { members } => &MEMBER_DIRS[..(members as usize).clamp(1, MEMBER_DIRS.len())],
             _ => &[],
         }
     }

@@ -89,15 +89,15 @@ struct Candidate {
 
 fn sides(kind: LockKind) -> &'static [Side] {
     match kind {
-        LockKind::Mutex { .. } | LockKind::Semaphore { .. } => &[Side::Mutex],
+        LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. } => &[Side::Mutex],
         LockKind::ReadWrite => &[Side::Read, Side::Write],
     }
 }
 
 /// Whether a runtime takes a second hold of a side it holds without a new node.
 fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
-    if matches!(kind, LockKind::Semaphore { .. }) {
-        return false; // leases are not reentrant (the model refuses a second one)
+    if matches!(kind, LockKind::Semaphore { .. } | LockKind::Multi { .. }) {
+        return false; // leases and multi-locks: the model refuses a second hold
     }
     match runtime {
         Runtime::ZkClient | Runtime::KazooNative => false,
@@ -245,6 +245,7 @@ pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
         LockKind::Semaphore { max_leases } => {
             let _ = writeln!(out, "lock = \"semaphore\"\nmax_leases = {max_leases}");
         }
+        LockKind::Multi { .. } => out.push_str("lock = \"multi-lock\"\n"),
     }
     let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
     let contenders: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{r}\"")).collect();

@@ -10,6 +10,7 @@ pub mod expectations;
 pub mod faults;
 pub mod generate;
 pub mod history;
+pub mod layout;
 pub mod model;
 pub mod nemesis;
 pub mod proxy;
@@ -17,5 +18,5 @@ pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
-pub mod semaphore_layout;
+
 pub mod suite;

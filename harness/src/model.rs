@@ -135,9 +135,15 @@ impl Model {
     /// How many nodes the server holds in this state. The model's nodes,
     /// plus for a semaphore with waiters the lease node of the first waiter:
     /// it holds the `locks/` mutex and waits with a lease node of its own.
+    /// For a multi-lock, a holder has a node in every member and a waiter one
+    /// in the first (where it waits).
     pub fn server_node_count(&self) -> usize {
-        let waiting_lease = matches!(self.kind, LockKind::Semaphore { .. }) && self.nodes.iter().any(|n| !n.granted);
-        self.nodes.len() + usize::from(waiting_lease)
+        let waiting = self.nodes.iter().filter(|n| !n.granted).count();
+        match self.kind {
+            LockKind::Semaphore { .. } => self.nodes.len() + usize::from(waiting > 0),
+            LockKind::Multi { .. } => waiting + (self.nodes.len() - waiting) * self.kind.node_dirs().len(),
+            _ => self.nodes.len(),
+        }
     }
 
     /// Whether `contender` holds `side`.
@@ -181,10 +187,11 @@ impl Model {
         let mut prediction = Prediction::default();
         match action {
             Action::Acquire { contender, side, .. }
-                if matches!(self.kind, LockKind::Semaphore { .. }) && self.find(contender, *side).is_some() =>
+                if matches!(self.kind, LockKind::Semaphore { .. } | LockKind::Multi { .. })
+                    && self.find(contender, *side).is_some() =>
             {
                 return Err(ModelError(format!(
-                    "{contender} holds a lease already: semaphore leases are not reentrant, and a contender takes one at a time (use another contender)"
+                    "{contender} holds it already: semaphore leases and multi-locks are not modelled as reentrant, and a contender takes one at a time (use another contender)"
                 )));
             }
             Action::Acquire { contender, side, timeout } => {
@@ -398,6 +405,9 @@ impl Model {
             (LockKind::Mutex { max_leases } | LockKind::Semaphore { max_leases }, _) => {
                 before.count() < max_leases as usize
             }
+            // Every contender takes the members in the same order, so whoever
+            // holds the first member gets the rest: a mutex.
+            (LockKind::Multi { .. }, _) => before.count() == 0,
             (LockKind::ReadWrite, _) => before.count() == 0,
         }
     }

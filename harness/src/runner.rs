@@ -670,7 +670,7 @@ impl<'a> Run<'a> {
         let deadline = Instant::now() + self.timing.grant_bound;
         let children = loop {
             let zk = self.zk()?;
-            let listed = self.tokio.block_on(crate::semaphore_layout::list(&zk, &self.lock_path, self.scenario.kind));
+            let listed = self.tokio.block_on(crate::layout::list(&zk, &self.lock_path, self.scenario.kind));
             let error = match listed {
                 Ok(children) => break children,
                 Err(Zk::NoNode) => break Vec::new(),

@@ -323,26 +323,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         at(offset, message)
     })?;
 
-    let kind =
-        match (raw.lock.get_ref().as_str(), &raw.max_leases) {
-            ("mutex", None) => LockKind::Mutex { max_leases: 1 },
-            ("mutex", Some(n)) if *n.get_ref() >= 1 => LockKind::Mutex { max_leases: *n.get_ref() },
-            ("mutex", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
-            ("read-write", None) => LockKind::ReadWrite,
-            ("semaphore", None) => LockKind::Semaphore { max_leases: 1 },
-            ("semaphore", Some(n)) if *n.get_ref() >= 1 => LockKind::Semaphore { max_leases: *n.get_ref() },
-            ("semaphore", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
-            ("semaphore-mutex", None) => LockKind::Semaphore { max_leases: 1 },
-            ("read-write", Some(n)) => {
-                return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" or \"semaphore\" only".into()))
-            }
-            (other, _) => return Err(at(
+    let kind = match (raw.lock.get_ref().as_str(), &raw.max_leases) {
+        ("mutex", None) => LockKind::Mutex { max_leases: 1 },
+        ("mutex", Some(n)) if *n.get_ref() >= 1 => LockKind::Mutex { max_leases: *n.get_ref() },
+        ("mutex", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
+        ("read-write", None) => LockKind::ReadWrite,
+        ("semaphore", None) => LockKind::Semaphore { max_leases: 1 },
+        ("semaphore", Some(n)) if *n.get_ref() >= 1 => LockKind::Semaphore { max_leases: *n.get_ref() },
+        ("semaphore", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
+        ("semaphore-mutex", None) => LockKind::Semaphore { max_leases: 1 },
+        ("multi-lock", None) => LockKind::Multi { members: 2 },
+        ("read-write", Some(n)) => {
+            return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" or \"semaphore\" only".into()))
+        }
+        (other, _) => {
+            return Err(at(
                 raw.lock.span().start,
                 format!(
-                    "unknown lock {other:?}: expected \"mutex\", \"read-write\", \"semaphore\" or \"semaphore-mutex\""
+                    "unknown lock {other:?}: expected \"mutex\", \"read-write\", \"semaphore\", \"semaphore-mutex\" or \"multi-lock\""
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let runtimes = match &raw.runtimes {
         None => DEFAULT_RUNTIMES.to_vec(),
         Some(names) => names
@@ -474,9 +476,9 @@ fn side_fits(action: &Action, kind: LockKind) -> Result<(), String> {
         _ => return Ok(()),
     };
     match (kind, side) {
-        (LockKind::Mutex { .. } | LockKind::Semaphore { .. }, Side::Mutex)
+        (LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. }, Side::Mutex)
         | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
-        (LockKind::Mutex { .. } | LockKind::Semaphore { .. }, _) => {
+        (LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. }, _) => {
             Err("this scenario's lock is a mutex: use side \"mutex\"".into())
         }
         (LockKind::ReadWrite, _) => Err("this scenario's lock is read-write: use side \"read\" or \"write\"".into()),

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use zkurator::{
-    Hold, HoldStatus, LeaseGuard, LockError, LossReason, Mutex, MutexGuard, ReadGuard, ReadWriteLock, Semaphore,
-    SemaphoreMutex, WriteGuard,
+    Hold, HoldStatus, LeaseGuard, LockError, LossReason, MultiGuard, MultiLock, Mutex, MutexGuard, ReadGuard,
+    ReadWriteLock, Semaphore, SemaphoreMutex, WriteGuard,
 };
 
 use crate::contender::Side;
@@ -20,6 +20,7 @@ pub(crate) enum Handle {
     ReadWrite(ReadWriteLock),
     Semaphore(Semaphore),
     SemaphoreMutex(SemaphoreMutex),
+    Multi(MultiLock),
 }
 
 impl Handle {
@@ -37,6 +38,11 @@ impl Handle {
             Handle::ReadWrite(rw) => rw.participant_nodes().await,
             Handle::Semaphore(s) => s.participant_nodes().await,
             Handle::SemaphoreMutex(m) => m.participant_nodes().await,
+            // The first member's nodes: where every multi-lock contender queues.
+            Handle::Multi(m) => match m.members().first() {
+                Some(zkurator::Member::Mutex(first)) => first.participant_nodes().await,
+                _ => Err(LockError::NoMembers),
+            },
         }
     }
 
@@ -53,6 +59,8 @@ impl Handle {
             (Handle::Semaphore(s), _, Some(t)) => Guard::Lease(s.acquire_timeout(t).await?),
             (Handle::SemaphoreMutex(m), _, None) => Guard::Lease(m.lock().await?),
             (Handle::SemaphoreMutex(m), _, Some(t)) => Guard::Lease(m.lock_timeout(t).await?),
+            (Handle::Multi(m), _, None) => Guard::Multi(m.lock().await?),
+            (Handle::Multi(m), _, Some(t)) => Guard::Multi(m.lock_timeout(t).await?),
         })
     }
 }
@@ -64,12 +72,14 @@ pub(crate) enum Guard {
     Write(WriteGuard),
     /// A semaphore lease (side `mutex`): not reentrant, a second acquire is a second lease.
     Lease(LeaseGuard),
+    /// Every member of a multi-lock (side `mutex`); its first member's hold stands for it.
+    Multi(MultiGuard),
 }
 
 impl Guard {
     fn side(&self) -> Side {
         match self {
-            Guard::Mutex(_) | Guard::Lease(_) => Side::Mutex,
+            Guard::Mutex(_) | Guard::Lease(_) | Guard::Multi(_) => Side::Mutex,
             Guard::Read(_) => Side::Read,
             Guard::Write(_) => Side::Write,
         }
@@ -81,6 +91,7 @@ impl Guard {
             Guard::Read(g) => g,
             Guard::Write(g) => g,
             Guard::Lease(g) => g,
+            Guard::Multi(g) => g.holds().next().expect("a multi-lock has members"),
         }
     }
 
@@ -89,7 +100,7 @@ impl Guard {
             Guard::Mutex(g) => Guard::Mutex(g.reenter()?),
             Guard::Read(g) => Guard::Read(g.reenter()?),
             Guard::Write(g) => Guard::Write(g.reenter()?),
-            Guard::Lease(_) => unreachable!("leases are not re-entered (see Guards::plan)"),
+            Guard::Lease(_) | Guard::Multi(_) => unreachable!("not re-entered (see Guards::plan)"),
         })
     }
 
@@ -99,12 +110,17 @@ impl Guard {
             Guard::Read(g) => g.release().await,
             Guard::Write(g) => g.release().await,
             Guard::Lease(g) => g.release().await,
+            Guard::Multi(g) => g.release().await,
         }
     }
 
     /// Lost other than by its own release.
     fn is_lost(&self) -> bool {
-        matches!(self.hold().status(), HoldStatus::Lost(reason) if reason != LossReason::Released)
+        let lost = |hold: &Hold| matches!(hold.status(), HoldStatus::Lost(reason) if reason != LossReason::Released);
+        match self {
+            Guard::Multi(g) => g.holds().any(lost),
+            _ => lost(self.hold()),
+        }
     }
 
     pub fn revocation_requested(&self) -> impl std::future::Future<Output = ()> + '_ {
@@ -143,7 +159,7 @@ impl Guards {
         self.prune_lost();
         match self.first(side) {
             // Curator's semaphores are not reentrant: one more lease.
-            Some(Guard::Lease(_)) => return Ok(Plan::Fresh),
+            Some(Guard::Lease(_) | Guard::Multi(_)) => return Ok(Plan::Fresh),
             Some(held) => return held.reenter().map(Plan::Granted),
             None => {}
         }

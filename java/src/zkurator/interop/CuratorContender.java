@@ -29,6 +29,8 @@ import java.util.zip.ZipEntry;
 import org.apache.curator.CuratorConnectionLossException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.locks.InterProcessLock;
+import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphore;
@@ -73,6 +75,9 @@ import org.apache.zookeeper.data.Stat;
  *     through its private lease field: Curator does not expose it).</li>
  * <li>semaphore, n &gt; 1 leases: {@link InterProcessSemaphoreV2} ({@code locks/} mutex
  *     serialising takers, {@code leases/} nodes); each acquire takes one more lease.</li>
+ * <li>multi-lock, n members: {@link InterProcessMultiLock} over n {@link InterProcessMutex}
+ *     members {@code <path>/m0}, {@code m1}... (the subclass above, to report the first
+ *     member's node), taken in that order, all or none.</li>
  * <li>read/write: {@link InterProcessReadWriteLock}'s WriteLock and ReadLock, built
  *     exactly as its public (client, path, lockData) constructor builds them, as
  *     subclasses exposing the protected {@code getLockPath()}.</li>
@@ -170,6 +175,8 @@ public final class CuratorContender {
     private InterProcessSemaphore semaphore;
     private InterProcessSemaphoreV2 semaphoreV2;
     private InterProcessSemaphoreMutex semaphoreMutex;
+    private InterProcessMultiLock multiLock;
+    private final List<Mutex> members = new ArrayList<>();
     private final Deque<Lease> leases = new ArrayDeque<>();
     private WriteSide writeLock;
     private ReadSide readLock;
@@ -203,7 +210,8 @@ public final class CuratorContender {
         byte[] data = null;
         CuratorFramework built = null;
         try {
-            if (!kind.equals("mutex") && !kind.equals("read-write") && !kind.equals("semaphore")) {
+            if (!kind.equals("mutex") && !kind.equals("read-write") && !kind.equals("semaphore")
+                    && !kind.equals("multi-lock")) {
                 problem = "unknown lock kind: " + kind;
             } else if (!kind.equals("read-write") && maxLeases < 1) {
                 problem = "max_leases must be at least 1, got " + maxLeases;
@@ -242,7 +250,15 @@ public final class CuratorContender {
                 throw new Failure("session-lost", "could not connect to ZooKeeper within "
                         + connectWaitMillis + " ms");
             }
-            if (kind.equals("semaphore")) {
+            if (kind.equals("multi-lock")) {
+                List<InterProcessLock> locks = new ArrayList<>();
+                for (int i = 0; i < maxLeases; i++) {
+                    Mutex member = new Mutex(client, ZKPaths.makePath(lockPath, "m" + i), lockData);
+                    members.add(member);
+                    locks.add(member);
+                }
+                multiLock = new InterProcessMultiLock(locks);
+            } else if (kind.equals("semaphore")) {
                 if (maxLeases == 1) {
                     semaphoreMutex = new InterProcessSemaphoreMutex(client, lockPath);
                 } else {
@@ -307,7 +323,14 @@ public final class CuratorContender {
         return run(() -> {
             Side side = checkSide(Side.parse(sideName));
             String node;
-            if (semaphoreV2 != null || semaphoreMutex != null) {
+            if (multiLock != null) {
+                if (timeoutMillis < 0) {
+                    multiLock.acquire();
+                } else if (!multiLock.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                    throw timeoutOrCrash(timeoutMillis);
+                }
+                node = members.get(0).heldNode();
+            } else if (semaphoreV2 != null || semaphoreMutex != null) {
                 node = acquireSemaphore(timeoutMillis);
             } else if (semaphore != null) {
                 Lease lease;
@@ -351,7 +374,10 @@ public final class CuratorContender {
     public String participants() {
         return run(() -> {
             List<String> nodes = new ArrayList<>();
-            if (kind.equals("semaphore")) {
+            if (multiLock != null) {
+                // The first member's nodes: where every multi-lock contender queues.
+                nodes.addAll(members.get(0).getParticipantNodes());
+            } else if (kind.equals("semaphore")) {
                 // Curator lists lease names unsorted; full paths in sequence order here.
                 InterProcessSemaphoreV2 lister = semaphoreV2 != null ? semaphoreV2
                         : new InterProcessSemaphoreV2(client, lockPath, 1);
@@ -383,8 +409,8 @@ public final class CuratorContender {
     public String makeRevocable(String sideName) {
         return run(() -> {
             Side side = checkSide(Side.parse(sideName));
-            if (semaphore != null || kind.equals("semaphore")) {
-                throw new Failure("unsupported", "Curator's semaphores are not revocable");
+            if (semaphore != null || kind.equals("semaphore") || multiLock != null) {
+                throw new Failure("unsupported", "Curator's semaphores and multi-locks are not revocable");
             }
             lockOf(side).makeRevocable(lock -> {
                 // Called on a Curator thread: hand the release to the owning thread.
@@ -648,6 +674,18 @@ public final class CuratorContender {
     }
 
     private void releaseOnce(Side side) throws Exception {
+        if (multiLock != null) {
+            // Curator releases every member (the last first) even if one fails.
+            boolean wasHeld = multiLock.isAcquiredInThisProcess() && held.getOrDefault(side, 0) > 0;
+            try {
+                multiLock.release();
+            } finally {
+                if (wasHeld) {
+                    held.merge(side, -1, Integer::sum);
+                }
+            }
+            return;
+        }
         if (semaphoreMutex != null) {
             if (held.getOrDefault(side, 0) <= 0) {
                 throw new Failure("not-held", "the semaphore mutex " + lockPath + " is not held");
@@ -729,8 +767,18 @@ public final class CuratorContender {
     }
 
     private List<String> ownedNodes() throws Exception {
+        if (multiLock != null) {
+            List<String> all = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) {
+                all.addAll(ownedNodesIn(ZKPaths.makePath(this.lockPath, "m" + i)));
+            }
+            return all;
+        }
+        return ownedNodesIn(leasesPath());
+    }
+
+    private List<String> ownedNodesIn(String lockPath) throws Exception {
         long session = client.getZookeeperClient().getZooKeeper().getSessionId();
-        String lockPath = leasesPath();
         List<String> children;
         try {
             children = client.getChildren().forPath(lockPath);

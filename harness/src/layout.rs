@@ -1,7 +1,8 @@
 //! Where a lock kind keeps its nodes, as the runner lists them: a mutex or a
 //! read/write lock under the lock path itself, a semaphore (Curator's
-//! InterProcessSemaphoreV2 layout) under `locks/` and `leases/`, listed as
-//! `locks/<name>` and `leases/<name>` so one listing shows both.
+//! InterProcessSemaphoreV2 layout) under `locks/` and `leases/`, a multi-lock
+//! under one directory per member (`m0/`, `m1/`); listed as `<dir>/<name>`
+//! so one listing shows them all.
 
 use zookeeper_client::{Client, Error};
 
