@@ -107,6 +107,11 @@ fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
     }
 }
 
+/// Whether a runtime has Curator's semaphores and multi-lock.
+pub fn supports_recipes(runtime: Runtime) -> bool {
+    runtime.is_zkurator() || runtime == Runtime::Curator
+}
+
 /// Turns a recipe into a schedule the model accepts.
 pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
     let kind = match recipe.kind {
@@ -114,6 +119,12 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         LockKind::Mutex { max_leases }
             if max_leases > 1
                 && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) =>
+        {
+            LockKind::Mutex { max_leases: 1 }
+        }
+        // Semaphores and multi-locks: zkurator and Curator only (kazurator has no SemaphoreV2).
+        LockKind::Semaphore { .. } | LockKind::Multi { .. }
+            if recipe.runtimes.iter().any(|r| !supports_recipes(*r)) =>
         {
             LockKind::Mutex { max_leases: 1 }
         }
