@@ -15,6 +15,10 @@
 //! A handle built over a renewing [`SessionSource`] carries on after its
 //! session expires.
 //!
+//! Curator's other lock recipes are here on the same wire too: [`Semaphore`]
+//! (`InterProcessSemaphoreV2`), [`SemaphoreMutex`]
+//! (`InterProcessSemaphoreMutex`) and [`MultiLock`] (`InterProcessMultiLock`).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;
