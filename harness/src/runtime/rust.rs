@@ -263,8 +263,16 @@ impl Contender for RustContender {
     fn crasher(&self) -> Crasher {
         if self.runtime != Runtime::RustTasks {
             // The session ends as an expiry ends it (see `Session::expirer`);
-            // the runner does not talk to a crashed contender again.
-            return self.group.session.expirer();
+            // the runner does not talk to a crashed contender again. A crashed
+            // process does not carry on: its acquire in progress is aborted
+            // first, or the renewing source would queue it again on a new session.
+            let (expire, running) = (self.group.session.expirer(), self.running.clone());
+            return Box::new(move || {
+                if let Some(task) = running.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    task.abort();
+                }
+                expire();
+            });
         }
         let (guards, running) = (self.guards.clone(), self.running.clone());
         Box::new(move || {
