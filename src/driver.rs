@@ -102,6 +102,30 @@ pub fn decide_read<S: AsRef<str>>(sorted: &[S], ours: &str, owns_write: bool) ->
     }
 }
 
+/// Decision for a lease of a Curator `InterProcessSemaphoreV2` (the children
+/// of its `leases/` directory, in any order): it holds while there are at
+/// most `max_leases` children, its own included, foreign children counted as
+/// Curator counts them; otherwise it waits for the children to change (the
+/// returned name is its own node: Curator watches the directory, not a node).
+///
+/// ```
+/// use zkurator::driver::{decide_count, Decision};
+/// let leases = ["a-lease-01", "b-lease-02", "c-lease-03"];
+/// assert_eq!(decide_count(&leases, "c-lease-03", 3), Decision::Holds);
+/// assert_eq!(decide_count(&leases, "a-lease-01", 2), Decision::Watch("a-lease-01".into()));
+/// assert_eq!(decide_count(&leases, "d-lease-04", 3), Decision::Missing);
+/// ```
+pub fn decide_count<S: AsRef<str>>(children: &[S], ours: &str, max_leases: u32) -> Decision {
+    if !children.iter().any(|child| child.as_ref() == ours) {
+        return Decision::Missing;
+    }
+    if children.len() <= max_leases.max(1) as usize {
+        Decision::Holds
+    } else {
+        Decision::Watch(ours.to_owned())
+    }
+}
+
 /// The sorted children without `gone`: what a waiter's listing becomes when
 /// the node it watched is deleted and nothing else changes.
 ///

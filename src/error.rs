@@ -31,6 +31,18 @@ pub enum LockError {
     /// itself forever here; zkurator refuses at once.
     #[error("upgrade from read to write lock is not supported: release the read lock first")]
     Upgrade,
+    /// A semaphore was asked for no lease, or for more leases than it has
+    /// (Curator's `acquire(qty)` would wait forever); no request was sent.
+    #[error("cannot take {requested} lease(s) of a semaphore with {max_leases}")]
+    LeaseCount {
+        /// Leases asked for.
+        requested: u32,
+        /// The semaphore's lease count.
+        max_leases: u32,
+    },
+    /// A [`MultiLock`](crate::MultiLock) was given no member.
+    #[error("a multi-lock needs at least one member")]
+    NoMembers,
     /// The lock-node data (with the node's path) would not fit in one
     /// ZooKeeper request; refused before any request is sent.
     #[error("lock data of {len} bytes does not fit in a ZooKeeper request of at most {limit} bytes (the server's jute.maxbuffer; raise it with max_request_bytes if the server allows more)")]

@@ -24,6 +24,9 @@ pub(crate) enum Rule {
     /// holds, if any: then the read node is created non-sequential with that
     /// sequence as suffix (Curator 5.5, CURATOR-621) and holds at once.
     Read { downgrade_from: Option<String> },
+    /// A lease of Curator's `InterProcessSemaphoreV2`: held while the lock
+    /// directory has at most `max_leases` children; waits on the directory.
+    Count { max_leases: u32 },
 }
 
 /// Everything an attempt needs to know about the lock it contends for.
@@ -226,7 +229,10 @@ impl Target<'_> {
                 // With several leases, any earlier node's exit may let us in,
                 // not only the one `max_leases` places ahead that Curator
                 // watches (its waiters can sleep while a lease is free).
-                Decision::Watch(_) if matches!(self.rule, Rule::Exclusive { max_leases } if max_leases > 1) => {
+                Decision::Watch(_)
+                    if matches!(self.rule, Rule::Exclusive { max_leases } if max_leases > 1)
+                        || matches!(self.rule, Rule::Count { .. }) =>
+                {
                     self.wait_for_children_change(&children).await?
                 }
                 Decision::Watch(other) => {
@@ -257,6 +263,10 @@ impl Target<'_> {
             }
             (Rule::Exclusive { max_leases }, _) => driver::decide_exclusive(sorted, ours, *max_leases),
             (Rule::Read { downgrade_from }, _) => driver::decide_read(sorted, ours, downgrade_from.is_some()),
+            (Rule::Count { .. }, Some(NegativeControl::LeaseIgnoresCount)) => {
+                driver::decide_count(sorted, ours, u32::MAX)
+            }
+            (Rule::Count { max_leases }, _) => driver::decide_count(sorted, ours, *max_leases),
         }
     }
 
@@ -275,6 +285,7 @@ impl Target<'_> {
             && match self.rule {
                 Rule::Exclusive { max_leases } => max_leases == 1 && self.lock_name == MUTEX_LOCK_NAME,
                 Rule::Read { .. } => true,
+                Rule::Count { .. } => false,
             }
     }
 

@@ -15,6 +15,10 @@
 //! A handle built over a renewing [`SessionSource`] carries on after its
 //! session expires.
 //!
+//! Curator's other lock recipes are here on the same wire too: [`Semaphore`]
+//! (`InterProcessSemaphoreV2`), [`SemaphoreMutex`]
+//! (`InterProcessSemaphoreMutex`) and [`MultiLock`] (`InterProcessMultiLock`).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = zookeeper_client::Client::connect("127.0.0.1:2181").await?;
@@ -49,6 +53,7 @@ mod error;
 mod hold;
 mod internals;
 mod monitor;
+mod multi;
 mod mutex;
 #[cfg(all(target_os = "linux", feature = "nodelay"))]
 mod nodelay;
@@ -56,6 +61,8 @@ mod path;
 mod read_guard;
 mod revoke;
 mod rwlock;
+mod semaphore;
+mod semaphore_mutex;
 mod session;
 mod shared;
 mod write_guard;
@@ -63,6 +70,7 @@ mod write_guard;
 pub use error::{LockError, Result};
 pub use hold::Hold;
 pub use monitor::{HoldStatus, LossReason};
+pub use multi::{Member, MultiGuard, MultiLock};
 pub use mutex::{Mutex, MutexBuilder, MutexGuard};
 #[cfg(all(target_os = "linux", feature = "nodelay"))]
 pub use nodelay::{keep_nodelay, NodelayError};
@@ -70,6 +78,8 @@ pub use path::{validate_lock_path, PathProblem};
 pub use read_guard::ReadGuard;
 pub use revoke::revoke;
 pub use rwlock::{ReadWriteLock, ReadWriteLockBuilder};
+pub use semaphore::{LeaseGuard, Semaphore, SemaphoreBuilder};
+pub use semaphore_mutex::SemaphoreMutex;
 pub use session::SessionSource;
 pub use write_guard::WriteGuard;
 /// The ZooKeeper client crate this library is built on, for its `Client`.

@@ -9,6 +9,13 @@ pub const MUTEX_LOCK_NAME: &str = "lock-";
 pub const READ_LOCK_NAME: &str = "__READ__";
 /// Lock name of the write side of a read/write lock.
 pub const WRITE_LOCK_NAME: &str = "__WRIT__";
+/// Lock name of a lease of Curator's `InterProcessSemaphoreV2`
+/// (`<path>/leases/_c_<uuid>-lease-<seq>`).
+pub const LEASE_LOCK_NAME: &str = "lease-";
+/// The directory of a `InterProcessSemaphoreV2` whose mutex serialises takers.
+pub const SEMAPHORE_LOCKS_DIR: &str = "locks";
+/// The directory of a `InterProcessSemaphoreV2` that holds the leases.
+pub const SEMAPHORE_LEASES_DIR: &str = "leases";
 /// The bytes that, written into a lock node, ask its holder to release.
 pub const REVOKE_MESSAGE: &[u8] = b"__REVOKE__";
 

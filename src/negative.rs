@@ -15,4 +15,7 @@ pub enum NegativeControl {
     /// before per-caller holds), so tasks sharing a handle do not exclude
     /// each other.
     SharedHold,
+    /// A semaphore lease taker that ignores the count: it holds a lease as
+    /// soon as its node exists, however many leases are out.
+    LeaseIgnoresCount,
 }

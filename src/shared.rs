@@ -182,6 +182,33 @@ impl Shared {
         Ok(hold)
     }
 
+    /// One contender on the directory `dir` below the lock path (the
+    /// `locks/` and `leases/` of a semaphore), by `rule`, on `client`'s
+    /// session: the same acquire loop, protected create and cleanup as the
+    /// lock path's own sides. The hold is not counted by [`Shared::is_held`].
+    pub(crate) async fn contend_under(
+        &self,
+        client: &Client,
+        dir: &str,
+        lock_name: &'static str,
+        rule: Rule,
+        timeout: Option<Duration>,
+    ) -> Result<Hold> {
+        let lock_path = format!("{}/{dir}", self.lock_path);
+        let target = Target {
+            client,
+            lock_path: &lock_path,
+            lock_name,
+            sort: SortNames::Mutex,
+            data: &self.data,
+            acls: &self.acls,
+            rule,
+            broken: self.broken,
+        };
+        let acquired = target.acquire(timeout).await?;
+        Ok(Hold::new(client.clone(), acquired, false))
+    }
+
     /// Whether a hold of `kind` made through these handles is live (not
     /// released, not known lost).
     pub(crate) fn is_held(&self, kind: SideKind) -> bool {

@@ -120,7 +120,11 @@ pub fn exclusion(events: &[Event], kind: LockKind) -> Vec<Violation> {
             }
             violations.dedup_by(|a, b| a.message == b.message);
         }
-        LockKind::Mutex { max_leases } => {
+        LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. } => {
+            let max_leases = match kind {
+                LockKind::Mutex { max_leases } | LockKind::Semaphore { max_leases } => max_leases,
+                _ => 1,
+            };
             let mut edges: Vec<(Duration, i32, &str)> = Vec::new();
             for i in &holds {
                 edges.push((i.start, 1, &i.contender));
@@ -154,14 +158,29 @@ pub fn exclusion(events: &[Event], kind: LockKind) -> Vec<Violation> {
 /// The lock names a node of this lock kind may carry.
 fn lock_names(kind: LockKind) -> &'static [&'static str] {
     match kind {
-        LockKind::Mutex { .. } => &["lock-"],
+        LockKind::Mutex { .. } | LockKind::Multi { .. } => &["lock-"],
         LockKind::ReadWrite => &["__READ__", "__WRIT__"],
+        LockKind::Semaphore { .. } => &["lease-"],
     }
 }
 
 /// Whether `name` is `_c_<lower-case uuid>-<lock name><sequence>`, the
 /// sequence being ZooKeeper's `%010d` of a signed 32-bit counter.
+///
+/// A semaphore's children are listed as `locks/<name>` (the takers' mutex,
+/// `lock-` nodes) and `leases/<name>` (`lease-` nodes).
 pub fn follows_protocol(name: &str, kind: LockKind) -> bool {
+    match (kind, name.split_once('/')) {
+        (LockKind::Semaphore { .. }, Some(("locks", rest))) => follows_grammar(rest, LockKind::Mutex { max_leases: 1 }),
+        (LockKind::Semaphore { .. }, Some(("leases", rest))) => follows_grammar(rest, kind),
+        (LockKind::Semaphore { .. }, _) => false,
+        (LockKind::Multi { .. }, Some((dir, rest))) => kind.node_dirs().contains(&dir) && follows_grammar(rest, kind),
+        (LockKind::Multi { .. }, None) => false,
+        _ => follows_grammar(name, kind),
+    }
+}
+
+fn follows_grammar(name: &str, kind: LockKind) -> bool {
     let Some(rest) = name.strip_prefix("_c_") else { return false };
     let (uuid, rest) = rest.split_at(rest.len().min(36));
     let uuid_ok = uuid.len() == 36

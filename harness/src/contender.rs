@@ -108,6 +108,36 @@ pub enum LockKind {
     /// Curator InterProcessReadWriteLock / kazurator ReadWriteLock
     /// (`__READ__` and `__WRIT__` nodes). The contender has both sides.
     ReadWrite,
+    /// Curator InterProcessSemaphoreV2 layout (`locks/` mutex serialising
+    /// takers, `leases/_c_<uuid>-lease-<seq>`), `max_leases` leases; with one
+    /// lease, Curator's InterProcessSemaphoreMutex. Side `mutex`; one lease
+    /// per contender at a time (not reentrant).
+    Semaphore {
+        /// How many leases there are.
+        max_leases: u32,
+    },
+    /// Curator InterProcessMultiLock over `members` InterProcessMutex
+    /// members `<lock path>/m0`, `m1`...: taken in that order, all or none.
+    /// Side `mutex`; not reentrant here.
+    Multi {
+        /// How many member mutexes (at most 4).
+        members: u32,
+    },
+}
+
+/// The member directories of a [`LockKind::Multi`].
+const MEMBER_DIRS: [&str; 4] = ["m0", "m1", "m2", "m3"];
+
+impl LockKind {
+    /// The directories under the lock path that hold this kind's nodes
+    /// (empty: the lock path itself).
+    pub fn node_dirs(self) -> &'static [&'static str] {
+        match self {
+            LockKind::Semaphore { .. } => &["locks", "leases"],
+            LockKind::Multi { members } => &MEMBER_DIRS[..(members as usize).clamp(1, MEMBER_DIRS.len())],
+            _ => &[],
+        }
+    }
 }
 
 /// Which side of a lock an acquire or release is for.

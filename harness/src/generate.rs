@@ -89,19 +89,27 @@ struct Candidate {
 
 fn sides(kind: LockKind) -> &'static [Side] {
     match kind {
-        LockKind::Mutex { .. } => &[Side::Mutex],
+        LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. } => &[Side::Mutex],
         LockKind::ReadWrite => &[Side::Read, Side::Write],
     }
 }
 
 /// Whether a runtime takes a second hold of a side it holds without a new node.
 fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
+    if matches!(kind, LockKind::Semaphore { .. } | LockKind::Multi { .. }) {
+        return false; // leases and multi-locks: the model refuses a second hold
+    }
     match runtime {
         Runtime::ZkClient | Runtime::KazooNative => false,
         // Curator's InterProcessSemaphore (leases > 1) takes one more lease per acquire.
         Runtime::Curator => !matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1),
         Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks | Runtime::Kazurator => true,
     }
+}
+
+/// Whether a runtime has Curator's semaphores and multi-lock.
+pub fn supports_recipes(runtime: Runtime) -> bool {
+    runtime.is_zkurator() || runtime == Runtime::Curator
 }
 
 /// Turns a recipe into a schedule the model accepts.
@@ -111,6 +119,12 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         LockKind::Mutex { max_leases }
             if max_leases > 1
                 && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) =>
+        {
+            LockKind::Mutex { max_leases: 1 }
+        }
+        // Semaphores and multi-locks: zkurator and Curator only (kazurator has no SemaphoreV2).
+        LockKind::Semaphore { .. } | LockKind::Multi { .. }
+            if recipe.runtimes.iter().any(|r| !supports_recipes(*r)) =>
         {
             LockKind::Mutex { max_leases: 1 }
         }
@@ -240,6 +254,10 @@ pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
             let _ = writeln!(out, "lock = \"mutex\"\nmax_leases = {max_leases}");
         }
         LockKind::ReadWrite => out.push_str("lock = \"read-write\"\n"),
+        LockKind::Semaphore { max_leases } => {
+            let _ = writeln!(out, "lock = \"semaphore\"\nmax_leases = {max_leases}");
+        }
+        LockKind::Multi { .. } => out.push_str("lock = \"multi-lock\"\n"),
     }
     let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
     let contenders: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{r}\"")).collect();

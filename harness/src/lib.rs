@@ -11,6 +11,7 @@ pub mod expectations;
 pub mod faults;
 pub mod generate;
 pub mod history;
+pub mod layout;
 pub mod limits;
 pub mod lines;
 pub mod model;
@@ -22,5 +23,6 @@ pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod scenario;
+
 pub mod suite;
 pub mod versions;

@@ -132,6 +132,20 @@ impl Model {
         &self.nodes
     }
 
+    /// How many nodes the server holds in this state. The model's nodes,
+    /// plus for a semaphore with waiters the lease node of the first waiter:
+    /// it holds the `locks/` mutex and waits with a lease node of its own.
+    /// For a multi-lock, a holder has a node in every member and a waiter one
+    /// in the first (where it waits).
+    pub fn server_node_count(&self) -> usize {
+        let waiting = self.nodes.iter().filter(|n| !n.granted).count();
+        match self.kind {
+            LockKind::Semaphore { .. } => self.nodes.len() + usize::from(waiting > 0),
+            LockKind::Multi { .. } => waiting + (self.nodes.len() - waiting) * self.kind.node_dirs().len(),
+            _ => self.nodes.len(),
+        }
+    }
+
     /// Whether `contender` holds `side`.
     pub fn holds(&self, contender: &str, side: Side) -> bool {
         self.find(contender, side).is_some_and(|i| self.nodes[i].granted)
@@ -172,6 +186,14 @@ impl Model {
         }
         let mut prediction = Prediction::default();
         match action {
+            Action::Acquire { contender, side, .. }
+                if matches!(self.kind, LockKind::Semaphore { .. } | LockKind::Multi { .. })
+                    && self.find(contender, *side).is_some() =>
+            {
+                return Err(ModelError(format!(
+                    "{contender} holds it already: semaphore leases and multi-locks are not modelled as reentrant, and a contender takes one at a time (use another contender)"
+                )));
+            }
             Action::Acquire { contender, side, timeout } => {
                 let mut outcome = self.acquire(contender, *side);
                 if outcome == Outcome::Blocked {
@@ -378,7 +400,14 @@ impl Model {
             (LockKind::ReadWrite, Side::Read) => {
                 !before.into_iter().any(|n| n.owner.is_some() && n.side == Side::Write)
             }
-            (LockKind::Mutex { max_leases }, _) => before.count() < max_leases as usize,
+            // A semaphore's takers queue on its `locks/` mutex, so the first
+            // waiter takes the next free lease: the mutex rule with n leases.
+            (LockKind::Mutex { max_leases } | LockKind::Semaphore { max_leases }, _) => {
+                before.count() < max_leases as usize
+            }
+            // Every contender takes the members in the same order, so whoever
+            // holds the first member gets the rest: a mutex.
+            (LockKind::Multi { .. }, _) => before.count() == 0,
             (LockKind::ReadWrite, _) => before.count() == 0,
         }
     }

@@ -669,7 +669,7 @@ impl<'a> Run<'a> {
 
     /// Cleanup: the directory holds exactly the model's nodes.
     fn expect_node_count(&mut self, within: Duration) -> Result<(), Stop> {
-        let want = self.model.nodes().len();
+        let want = self.model.server_node_count();
         let deadline = Instant::now() + within;
         loop {
             let children = self.list()?;
@@ -694,7 +694,8 @@ impl<'a> Run<'a> {
         let deadline = Instant::now() + self.timing.grant_bound;
         let children = loop {
             let zk = self.zk()?;
-            let error = match self.tokio.block_on(zk.list_children(&self.lock_path)) {
+            let listed = self.tokio.block_on(crate::layout::list(&zk, &self.lock_path, self.scenario.kind));
+            let error = match listed {
                 Ok(children) => break children,
                 Err(Zk::NoNode) => break Vec::new(),
                 Err(e @ (Zk::SessionExpired | Zk::ClientClosed)) => {
@@ -804,6 +805,9 @@ impl<'a> Run<'a> {
         self.tokio.block_on(async {
             for child in &self.foreign {
                 let _ = zk.delete(&format!("{path}/{child}"), None).await;
+            }
+            for dir in self.scenario.kind.node_dirs() {
+                let _ = zk.delete(&format!("{path}/{dir}"), None).await;
             }
             let _ = zk.delete(&path, None).await;
         });

@@ -317,13 +317,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         ("mutex", Some(n)) if *n.get_ref() >= 1 => LockKind::Mutex { max_leases: *n.get_ref() },
         ("mutex", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
         ("read-write", None) => LockKind::ReadWrite,
+        ("semaphore", None) => LockKind::Semaphore { max_leases: 1 },
+        ("semaphore", Some(n)) if *n.get_ref() >= 1 => LockKind::Semaphore { max_leases: *n.get_ref() },
+        ("semaphore", Some(n)) => return Err(at(n.span().start, "max_leases must be at least 1".into())),
+        ("semaphore-mutex", None) => LockKind::Semaphore { max_leases: 1 },
+        ("multi-lock", None) => LockKind::Multi { members: 2 },
         ("read-write", Some(n)) => {
-            return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" only".into()))
+            return Err(at(n.span().start, "max_leases applies to lock = \"mutex\" or \"semaphore\" only".into()))
         }
         (other, _) => {
             return Err(at(
                 raw.lock.span().start,
-                format!("unknown lock {other:?}: expected \"mutex\" or \"read-write\""),
+                format!(
+                    "unknown lock {other:?}: expected \"mutex\", \"read-write\", \"semaphore\", \"semaphore-mutex\" or \"multi-lock\""
+                ),
             ))
         }
     };
@@ -479,8 +486,11 @@ fn side_fits(action: &Action, kind: LockKind) -> Result<(), String> {
         _ => return Ok(()),
     };
     match (kind, side) {
-        (LockKind::Mutex { .. }, Side::Mutex) | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
-        (LockKind::Mutex { .. }, _) => Err("this scenario's lock is a mutex: use side \"mutex\"".into()),
+        (LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. }, Side::Mutex)
+        | (LockKind::ReadWrite, Side::Read | Side::Write) => Ok(()),
+        (LockKind::Mutex { .. } | LockKind::Semaphore { .. } | LockKind::Multi { .. }, _) => {
+            Err("this scenario's lock is a mutex: use side \"mutex\"".into())
+        }
         (LockKind::ReadWrite, _) => Err("this scenario's lock is read-write: use side \"read\" or \"write\"".into()),
     }
 }

@@ -97,7 +97,7 @@ fn wrong_types_are_named() {
         "description = \"x\"\nlock = \"mutex\"\ncontenders = { a = \"rust\" }\nsteps = \"a acquire mutex\"\n",
         &["sequence"],
     );
-    rejected(&GOOD.replace("lock = \"mutex\"", "lock = \"semaphore\""), &["unknown lock \"semaphore\""]);
+    rejected(&GOOD.replace("lock = \"mutex\"", "lock = \"barrier\""), &["unknown lock \"barrier\""]);
 }
 
 #[test]

@@ -441,6 +441,7 @@ impl Bench {
         }
         if self.available(Subject::Zkurator, config) {
             jobs.extend(KINDS.map(Job::Zkurator));
+            jobs.push(Job::Zkurator(Lock::Lease));
         }
         if self.available(Subject::ZkuratorNagle, config) {
             jobs.push(Job::ZkuratorNagle);
@@ -450,6 +451,7 @@ impl Bench {
         }
         if self.available(Subject::Curator, config) {
             jobs.extend(KINDS.map(Job::Curator));
+            jobs.push(Job::Curator(Lock::Lease));
         }
         if self.available(Subject::Kazurator, config) {
             jobs.push(Job::Kazurator(KINDS.to_vec()));

@@ -63,6 +63,9 @@ pub enum Lock {
     Write,
     /// Read side of a read/write lock.
     Read,
+    /// One lease of a Curator InterProcessSemaphoreV2 with three leases
+    /// (`locks/` mutex, then a `leases/` node).
+    Lease,
 }
 
 impl Lock {
@@ -73,6 +76,7 @@ impl Lock {
             Lock::Mutex => "mutex",
             Lock::Write => "write lock",
             Lock::Read => "read lock",
+            Lock::Lease => "lease (semaphore v2)",
         }
     }
 
@@ -83,6 +87,7 @@ impl Lock {
             Lock::Mutex => "mutex",
             Lock::Write => "write",
             Lock::Read => "read",
+            Lock::Lease => "lease",
         }
     }
 }

@@ -46,10 +46,12 @@ enum Handle {
     Mutex(Mutex),
     Read(ReadWriteLock),
     Write(ReadWriteLock),
+    Lease(zkurator::Semaphore),
 }
 
 /// A guard of any kind.
 enum Held {
+    Lease(zkurator::LeaseGuard),
     Mutex(MutexGuard),
     Read(ReadGuard),
     Write(WriteGuard),
@@ -62,6 +64,7 @@ impl Handle {
             Handle::Mutex(m) => m.lock_timeout(LOCK_TIMEOUT).await.map(Held::Mutex),
             Handle::Read(rw) => rw.read_timeout(LOCK_TIMEOUT).await.map(Held::Read),
             Handle::Write(rw) => rw.write_timeout(LOCK_TIMEOUT).await.map(Held::Write),
+            Handle::Lease(s) => s.acquire_timeout(LOCK_TIMEOUT).await.map(Held::Lease),
         };
         held.map_err(|e| format!("acquire: {e}"))
     }
@@ -70,6 +73,7 @@ impl Handle {
 impl Held {
     async fn release(self) -> Result<(), String> {
         let released = match self {
+            Held::Lease(g) => g.release().await,
             Held::Mutex(g) => g.release().await,
             Held::Read(g) => g.release().await,
             Held::Write(g) => g.release().await,
@@ -79,11 +83,15 @@ impl Held {
 }
 
 /// A zkurator handle for `lock` on `path`.
+/// The lease count of the benchmark's semaphore (as Curator's side).
+const LEASES: u32 = 3;
+
 fn handle(client: &zookeeper_client::Client, path: &str, lock: Lock) -> Result<Handle, String> {
     let handle = match lock {
         Lock::Mutex => Mutex::new(client, path).map(Handle::Mutex),
         Lock::Write => ReadWriteLock::new(client, path).map(Handle::Write),
         Lock::Read => ReadWriteLock::new(client, path).map(Handle::Read),
+        Lock::Lease => zkurator::Semaphore::new(client, path, LEASES).map(Handle::Lease),
         Lock::Raw => return Err("zkurator has no raw lock".to_owned()),
     };
     handle.map_err(|e| format!("lock handle on {path}: {e}"))

@@ -176,6 +176,8 @@ impl CuratorRuntime {
         let (kind, max_leases) = match spec.kind {
             LockKind::Mutex { max_leases } => ("mutex", max_leases),
             LockKind::ReadWrite => ("read-write", 1),
+            LockKind::Semaphore { max_leases } => ("semaphore", max_leases),
+            LockKind::Multi { members } => ("multi-lock", members),
         };
         let max_leases = i32::try_from(max_leases).map_err(|_| failed(format!("max_leases {max_leases} too large")))?;
         let session_ms = i32::try_from(spec.session_timeout.as_millis())

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex as StdMutex, Weak};
 use std::time::Duration;
 
 use zkurator::negative::NegativeControl;
-use zkurator::{LockError, Mutex, ReadWriteLock};
+use zkurator::{LockError, MultiLock, Mutex, ReadWriteLock, Semaphore};
 
 use super::rust_guards::{self, Guards, Handle};
 use super::session::Session;
@@ -83,6 +83,33 @@ impl Group {
                     builder = builder.negative_control(control);
                 }
                 Handle::ReadWrite(builder.build().map_err(failed)?)
+            }
+            LockKind::Semaphore { max_leases } => {
+                let mut builder = Semaphore::builder(source, &spec.lock_path, max_leases);
+                if let Some(data) = &spec.lock_data {
+                    builder = builder.data(data.clone());
+                }
+                if let Some(control) = negative_control() {
+                    builder = builder.negative_control(control);
+                }
+                match max_leases {
+                    1 => Handle::SemaphoreMutex(builder.build_mutex().map_err(failed)?),
+                    _ => Handle::Semaphore(builder.build().map_err(failed)?),
+                }
+            }
+            LockKind::Multi { .. } => {
+                let mut members = Vec::new();
+                for dir in spec.kind.node_dirs() {
+                    let mut builder = Mutex::builder(source, &format!("{}/{dir}", spec.lock_path));
+                    if let Some(data) = &spec.lock_data {
+                        builder = builder.data(data.clone());
+                    }
+                    if let Some(control) = negative_control() {
+                        builder = builder.negative_control(control);
+                    }
+                    members.push(builder.build().map_err(failed)?.into());
+                }
+                Handle::Multi(MultiLock::of(members).map_err(failed)?)
             }
         };
         Ok(Group { session, handle })

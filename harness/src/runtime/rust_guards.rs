@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use zkurator::{Hold, HoldStatus, LockError, LossReason, Mutex, MutexGuard, ReadGuard, ReadWriteLock, WriteGuard};
+use zkurator::{
+    Hold, HoldStatus, LeaseGuard, LockError, LossReason, MultiGuard, MultiLock, Mutex, MutexGuard, ReadGuard,
+    ReadWriteLock, Semaphore, SemaphoreMutex, WriteGuard,
+};
 
 use crate::contender::Side;
 
@@ -15,18 +18,31 @@ use crate::contender::Side;
 pub(crate) enum Handle {
     Mutex(Mutex),
     ReadWrite(ReadWriteLock),
+    Semaphore(Semaphore),
+    SemaphoreMutex(SemaphoreMutex),
+    Multi(MultiLock),
 }
 
 impl Handle {
     /// Whether `side` is a side of this lock.
     pub fn fits(&self, side: Side) -> bool {
-        matches!((self, side), (Handle::Mutex(_), Side::Mutex) | (Handle::ReadWrite(_), Side::Read | Side::Write))
+        match self {
+            Handle::ReadWrite(_) => matches!(side, Side::Read | Side::Write),
+            _ => side == Side::Mutex,
+        }
     }
 
     pub async fn participant_nodes(&self) -> Result<Vec<String>, LockError> {
         match self {
             Handle::Mutex(m) => m.participant_nodes().await,
             Handle::ReadWrite(rw) => rw.participant_nodes().await,
+            Handle::Semaphore(s) => s.participant_nodes().await,
+            Handle::SemaphoreMutex(m) => m.participant_nodes().await,
+            // The first member's nodes: where every multi-lock contender queues.
+            Handle::Multi(m) => match m.members().first() {
+                Some(zkurator::Member::Mutex(first)) => first.participant_nodes().await,
+                _ => Err(LockError::NoMembers),
+            },
         }
     }
 
@@ -39,6 +55,12 @@ impl Handle {
             (Handle::ReadWrite(rw), Side::Read, Some(t)) => Guard::Read(rw.read_timeout(t).await?),
             (Handle::ReadWrite(rw), _, None) => Guard::Write(rw.write().await?),
             (Handle::ReadWrite(rw), _, Some(t)) => Guard::Write(rw.write_timeout(t).await?),
+            (Handle::Semaphore(s), _, None) => Guard::Lease(s.acquire().await?),
+            (Handle::Semaphore(s), _, Some(t)) => Guard::Lease(s.acquire_timeout(t).await?),
+            (Handle::SemaphoreMutex(m), _, None) => Guard::Lease(m.lock().await?),
+            (Handle::SemaphoreMutex(m), _, Some(t)) => Guard::Lease(m.lock_timeout(t).await?),
+            (Handle::Multi(m), _, None) => Guard::Multi(m.lock().await?),
+            (Handle::Multi(m), _, Some(t)) => Guard::Multi(m.lock_timeout(t).await?),
         })
     }
 }
@@ -48,12 +70,16 @@ pub(crate) enum Guard {
     Mutex(MutexGuard),
     Read(ReadGuard),
     Write(WriteGuard),
+    /// A semaphore lease (side `mutex`): not reentrant, a second acquire is a second lease.
+    Lease(LeaseGuard),
+    /// Every member of a multi-lock (side `mutex`); its first member's hold stands for it.
+    Multi(MultiGuard),
 }
 
 impl Guard {
     fn side(&self) -> Side {
         match self {
-            Guard::Mutex(_) => Side::Mutex,
+            Guard::Mutex(_) | Guard::Lease(_) | Guard::Multi(_) => Side::Mutex,
             Guard::Read(_) => Side::Read,
             Guard::Write(_) => Side::Write,
         }
@@ -64,6 +90,8 @@ impl Guard {
             Guard::Mutex(g) => g,
             Guard::Read(g) => g,
             Guard::Write(g) => g,
+            Guard::Lease(g) => g,
+            Guard::Multi(g) => g.holds().next().expect("a multi-lock has members"),
         }
     }
 
@@ -72,6 +100,7 @@ impl Guard {
             Guard::Mutex(g) => Guard::Mutex(g.reenter()?),
             Guard::Read(g) => Guard::Read(g.reenter()?),
             Guard::Write(g) => Guard::Write(g.reenter()?),
+            Guard::Lease(_) | Guard::Multi(_) => unreachable!("not re-entered (see Guards::plan)"),
         })
     }
 
@@ -80,12 +109,18 @@ impl Guard {
             Guard::Mutex(g) => g.release().await,
             Guard::Read(g) => g.release().await,
             Guard::Write(g) => g.release().await,
+            Guard::Lease(g) => g.release().await,
+            Guard::Multi(g) => g.release().await,
         }
     }
 
     /// Lost other than by its own release.
     fn is_lost(&self) -> bool {
-        matches!(self.hold().status(), HoldStatus::Lost(reason) if reason != LossReason::Released)
+        let lost = |hold: &Hold| matches!(hold.status(), HoldStatus::Lost(reason) if reason != LossReason::Released);
+        match self {
+            Guard::Multi(g) => g.holds().any(lost),
+            _ => lost(self.hold()),
+        }
     }
 
     pub fn revocation_requested(&self) -> impl std::future::Future<Output = ()> + '_ {
@@ -122,8 +157,11 @@ impl Guards {
 
     fn plan(&mut self, side: Side) -> Result<Plan, LockError> {
         self.prune_lost();
-        if let Some(held) = self.first(side) {
-            return held.reenter().map(Plan::Granted);
+        match self.first(side) {
+            // Curator's semaphores are not reentrant: one more lease.
+            Some(Guard::Lease(_) | Guard::Multi(_)) => return Ok(Plan::Fresh),
+            Some(held) => return held.reenter().map(Plan::Granted),
+            None => {}
         }
         match (side, self.first(Side::Read), self.first(Side::Write)) {
             (Side::Write, Some(Guard::Read(read)), _) => read.upgrade().map(Guard::Write).map(Plan::Granted),

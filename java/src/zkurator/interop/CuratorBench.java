@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessLock;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
+import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.retry.RetryNTimes;
@@ -297,8 +299,46 @@ public final class CuratorBench {
                 return new InterProcessReadWriteLock(client, path).writeLock();
             case "read":
                 return new InterProcessReadWriteLock(client, path).readLock();
+            case "lease":
+                return new OneLease(new InterProcessSemaphoreV2(client, path, 3));
             default:
                 throw new BenchFailure("unknown lock kind " + kind);
+        }
+    }
+
+    /** One lease of an InterProcessSemaphoreV2, as a lock (acquire takes it, release returns it). */
+    private static final class OneLease implements InterProcessLock {
+        private final InterProcessSemaphoreV2 semaphore;
+        private Lease lease;
+
+        OneLease(InterProcessSemaphoreV2 semaphore) {
+            this.semaphore = semaphore;
+        }
+
+        @Override
+        public void acquire() throws Exception {
+            lease = semaphore.acquire();
+        }
+
+        @Override
+        public boolean acquire(long time, TimeUnit unit) throws Exception {
+            lease = semaphore.acquire(time, unit);
+            return lease != null;
+        }
+
+        @Override
+        public void release() throws Exception {
+            Lease held = lease;
+            lease = null;
+            if (held == null) {
+                throw new IllegalStateException("no lease held");
+            }
+            held.close();
+        }
+
+        @Override
+        public boolean isAcquiredInThisProcess() {
+            return lease != null;
         }
     }
 

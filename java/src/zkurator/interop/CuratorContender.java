@@ -29,9 +29,13 @@ import java.util.zip.ZipEntry;
 import org.apache.curator.CuratorConnectionLossException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.locks.InterProcessLock;
+import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphore;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.locks.StandardLockInternalsDriver;
@@ -67,6 +71,13 @@ import org.apache.zookeeper.data.Stat;
  *     uses the mutex layout ({@code lock-} nodes under the path) with maxLeases = n.
  *     It is not reentrant: every acquire takes one more lease (one more node);
  *     release returns the most recently taken lease;</li>
+ * <li>semaphore, 1 lease: {@link InterProcessSemaphoreMutex} (its held node read back
+ *     through its private lease field: Curator does not expose it).</li>
+ * <li>semaphore, n &gt; 1 leases: {@link InterProcessSemaphoreV2} ({@code locks/} mutex
+ *     serialising takers, {@code leases/} nodes); each acquire takes one more lease.</li>
+ * <li>multi-lock, n members: {@link InterProcessMultiLock} over n {@link InterProcessMutex}
+ *     members {@code <path>/m0}, {@code m1}... (the subclass above, to report the first
+ *     member's node), taken in that order, all or none.</li>
  * <li>read/write: {@link InterProcessReadWriteLock}'s WriteLock and ReadLock, built
  *     exactly as its public (client, path, lockData) constructor builds them, as
  *     subclasses exposing the protected {@code getLockPath()}.</li>
@@ -157,6 +168,10 @@ public final class CuratorContender {
     // Touched only on the contender thread.
     private Mutex mutex;
     private InterProcessSemaphore semaphore;
+    private InterProcessSemaphoreV2 semaphoreV2;
+    private InterProcessSemaphoreMutex semaphoreMutex;
+    private InterProcessMultiLock multiLock;
+    private final List<Mutex> members = new ArrayList<>();
     private final Deque<Lease> leases = new ArrayDeque<>();
     private InterProcessMutex writeLock;
     private InterProcessMutex readLock;
@@ -190,9 +205,10 @@ public final class CuratorContender {
         byte[] data = null;
         CuratorFramework built = null;
         try {
-            if (!kind.equals("mutex") && !kind.equals("read-write")) {
+            if (!kind.equals("mutex") && !kind.equals("read-write") && !kind.equals("semaphore")
+                    && !kind.equals("multi-lock")) {
                 problem = "unknown lock kind: " + kind;
-            } else if (kind.equals("mutex") && maxLeases < 1) {
+            } else if (!kind.equals("read-write") && maxLeases < 1) {
                 problem = "max_leases must be at least 1, got " + maxLeases;
             } else if (hasData && kind.equals("mutex") && maxLeases > 1) {
                 problem = "Curator's InterProcessSemaphore (the mutex layout with max_leases > 1)"
@@ -229,7 +245,24 @@ public final class CuratorContender {
                 throw new Failure("session-lost", "could not connect to ZooKeeper within "
                         + connectWaitMillis + " ms");
             }
-            if (kind.equals("mutex")) {
+            if (kind.equals("multi-lock")) {
+                List<InterProcessLock> locks = new ArrayList<>();
+                for (int i = 0; i < maxLeases; i++) {
+                    Mutex member = new Mutex(client, ZKPaths.makePath(lockPath, "m" + i), lockData);
+                    members.add(member);
+                    locks.add(member);
+                }
+                multiLock = new InterProcessMultiLock(locks);
+            } else if (kind.equals("semaphore")) {
+                if (maxLeases == 1) {
+                    semaphoreMutex = new InterProcessSemaphoreMutex(client, lockPath);
+                } else {
+                    semaphoreV2 = new InterProcessSemaphoreV2(client, lockPath, maxLeases);
+                    if (lockData != null) {
+                        semaphoreV2.setNodeData(lockData);
+                    }
+                }
+            } else if (kind.equals("mutex")) {
                 if (maxLeases == 1) {
                     mutex = new Mutex(client, lockPath, lockData);
                 } else {
@@ -286,7 +319,16 @@ public final class CuratorContender {
         return run(() -> {
             Side side = checkSide(Side.parse(sideName));
             String node;
-            if (semaphore != null) {
+            if (multiLock != null) {
+                if (timeoutMillis < 0) {
+                    multiLock.acquire();
+                } else if (!multiLock.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                    throw timeoutOrCrash(timeoutMillis);
+                }
+                node = members.get(0).heldNode();
+            } else if (semaphoreV2 != null || semaphoreMutex != null) {
+                node = acquireSemaphore(timeoutMillis);
+            } else if (semaphore != null) {
                 Lease lease;
                 if (timeoutMillis < 0) {
                     lease = semaphore.acquire();
@@ -328,7 +370,18 @@ public final class CuratorContender {
     public String participants() {
         return run(() -> {
             List<String> nodes = new ArrayList<>();
-            if (kind.equals("mutex")) {
+            if (multiLock != null) {
+                // The first member's nodes: where every multi-lock contender queues.
+                nodes.addAll(members.get(0).getParticipantNodes());
+            } else if (kind.equals("semaphore")) {
+                // Curator lists lease names unsorted; full paths in sequence order here.
+                InterProcessSemaphoreV2 lister = semaphoreV2 != null ? semaphoreV2
+                        : new InterProcessSemaphoreV2(client, lockPath, 1);
+                for (String name : lister.getParticipantNodes()) {
+                    nodes.add(ZKPaths.makePath(leasesPath(), name));
+                }
+                nodes.sort(Comparator.comparing(CuratorContender::rwSortKey));
+            } else if (kind.equals("mutex")) {
                 // InterProcessSemaphore has no participant listing; an InterProcessMutex on the
                 // same path (creating nothing) lists the same lock- layout with Curator's sorter.
                 InterProcessMutex lister = mutex != null ? mutex : new InterProcessMutex(client, lockPath);
@@ -352,8 +405,8 @@ public final class CuratorContender {
     public String makeRevocable(String sideName) {
         return run(() -> {
             Side side = checkSide(Side.parse(sideName));
-            if (semaphore != null) {
-                throw new Failure("unsupported", "Curator's InterProcessSemaphore is not revocable");
+            if (semaphore != null || kind.equals("semaphore") || multiLock != null) {
+                throw new Failure("unsupported", "Curator's semaphores and multi-locks are not revocable");
             }
             lockOf(side).makeRevocable(lock -> {
                 // Called on a Curator thread: hand the release to the owning thread.
@@ -587,7 +640,7 @@ public final class CuratorContender {
     // --------------------------------------------------------------- internals
 
     private Side checkSide(Side side) throws Failure {
-        boolean fits = kind.equals("mutex") ? side == Side.MUTEX : side != Side.MUTEX;
+        boolean fits = kind.equals("read-write") ? side != Side.MUTEX : side == Side.MUTEX;
         if (!fits) {
             throw new Failure("other", "side " + side.wire + " does not exist on a " + kind + " lock");
         }
@@ -617,7 +670,27 @@ public final class CuratorContender {
     }
 
     private void releaseOnce(Side side) throws Exception {
-        if (semaphore != null) {
+        if (multiLock != null) {
+            // Curator releases every member (the last first) even if one fails.
+            boolean wasHeld = multiLock.isAcquiredInThisProcess() && held.getOrDefault(side, 0) > 0;
+            try {
+                multiLock.release();
+            } finally {
+                if (wasHeld) {
+                    held.merge(side, -1, Integer::sum);
+                }
+            }
+            return;
+        }
+        if (semaphoreMutex != null) {
+            if (held.getOrDefault(side, 0) <= 0) {
+                throw new Failure("not-held", "the semaphore mutex " + lockPath + " is not held");
+            }
+            held.merge(side, -1, Integer::sum);
+            semaphoreMutex.release();
+            return;
+        }
+        if (semaphore != null || semaphoreV2 != null) {
             Lease lease = leases.peek();
             if (lease == null) {
                 throw new Failure("not-held", "no lease of " + lockPath + " is held");
@@ -654,7 +727,53 @@ public final class CuratorContender {
         return null;
     }
 
+    /** Where this contender's lock nodes live: the lock path, or a semaphore's leases/. */
+    private String leasesPath() {
+        return kind.equals("semaphore") ? ZKPaths.makePath(lockPath, "leases") : lockPath;
+    }
+
+    /**
+     * One lease of a SemaphoreV2 or the SemaphoreMutex; returns its node (full path).
+     * Curator's own acquire: the SemaphoreMutex is not reentrant, so a holder asking
+     * again waits on itself, as with Curator.
+     */
+    private String acquireSemaphore(long timeoutMillis) throws Exception {
+        Lease lease;
+        if (semaphoreMutex != null) {
+            if (timeoutMillis < 0) {
+                semaphoreMutex.acquire();
+            } else if (!semaphoreMutex.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                throw timeoutOrCrash(timeoutMillis);
+            }
+            java.lang.reflect.Field field = InterProcessSemaphoreMutex.class.getDeclaredField("lease");
+            field.setAccessible(true);
+            lease = (Lease) field.get(semaphoreMutex);
+        } else {
+            lease = timeoutMillis < 0 ? semaphoreV2.acquire()
+                    : semaphoreV2.acquire(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (lease == null) {
+                throw timeoutOrCrash(timeoutMillis);
+            }
+            leases.push(lease);
+        }
+        if (lease == null || lease.getNodeName() == null) {
+            throw lostOrOther("Curator's semaphore returned no lease");
+        }
+        return ZKPaths.makePath(leasesPath(), lease.getNodeName());
+    }
+
     private List<String> ownedNodes() throws Exception {
+        if (multiLock != null) {
+            List<String> all = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) {
+                all.addAll(ownedNodesIn(ZKPaths.makePath(this.lockPath, "m" + i)));
+            }
+            return all;
+        }
+        return ownedNodesIn(leasesPath());
+    }
+
+    private List<String> ownedNodesIn(String lockPath) throws Exception {
         long session = client.getZookeeperClient().getZooKeeper().getSessionId();
         List<String> children;
         try {
@@ -680,6 +799,7 @@ public final class CuratorContender {
         name = StandardLockInternalsDriver.standardFixForSorting(name, READ_NAME);
         name = StandardLockInternalsDriver.standardFixForSorting(name, WRITE_NAME);
         name = StandardLockInternalsDriver.standardFixForSorting(name, MUTEX_NAME);
+        name = StandardLockInternalsDriver.standardFixForSorting(name, "lease-");
         return name;
     }
 

@@ -1,0 +1,69 @@
+//! Generated contention schedules over Curator's semaphores and multi-lock
+//! (zkurator and Curator contenders), and their negative control: a zkurator
+//! lease taker that ignores the count must be caught. Part of
+//! `cargo test --features interop`.
+#![cfg(feature = "interop")]
+
+use zkurator::negative::NegativeControl;
+use zkurator_harness::backend::Backend;
+use zkurator_harness::contender::{LockKind, Runtime};
+use zkurator_harness::generate::{self, GenConfig, Space};
+use zkurator_harness::runner::Peers;
+use zkurator_harness::runtime::rust::set_negative_control;
+
+/// Generated schedules in the gate; `ZKURATOR_GEN_CASES` overrides.
+const GATE_CASES: u32 = 8;
+/// The most cases the negative control may take to be caught.
+const CONTROL_BUDGET: u32 = 25;
+
+/// One test, run in order: the broken-lock control flips a process-wide switch.
+#[test]
+fn generated_semaphore_and_multi_lock_schedules_pass_and_the_control_is_caught() {
+    let backend = match std::env::var("ZK_CONNECT") {
+        Ok(connect) if !connect.trim().is_empty() => Backend::external(&connect),
+        _ => Backend::local().expect("a local ZooKeeper"),
+    };
+    let connect = backend.connect_string();
+    let peers = Peers::default();
+    let kinds = vec![
+        LockKind::Semaphore { max_leases: 2 },
+        LockKind::Semaphore { max_leases: 1 },
+        LockKind::Multi { members: 2 },
+    ];
+
+    let cases = std::env::var("ZKURATOR_GEN_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(GATE_CASES);
+    let mixed =
+        Space { kinds: kinds.clone(), ..Space::mixed(vec![Runtime::Rust, Runtime::RustTasks, Runtime::Curator]) };
+    let config = GenConfig { cases, seed: 2027, max_shrink_iters: 8, regressions: Some(generate::regressions_dir()) };
+    let report = generate::run_generated(&mixed, &config, &connect, &peers);
+    if let Some((scenario, violations)) = &report.failure {
+        panic!(
+            "generated schedule failed ({:?}):\n{}\n{violations:#?}",
+            report.written,
+            scenario.steps.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n")
+        );
+    }
+    println!(
+        "rust/rust-tasks/curator semaphores and multi-locks: {} cases in {:.1} s",
+        report.cases,
+        report.elapsed.as_secs_f64()
+    );
+
+    set_negative_control(Some(NegativeControl::LeaseIgnoresCount));
+    let leases = Space {
+        kinds: vec![LockKind::Semaphore { max_leases: 2 }],
+        ..Space::mixed(vec![Runtime::Rust, Runtime::Curator])
+    };
+    let config = GenConfig { cases: CONTROL_BUDGET, seed: 15, max_shrink_iters: 0, regressions: None };
+    let broken = generate::run_generated(&leases, &config, &connect, &peers);
+    set_negative_control(None);
+    let Some((_, violations)) = &broken.failure else {
+        panic!("a lease taker ignoring the count was not caught in {CONTROL_BUDGET} cases");
+    };
+    let checkers: Vec<&str> = violations.iter().map(|v| v.checker).collect();
+    assert!(
+        checkers.iter().any(|c| ["model", "exclusion", "cleanup"].contains(c)),
+        "the control failed for another reason: {violations:#?}"
+    );
+    println!("control, lease taker ignoring the count: caught at case {:?} by {checkers:?}", broken.caught_at);
+}
