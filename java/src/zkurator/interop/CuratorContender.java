@@ -440,7 +440,7 @@ public final class CuratorContender {
             } catch (KeeperException.NoNodeException | KeeperException.BadVersionException
                     | KeeperException.SessionExpiredException e) {
                 return error("rejected", describe(e));
-            } catch (KeeperException.ConnectionLossException | CuratorConnectionLossException e) {
+            } catch (KeeperException.ConnectionLossException e) {
                 return error("unknown", describe(e));
             }
             return ok();
