@@ -23,6 +23,8 @@ use crate::history::{Event, EventKind};
 pub struct LateWrites {
     /// How the writes were protected.
     pub protection: Option<Protection>,
+    /// The late writer's runtime.
+    pub runtime: Option<Runtime>,
     /// Late writes attempted.
     pub attempted: usize,
     /// Of those, refused (not applied).
@@ -59,11 +61,11 @@ impl DataStats {
         self.completed() == 0 && self.unknown == 0 && self.rejected == 0 && self.late.is_empty()
     }
 
-    fn late_mut(&mut self, protection: Protection) -> &mut LateWrites {
-        if let Some(at) = self.late.iter().position(|l| l.protection == Some(protection)) {
+    fn late_mut(&mut self, protection: Protection, runtime: Option<Runtime>) -> &mut LateWrites {
+        if let Some(at) = self.late.iter().position(|l| l.protection == Some(protection) && l.runtime == runtime) {
             return &mut self.late[at];
         }
-        self.late.push(LateWrites { protection: Some(protection), ..LateWrites::default() });
+        self.late.push(LateWrites { protection: Some(protection), runtime, ..LateWrites::default() });
         self.late.last_mut().expect("just pushed")
     }
 }
@@ -126,7 +128,7 @@ pub fn tally(events: &[Event], runtime_of: &dyn Fn(&str) -> Option<Runtime>) -> 
                         WriteOutcome::Unknown => stats.unknown += 1,
                     }
                     if faulted_since_read.remove(id) == Some(true) {
-                        let late = stats.late_mut(*protection);
+                        let late = stats.late_mut(*protection, runtime_of(id));
                         late.attempted += 1;
                         match outcome {
                             WriteOutcome::Applied => late.applied += 1,
@@ -232,7 +234,13 @@ mod tests {
         assert_eq!((stats.completed(), stats.unknown, stats.rejected), (0, 1, 1));
         assert_eq!(
             stats.late,
-            vec![LateWrites { protection: Some(Protection::Guarded), attempted: 1, rejected: 1, applied: 0 }]
+            vec![LateWrites {
+                protection: Some(Protection::Guarded),
+                runtime: Some(Runtime::Rust),
+                attempted: 1,
+                rejected: 1,
+                applied: 0
+            }]
         );
         assert!(lost_updates(&mut stats, 1, 1).is_empty(), "an unknown write may have landed");
         assert!(lost_updates(&mut stats, 0, 1).is_empty(), "or not");

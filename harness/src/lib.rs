@@ -26,3 +26,4 @@ pub mod scenario;
 pub mod suite;
 pub mod versions;
 pub mod workload;
+pub mod workload_report;

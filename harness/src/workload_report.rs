@@ -1,0 +1,198 @@
+//! `zkurator-harness workload`: runs the workload corpus
+//! (`scenarios/workloads/`, negative controls in `negative/`) and prints the
+//! figures: critical sections per runtime and the updates lost, and the late
+//! writes of frozen or expired holders per protection and what became of them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::backend::Backend;
+use crate::checkers_data::DataStats;
+use crate::contender::{Protection, Runtime};
+use crate::expectations::Expectations;
+use crate::faults::RunFigures;
+use crate::report::Report;
+use crate::runner::Peers;
+use crate::scenario::{self, Scenario};
+use crate::suite;
+
+/// The workload corpus of this repository.
+pub const WORKLOAD_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/workloads");
+
+/// The subdirectory of the negative controls: runs that must be caught.
+pub const NEGATIVE_SUBDIR: &str = "negative";
+
+/// Whether `scenario` is a negative control (a file under `negative/`).
+pub fn is_negative(scenario: &Scenario) -> bool {
+    scenario.file.parent().is_some_and(|dir| dir.ends_with(NEGATIVE_SUBDIR))
+}
+
+/// One run of the workload corpus with what it was meant to show.
+#[derive(Clone, Debug)]
+pub struct WorkloadRun {
+    /// `scenario[pairing]`.
+    pub label: String,
+    /// A negative control (must be caught by the lost-updates checker).
+    pub negative: bool,
+    /// The checkers that reported something (empty: passed).
+    pub checkers: Vec<&'static str>,
+    /// Whether it could not start.
+    pub setup_error: bool,
+    /// The workload figures.
+    pub data: DataStats,
+}
+
+impl WorkloadRun {
+    /// A positive run passed, or a negative control was caught by the
+    /// lost-updates checker and nothing else.
+    pub fn as_intended(&self) -> bool {
+        if self.negative {
+            !self.checkers.is_empty() && self.checkers.iter().all(|c| *c == "lost-updates")
+        } else {
+            self.checkers.is_empty()
+        }
+    }
+}
+
+/// Runs the workload scenarios in `dir` (optionally only with `runtimes`).
+pub fn run_corpus(
+    dir: &Path,
+    runtimes: Option<&[Runtime]>,
+    backend: &Backend,
+    peers: &Peers,
+    progress: bool,
+) -> Result<(Report, Vec<WorkloadRun>), String> {
+    let mut scenarios = scenario::load_dir(dir).map_err(|e| e.to_string())?;
+    if let Some(only) = runtimes {
+        scenarios.retain(|s| s.contenders.iter().all(|(_, r)| only.contains(r)));
+    }
+    if scenarios.is_empty() {
+        return Err(format!("no workload scenarios in {}", dir.display()));
+    }
+    let negative: Vec<bool> = scenarios.iter().map(is_negative).collect();
+    let (report, figures) = suite::run_suite_detailed(&scenarios, backend, peers, &Expectations::default(), progress);
+    let runs = report
+        .entries
+        .iter()
+        .zip(figures)
+        .zip(negative)
+        .map(|((entry, RunFigures { stats, .. }), negative)| WorkloadRun {
+            label: entry.result.label.clone(),
+            negative,
+            checkers: entry.result.violations.iter().map(|v| v.checker).collect(),
+            setup_error: entry.result.setup_error().is_some(),
+            data: stats.data.unwrap_or_default(),
+        })
+        .collect();
+    Ok((report, runs))
+}
+
+/// How a late writer of `runtime` was stopped: frozen, or expired in place.
+fn fault_of(runtime: Runtime) -> &'static str {
+    if runtime.in_harness_process() {
+        "session expired by the server during the pause"
+    } else {
+        "SIGSTOP past the session timeout"
+    }
+}
+
+/// The figures as two markdown tables.
+pub fn markdown(runs: &[WorkloadRun]) -> String {
+    #[derive(Default)]
+    struct PerRuntime {
+        sections: usize,
+        lost: usize,
+        negative_sections: usize,
+        negative_runs: usize,
+        caught: usize,
+    }
+    let mut per_runtime: BTreeMap<Runtime, PerRuntime> = BTreeMap::new();
+    let mut late: BTreeMap<(Protection, &'static str), (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut unknown = 0;
+    for run in runs {
+        unknown += run.data.unknown;
+        let runtimes: Vec<Runtime> = run.data.critical_sections.keys().copied().collect();
+        for (runtime, sections) in &run.data.critical_sections {
+            let row = per_runtime.entry(*runtime).or_default();
+            if run.negative {
+                row.negative_sections += sections;
+            } else {
+                row.sections += sections;
+            }
+        }
+        for runtime in &runtimes {
+            let row = per_runtime.entry(*runtime).or_default();
+            if run.negative {
+                row.negative_runs += 1;
+                row.caught += usize::from(run.as_intended());
+            } else {
+                row.lost += run.data.lost_updates;
+            }
+        }
+        for l in &run.data.late {
+            let (Some(protection), Some(runtime)) = (l.protection, l.runtime) else { continue };
+            let cell = late.entry((protection, fault_of(runtime))).or_default();
+            cell.0 += l.attempted;
+            cell.1 += l.rejected;
+            cell.2 += l.applied;
+            cell.3 += if l.applied > 0 { run.data.lost_updates } else { 0 };
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| runtime | critical sections (lock rules followed) | lost updates | negative-control runs caught | their critical sections |"
+    );
+    let _ = writeln!(out, "| --- | --: | --: | --: | --: |");
+    for (runtime, row) in &per_runtime {
+        let _ = writeln!(
+            out,
+            "| {runtime} | {} | {} | {} / {} | {} |",
+            row.sections, row.lost, row.caught, row.negative_runs, row.negative_sections
+        );
+    }
+    let _ = writeln!(out, "\n| protection | fault | late writes attempted | rejected | applied | lost updates |");
+    let _ = writeln!(out, "| --- | --- | --: | --: | --: | --: |");
+    for ((protection, fault), (attempted, rejected, applied, lost)) in &late {
+        let name = match protection {
+            Protection::Guarded => "guarded write",
+            Protection::Fenced => "fencing token",
+            Protection::Plain => "none (plain write)",
+        };
+        let _ = writeln!(out, "| {name} | {fault} | {attempted} | {rejected} | {applied} | {lost} |");
+    }
+    let intended = runs.iter().filter(|r| r.as_intended()).count();
+    let _ = writeln!(
+        out,
+        "\n{} runs, {intended} as intended; {unknown} writes of unknown outcome (counted as neither).",
+        runs.len()
+    );
+    out
+}
+
+/// The `workload` command: runs the corpus, prints the matrix and the
+/// figures; succeeds when every run did what it is for (positives pass,
+/// negative controls are caught by the lost-updates checker).
+pub fn main(runtimes: Option<&[Runtime]>, backend: &Backend) -> std::process::ExitCode {
+    let progress = console::user_attended_stderr();
+    let (report, runs) = match run_corpus(Path::new(WORKLOAD_DIR), runtimes, backend, &Peers::default(), progress) {
+        Ok(ran) => ran,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    print!("{}", report.matrix(console::colors_enabled()));
+    println!("\n{}", markdown(&runs));
+    let wrong: Vec<&WorkloadRun> = runs.iter().filter(|r| !r.as_intended()).collect();
+    for run in &wrong {
+        let what = if run.negative { "negative control not caught" } else { "failed" };
+        eprintln!("{}: {what} ({:?})", run.label, run.checkers);
+    }
+    if wrong.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
