@@ -130,3 +130,50 @@ pub fn parse<'t>(
         other => Err((0, format!("not a workload op: {other}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse_step, Action, Expect};
+
+    #[test]
+    fn workload_steps_parse_and_print_back() {
+        let (action, expect) = parse_step("a increment write pause 2s fenced => ok", &["a"]).unwrap();
+        let step =
+            DataStep::Increment { side: Side::Write, pause: Duration::from_secs(2), protection: Protection::Fenced };
+        assert_eq!(action, Action::Data { contender: "a".into(), step: step.clone() });
+        assert_eq!(expect, Some(Expect::Ok));
+        let (again, _) = parse_step(&format!("a {}", step.text()), &["a"]).unwrap();
+        assert_eq!(again, action);
+        let (write, expect) = parse_step("a write-value mutex guarded => error rejected", &["a"]).unwrap();
+        assert_eq!(
+            write,
+            Action::Data {
+                contender: "a".into(),
+                step: DataStep::Write { side: Side::Mutex, protection: Protection::Guarded }
+            }
+        );
+        assert_eq!(expect, Some(Expect::Error(crate::contender::ErrorKind::Rejected)));
+        assert_eq!(
+            parse_step("a pause 3s", &["a"]).unwrap().0,
+            Action::Data { contender: "a".into(), step: DataStep::Pause(Duration::from_secs(3)) }
+        );
+        assert_eq!(
+            parse_step("a write-value mutex", &["a"]).unwrap().0,
+            Action::Data {
+                contender: "a".into(),
+                step: DataStep::Write { side: Side::Mutex, protection: Protection::Plain }
+            }
+        );
+    }
+
+    #[test]
+    fn bad_workload_steps_say_what_is_wrong() {
+        let (_, message) = parse_step("a write-value mutex pause 1s", &["a"]).unwrap_err();
+        assert!(message.contains("unexpected \"pause\""), "{message}");
+        let (_, message) = parse_step("a increment mutex guarded fenced", &["a"]).unwrap_err();
+        assert!(message.contains("fenced"), "{message}");
+        let (_, message) = parse_step("a pause", &["a"]).unwrap_err();
+        assert!(message.contains("duration"), "{message}");
+    }
+}

@@ -39,6 +39,10 @@ pub struct WorkloadRun {
     pub checkers: Vec<&'static str>,
     /// Whether it could not start.
     pub setup_error: bool,
+    /// How many contenders may hold the lock at once (leases: more than one).
+    pub holders: u32,
+    /// The contender faults injected (pauses count as expiries).
+    pub faults: Vec<crate::faults::FaultKind>,
     /// The workload figures.
     pub data: DataStats,
 }
@@ -70,16 +74,27 @@ pub fn run_corpus(
     if scenarios.is_empty() {
         return Err(format!("no workload scenarios in {}", dir.display()));
     }
-    let negative: Vec<bool> = scenarios.iter().map(is_negative).collect();
+    let meta: Vec<(bool, u32)> = scenarios
+        .iter()
+        .map(|s| {
+            let holders = match s.kind {
+                crate::contender::LockKind::Mutex { max_leases } => max_leases,
+                _ => 1,
+            };
+            (is_negative(s), holders)
+        })
+        .collect();
     let (report, figures) = suite::run_suite_detailed(&scenarios, backend, peers, &Expectations::default(), progress);
     let runs = report
         .entries
         .iter()
         .zip(figures)
-        .zip(negative)
-        .map(|((entry, RunFigures { stats, .. }), negative)| WorkloadRun {
+        .zip(meta)
+        .map(|((entry, RunFigures { stats, .. }), (negative, holders))| WorkloadRun {
             label: entry.result.label.clone(),
             negative,
+            holders,
+            faults: stats.injected.iter().map(|i| i.kind).collect(),
             checkers: entry.result.violations.iter().map(|v| v.checker).collect(),
             setup_error: entry.result.setup_error().is_some(),
             data: stats.data.unwrap_or_default(),
@@ -91,7 +106,7 @@ pub fn run_corpus(
 /// How a late writer of `runtime` was stopped: frozen, or expired in place.
 fn fault_of(runtime: Runtime) -> &'static str {
     if runtime.in_harness_process() {
-        "session expired by the server during the pause"
+        "session expired by the server while it paused"
     } else {
         "SIGSTOP past the session timeout"
     }
@@ -103,12 +118,14 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
     struct PerRuntime {
         sections: usize,
         lost: usize,
+        lease_lost: usize,
+        faults: std::collections::BTreeSet<&'static str>,
         negative_sections: usize,
         negative_runs: usize,
         caught: usize,
     }
     let mut per_runtime: BTreeMap<Runtime, PerRuntime> = BTreeMap::new();
-    let mut late: BTreeMap<(Protection, &'static str), (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut late: BTreeMap<(Protection, Runtime), (usize, usize, usize, usize)> = BTreeMap::new();
     let mut unknown = 0;
     for run in runs {
         unknown += run.data.unknown;
@@ -126,13 +143,18 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
             if run.negative {
                 row.negative_runs += 1;
                 row.caught += usize::from(run.as_intended());
+            } else if run.holders > 1 {
+                row.lease_lost += run.data.lost_updates;
             } else {
                 row.lost += run.data.lost_updates;
+            }
+            if !run.negative {
+                row.faults.extend(run.faults.iter().map(|f| f.name()));
             }
         }
         for l in &run.data.late {
             let (Some(protection), Some(runtime)) = (l.protection, l.runtime) else { continue };
-            let cell = late.entry((protection, fault_of(runtime))).or_default();
+            let cell = late.entry((protection, runtime)).or_default();
             cell.0 += l.attempted;
             cell.1 += l.rejected;
             cell.2 += l.applied;
@@ -142,25 +164,31 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| runtime | critical sections (lock rules followed) | lost updates | negative-control runs caught | their critical sections |"
+        "| runtime | critical sections (lock rules followed) | lost updates (one holder) | lost within the lease bound | faults in those runs | negative controls caught | their critical sections |"
     );
-    let _ = writeln!(out, "| --- | --: | --: | --: | --: |");
+    let _ = writeln!(out, "| --- | --: | --: | --: | --- | --: | --: |");
     for (runtime, row) in &per_runtime {
+        let faults: Vec<&str> = row.faults.iter().copied().collect();
+        let faults = if faults.is_empty() { "none".to_owned() } else { faults.join(", ") };
         let _ = writeln!(
             out,
-            "| {runtime} | {} | {} | {} / {} | {} |",
-            row.sections, row.lost, row.caught, row.negative_runs, row.negative_sections
+            "| {runtime} | {} | {} | {} | {faults} | {} / {} | {} |",
+            row.sections, row.lost, row.lease_lost, row.caught, row.negative_runs, row.negative_sections
         );
     }
-    let _ = writeln!(out, "\n| protection | fault | late writes attempted | rejected | applied | lost updates |");
-    let _ = writeln!(out, "| --- | --- | --: | --: | --: | --: |");
-    for ((protection, fault), (attempted, rejected, applied, lost)) in &late {
+    let _ = writeln!(
+        out,
+        "\n| protection | late writer | fault | late writes attempted | rejected | applied | lost updates |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --: | --: | --: | --: |");
+    for ((protection, runtime), (attempted, rejected, applied, lost)) in &late {
+        let fault = fault_of(*runtime);
         let name = match protection {
             Protection::Guarded => "guarded write",
             Protection::Fenced => "fencing token",
             Protection::Plain => "none (plain write)",
         };
-        let _ = writeln!(out, "| {name} | {fault} | {attempted} | {rejected} | {applied} | {lost} |");
+        let _ = writeln!(out, "| {name} | {runtime} | {fault} | {attempted} | {rejected} | {applied} | {lost} |");
     }
     let intended = runs.iter().filter(|r| r.as_intended()).count();
     let _ = writeln!(
