@@ -193,7 +193,7 @@ fn tagged_path(path: &Path, tag: &str) -> PathBuf {
     path.with_file_name(name.trim_matches('-'))
 }
 
-/// Scenario[pairing] × combination, each cell the run's verdict.
+/// Scenario\[pairing\] × combination, each cell the run's verdict.
 pub fn version_matrix(reports: &[(String, serde_json::Value)]) -> String {
     let mut rows: Vec<String> = Vec::new();
     let mut cells: Vec<Vec<(String, String)>> = Vec::new();
