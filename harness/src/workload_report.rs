@@ -103,12 +103,13 @@ pub fn run_corpus(
     Ok((report, runs))
 }
 
-/// How a late writer of `runtime` was stopped: frozen, or expired in place.
+/// How a late writer of `runtime` was stopped by `C pause`: a process
+/// runtime is frozen; an in-process one (zkurator in the harness, Curator in
+/// the embedded JVM) has its session expired while the runner waits.
 fn fault_of(runtime: Runtime) -> &'static str {
-    if runtime.in_harness_process() {
-        "session expired by the server while it paused"
-    } else {
-        "SIGSTOP past the session timeout"
+    match runtime {
+        Runtime::RustProcess | Runtime::Kazurator | Runtime::KazooNative => "SIGSTOP past the session timeout",
+        _ => "session expired by the server while it paused",
     }
 }
 
