@@ -64,6 +64,14 @@ pub enum LockError {
         /// The node the request was for.
         path: String,
     },
+    /// A guarded write ([`Hold::guarded`](crate::Hold::guarded)) was refused
+    /// because the caller's lock node is gone: the lock is no longer held and
+    /// nothing of the write was applied.
+    #[error("guarded write refused: the lock node {node} is gone (the lock is no longer held); nothing was written")]
+    NotHeld {
+        /// The lock node the write was guarded by.
+        node: String,
+    },
     /// Any other ZooKeeper failure.
     #[error("ZooKeeper {operation} on {path} failed: {source}")]
     ZooKeeper {
@@ -77,6 +85,18 @@ pub enum LockError {
 }
 
 impl LockError {
+    /// True when the request's reply was lost with the connection: the
+    /// server may or may not have applied it. Read back before retrying a
+    /// write that must not happen twice.
+    ///
+    /// ```
+    /// let error = zkurator::LockError::NotHeld { node: "/locks/a/_c_x-lock-0000000001".into() };
+    /// assert!(!error.is_outcome_unknown()); // refused: definitely not written
+    /// ```
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, LockError::ZooKeeper { source: zookeeper_client::Error::ConnectionLoss, .. })
+    }
+
     /// Classifies a client error from `operation` on `path`.
     pub(crate) fn from_zk(operation: &'static str, path: &str, error: zookeeper_client::Error) -> Self {
         use zookeeper_client::Error as Zk;

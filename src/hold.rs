@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use zookeeper_client::Client;
 
 use crate::error::{LockError, Result};
+use crate::fencing::FencingToken;
 use crate::internals::{self, Acquired};
 use crate::monitor::{self, HoldState, HoldStatus, LossReason};
 
@@ -58,33 +59,14 @@ impl Hold {
         &self.acquired.path
     }
 
-    /// A fencing token: the creation zxid of the lock node. Every later holder
-    /// of the same lock has a larger one, so a storage service that remembers
-    /// the largest token it has seen can refuse writes from a stale holder.
-    ///
-    /// ```
-    /// /// A store that refuses writes from holders older than the newest it saw.
-    /// struct FencedStore { newest_token: i64, value: String }
-    ///
-    /// impl FencedStore {
-    ///     fn write(&mut self, token: i64, value: &str) -> Result<(), String> {
-    ///         if token < self.newest_token {
-    ///             return Err(format!("stale lock holder (token {token} < {})", self.newest_token));
-    ///         }
-    ///         self.newest_token = token;
-    ///         self.value = value.to_owned();
-    ///         Ok(())
-    ///     }
-    /// }
-    ///
-    /// let mut store = FencedStore { newest_token: 0, value: String::new() };
-    /// store.write(0x1_0000_0007, "from the new holder").unwrap();
-    /// // A paused holder whose session expired wakes up with its old token:
-    /// assert!(store.write(0x1_0000_0003, "from the old holder").is_err());
-    /// ```
-    /// Pass `guard.fencing_token()` along with each write.
-    pub fn fencing_token(&self) -> i64 {
-        self.acquired.czxid
+    /// The hold's [`FencingToken`]: the creation zxid of the lock node. Every
+    /// later holder of the same lock has a larger one, so a storage service
+    /// that remembers the largest token it has seen can refuse writes from a
+    /// stale holder (see [`FencingToken`] for such a store). Pass it along
+    /// with each write; for data in ZooKeeper, [`Hold::guarded`] refuses the
+    /// stale write on the server itself.
+    pub fn fencing_token(&self) -> FencingToken {
+        FencingToken::from_czxid(self.acquired.czxid)
     }
 
     /// The hold's status now. The first answer comes from the session's

@@ -5,7 +5,8 @@
 //! `Mutex` / `ReadWriteLock` on the same lock path exclude each other: same
 //! node names, same ordering, same blocking rules (see `lock-protocol` in the
 //! README). On top of that: cancellation-safe acquires, lock-loss signalling,
-//! fencing tokens and a downgrade that a queued writer cannot break.
+//! fencing tokens ([`FencingToken`]), guarded writes ([`Hold::guarded`]:
+//! a write ZooKeeper applies only while the caller's lock node exists) and a downgrade that a queued writer cannot break.
 //!
 //! Every `lock()`, `read()` and `write()` call is a contender of its own, so
 //! tokio tasks sharing a handle exclude each other as Curator's threads do.
@@ -50,6 +51,8 @@ pub mod negative;
 mod negative;
 
 mod error;
+mod fencing;
+mod guarded;
 mod hold;
 mod internals;
 mod monitor;
@@ -68,6 +71,8 @@ mod shared;
 mod write_guard;
 
 pub use error::{LockError, Result};
+pub use fencing::FencingToken;
+pub use guarded::{GuardedResult, GuardedWrite};
 pub use hold::Hold;
 pub use monitor::{HoldStatus, LossReason};
 pub use multi::{Member, MultiGuard, MultiLock};

@@ -165,7 +165,7 @@ async fn fencing_tokens_grow_from_holder_to_holder() {
     let first = Mutex::new(&a, &path).unwrap().lock().await.unwrap();
     let token = first.fencing_token();
     let (_, stat) = a.get_data(first.node_path()).await.unwrap();
-    assert_eq!(token, stat.czxid);
+    assert_eq!(token.as_i64(), stat.czxid);
     first.release().await.unwrap();
     let second = Mutex::new(&b, &path).unwrap().lock().await.unwrap();
     assert!(second.fencing_token() > token);

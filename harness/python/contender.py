@@ -389,6 +389,12 @@ def handle(adapter, cmd):
                 "nodes": adapter.owned_nodes(),
                 "revoked": [],
             }
+        if op == "read-value":
+            data, _ = adapter.client.get(cmd["counter"])
+            adapter.remembered = int(data.decode().strip())
+            return {"reply": "value", "value": adapter.remembered}
+        if op == "write-value":
+            return write_value(adapter, cmd)
         if op == "close":
             adapter.close()
             return {"reply": "ok"}
@@ -397,6 +403,25 @@ def handle(adapter, cmd):
         LOG.debug("%s failed", op, exc_info=True)
         kind, message = adapter.classify(exc)
         return {"reply": "error", "kind": kind, "message": message}
+
+
+def write_value(adapter, cmd):
+    """Lost-update workload: writes the value read last + 1 into the counter.
+    kazurator has no guarded write and no fencing token: plain only."""
+    from kazoo.exceptions import ConnectionLoss
+
+    if cmd["protection"] != "plain":
+        return {"reply": "error", "kind": "unsupported",
+                "message": "%s writes are not offered by kazurator" % cmd["protection"]}
+    remembered = getattr(adapter, "remembered", None)
+    if remembered is None:
+        return {"reply": "error", "kind": "not-held", "message": "write-value without a read-value"}
+    adapter.remembered = None
+    try:
+        adapter.client.set(cmd["counter"], str(remembered + 1).encode())
+    except ConnectionLoss as exc:
+        return {"reply": "error", "kind": "unknown", "message": "ConnectionLoss: %s" % exc}
+    return {"reply": "ok"}
 
 
 def start(spec):

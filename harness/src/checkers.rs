@@ -40,6 +40,11 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
     let mut last_invoke: HashMap<&str, &Command> = HashMap::new();
     let mut open: HashMap<(String, Side), (u32, Duration)> = HashMap::new();
     let mut node_owner: HashMap<&str, (String, Side)> = HashMap::new();
+    // Contenders whose session end was requested after their last invoke: a
+    // grant answered after that (a waiter let in while the runner was
+    // already crashing it) ends at an unknown time after its start, so it
+    // counts as no interval (sound: never longer than the real hold).
+    let mut crashed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut done = Vec::new();
     let end_of_history = events.last().map_or(Duration::ZERO, |e| e.at);
     let close =
@@ -53,6 +58,7 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
         match &event.kind {
             EventKind::Invoke(command) => {
                 last_invoke.insert(who, command);
+                crashed.remove(who);
                 match command {
                     Command::Release { side } => {
                         let key = (who.to_owned(), *side);
@@ -76,6 +82,7 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
                     _ => {}
                 }
             }
+            EventKind::Complete(Reply::Granted { .. }) if crashed.contains(who) => {}
             EventKind::Complete(Reply::Granted { node }) => {
                 if let Some(Command::Acquire { side, .. }) = last_invoke.get(who) {
                     let entry = open.entry((who.to_owned(), *side)).or_insert((0, event.at));
@@ -84,6 +91,7 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
                 }
             }
             EventKind::Crash => {
+                crashed.insert(who);
                 for side in [Side::Mutex, Side::Read, Side::Write] {
                     close(&mut open, (who.to_owned(), side), event.at, &mut done);
                 }
@@ -277,6 +285,30 @@ mod tests {
         ];
         assert!(exclusion(&h, LockKind::ReadWrite).is_empty());
         assert_eq!(intervals(&h).len(), 2);
+    }
+
+    #[test]
+    fn a_grant_answered_after_the_crash_request_is_no_hold() {
+        // The runner crashes a waiter at the end of a run; the grant it got
+        // meanwhile arrives after the crash request. Its hold ended with the
+        // crash, before the next waiter's grant: no overlap.
+        let h = vec![
+            ev(0, "a", acquire(Side::Mutex)),
+            ev(1, "a", granted("/l/a")),
+            ev(2, "b", acquire(Side::Mutex)),
+            ev(3, "c", acquire(Side::Mutex)),
+            ev(5, "a", EventKind::Invoke(Command::Close)),
+            ev(6, "b", EventKind::Crash),
+            ev(7, "b", granted("/l/b")),
+            ev(9, "c", granted("/l/c")),
+        ];
+        assert!(exclusion(&h, LockKind::Mutex { max_leases: 1 }).is_empty());
+        // A grant after a new invoke counts again.
+        let mut later = h.clone();
+        later.push(ev(10, "b", acquire(Side::Mutex)));
+        later.push(ev(11, "b", granted("/l/b2")));
+        later.push(ev(20, "c", release(Side::Mutex)));
+        assert_eq!(exclusion(&later, LockKind::Mutex { max_leases: 1 }).len(), 1);
     }
 
     #[test]

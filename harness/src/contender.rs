@@ -201,6 +201,22 @@ pub enum Command {
     },
     /// Report what the runtime believes it holds, and the node paths it owns.
     Status,
+    /// Lost-update workload, first half: read the shared counter node (its
+    /// data is a decimal number) and remember the value.
+    ReadValue {
+        /// Full path of the counter node.
+        counter: String,
+    },
+    /// Lost-update workload, second half: write the remembered value plus one
+    /// into the counter, protected as asked by the hold of `side`.
+    WriteValue {
+        /// Full path of the counter node.
+        counter: String,
+        /// The side whose hold protects the write.
+        side: Side,
+        /// How the write is protected.
+        protection: Protection,
+    },
     /// Release everything and close the session cleanly.
     Close,
 }
@@ -221,8 +237,42 @@ pub enum ErrorKind {
     NoAuth,
     /// The runtime does not support this command (e.g. zk-client read locks).
     Unsupported,
+    /// A protected write was refused (lock node gone, session lost, stale
+    /// fencing token): definitely not applied.
+    Rejected,
+    /// The reply was lost with the connection: the write may or may not have
+    /// been applied.
+    Unknown,
     /// Anything else; the message says what.
     Other,
+}
+
+/// How a lost-update workload's write is protected ([`Command::WriteValue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protection {
+    /// A plain set of the counter: protected only by the lock's exclusion.
+    Plain,
+    /// One `multi` with a check of the writer's own lock node (zkurator's
+    /// `Hold::guarded`, Curator's `transaction()` with `check()`).
+    Guarded,
+    /// A fencing-token store: the write carries the lock node's czxid and is
+    /// refused if the store saw a larger one (compare-and-set on a fence node).
+    Fenced,
+}
+
+impl Protection {
+    /// Every protection, in display order.
+    pub const ALL: [Protection; 3] = [Protection::Guarded, Protection::Fenced, Protection::Plain];
+
+    /// The name used in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protection::Plain => "plain",
+            Protection::Guarded => "guarded",
+            Protection::Fenced => "fenced",
+        }
+    }
 }
 
 /// What a contender believes about itself ([`Command::Status`]).
@@ -259,6 +309,11 @@ pub enum Reply {
     },
     /// The contender's own view ([`Command::Status`]).
     Status(Status),
+    /// The counter's value, read by [`Command::ReadValue`].
+    Value {
+        /// The number the counter node held.
+        value: u64,
+    },
     /// The command failed.
     Error {
         /// Classified cause.
@@ -270,6 +325,22 @@ pub enum Reply {
 
 /// Ends a contender's ZooKeeper session without releasing, from any thread.
 pub type Crasher = Box<dyn Fn() + Send + Sync>;
+
+/// Freezes a contender's process for the given time (SIGSTOP, then SIGCONT),
+/// from any thread; returns once it runs again.
+pub type Pauser = Box<dyn Fn(Duration) + Send + Sync>;
+
+/// A pauser for a child process: SIGSTOP, sleep, SIGCONT.
+pub fn process_pauser(pid: u32) -> Pauser {
+    Box::new(move |frozen| {
+        let pid = rustix::process::Pid::from_raw(pid as i32);
+        if let Some(pid) = pid {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::STOP);
+            std::thread::sleep(frozen);
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+        }
+    })
+}
 
 /// A started lock user of one runtime.
 pub trait Contender: Send {
@@ -290,6 +361,11 @@ pub trait Contender: Send {
     /// session (and its nodes) until the session timeout. `None` when the
     /// contender lives in the harness's own process.
     fn killer(&self) -> Option<Crasher> {
+        None
+    }
+    /// A handle that freezes the contender's process (a GC pause, SIGSTOP);
+    /// `None` when the contender lives in the harness's own process.
+    fn pauser(&self) -> Option<Pauser> {
         None
     }
 }

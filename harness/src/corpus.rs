@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::scenario::{self, Scenario, ScenarioError, EXPECTATIONS_FILE, FAULT_SUBDIR};
+use crate::workload::WORKLOAD_SUBDIR;
 
 /// Collects scenario files under several roots, each file once.
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ pub struct Files {
 
 impl Files {
     /// Adds `path`: a scenario file, or a directory walked recursively (its
-    /// `faults/` subdirectories and the expectations file left out).
+    /// `faults/` and `workloads/` subdirectories and the expectations file left out).
     pub fn add(&mut self, path: &Path) -> Result<(), ScenarioError> {
         let canonical = std::fs::canonicalize(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
         if canonical.is_dir() {
@@ -42,7 +43,7 @@ impl Files {
             // A dangling symlink or a loop resolves to nothing: skip it.
             let Ok(canonical) = std::fs::canonicalize(&path) else { continue };
             if canonical.is_dir() {
-                if !path.ends_with(FAULT_SUBDIR) {
+                if !path.ends_with(FAULT_SUBDIR) && !path.ends_with(WORKLOAD_SUBDIR) {
                     self.walk(&canonical, found)?;
                 }
             } else if path.extension().is_some_and(|e| e == "toml")

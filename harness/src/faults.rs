@@ -171,6 +171,9 @@ pub struct FaultStats {
     pub double_grants: usize,
     /// Lock nodes left on the server after the run.
     pub nodes_leaked: usize,
+    /// The lost-update workload's figures, when the run had workload steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::checkers_data::DataStats>,
 }
 
 /// One run's figures with its label and verdict.
@@ -320,6 +323,7 @@ mod tests {
             }],
             double_grants: 0,
             nodes_leaked: 1,
+            data: None,
         };
         let b = FaultStats { injected: vec![expire_holder], double_grants: 2, ..FaultStats::default() };
         let runs = [run("a", a), run("b", b)];

@@ -195,6 +195,13 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
         }
     }
     let holds = |s| held.contains(&s);
+    // One critical section of the lost-update workload under an exclusive
+    // side (or a lease): read the counter, write it + 1 (zkurator: guarded).
+    let exclusive = held.iter().find(|s| matches!(s, Side::Mutex | Side::Write));
+    if let (Some(side), Some(protection)) = (exclusive, increment_protection(runtime)) {
+        let step = crate::workload::DataStep::Increment { side: *side, pause: Duration::ZERO, protection };
+        out.push(Candidate { weight: 2, action: Action::Data { contender: id.to_owned(), step } });
+    }
     if kind == LockKind::ReadWrite && holds(Side::Write) && !holds(Side::Read) && runtime != Runtime::KazooNative {
         out.push(Candidate { weight: space.downgrade_weight, action: acquire(Side::Read, None) });
     }
@@ -223,6 +230,17 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
     out
 }
 
+/// How a generated increment of `runtime` writes, if the runtime takes part
+/// in the workload (zk-client and kazoo-native do not).
+fn increment_protection(runtime: Runtime) -> Option<crate::contender::Protection> {
+    use crate::contender::Protection;
+    match runtime {
+        Runtime::Rust | Runtime::RustTasks | Runtime::RustProcess => Some(Protection::Guarded),
+        Runtime::Curator | Runtime::Kazurator => Some(Protection::Plain),
+        Runtime::ZkClient | Runtime::KazooNative => None,
+    }
+}
+
 /// A step in the scenario grammar.
 pub fn step_text(action: &Action) -> String {
     let side = |s: &Side| match s {
@@ -239,6 +257,7 @@ pub fn step_text(action: &Action) -> String {
         Action::Crash { contender } => format!("{contender} crash"),
         Action::Expire { contender } => format!("{contender} expire"),
         Action::Sleep(d) => format!("sleep {}ms", d.as_millis()),
+        Action::Data { contender, step } => format!("{contender} {}", step.text()),
         other => format!("{other:?}"),
     }
 }
@@ -407,6 +426,7 @@ mod tests {
         let mut runner =
             TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
         let mut steps = 0;
+        let mut increments = 0;
         for i in 0..300 {
             let recipe = space.strategy().new_tree(&mut runner).unwrap().current();
             let scenario = build(&recipe, &space, &format!("g{i}"));
@@ -420,11 +440,13 @@ mod tests {
                 scenario.steps.iter().map(|s| &s.action).collect::<Vec<_>>()
             );
             steps += scenario.steps.len();
+            increments += scenario.steps.iter().filter(|s| matches!(s.action, Action::Data { .. })).count();
             if scenario.contenders.iter().any(|(_, r)| *r == Runtime::ZkClient) {
                 assert_ne!(scenario.kind, LockKind::ReadWrite);
             }
         }
         assert!(steps > 300 * 4, "schedules are too short: {steps} steps in 300");
+        assert!(increments > 100, "too few increments drawn: {increments} in 300 schedules");
     }
 
     #[test]

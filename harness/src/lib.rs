@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod bench;
 pub mod checkers;
+pub mod checkers_data;
 pub mod contender;
 pub mod corpus;
 pub mod differential;
@@ -26,3 +27,5 @@ pub mod scenario;
 
 pub mod suite;
 pub mod versions;
+pub mod workload;
+pub mod workload_report;

@@ -91,6 +91,12 @@ enum Command {
         #[arg(long)]
         skip_slow: bool,
     },
+    /// Runs the lost-update workloads (scenarios/workloads) and prints the figures table.
+    Workload {
+        /// Only runs whose contenders all use these runtimes (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        runtimes: Option<Vec<String>>,
+    },
     /// A rust-process (or Curator worker) contender: JSON lines on stdin and stdout (internal).
     #[command(hide = true)]
     Contender {
@@ -132,7 +138,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Run { .. } | Command::Gen { .. } | Command::Faults { .. } | Command::Bench(_)) {
+    if matches!(
+        cli.command,
+        Command::Run { .. }
+            | Command::Gen { .. }
+            | Command::Faults { .. }
+            | Command::Workload { .. }
+            | Command::Bench(_)
+    ) {
         use zkurator_harness::versions::axis;
         let combos = match axis::combos(cli.curator.as_deref(), cli.zookeeper.as_deref(), cli.kazurator.as_deref()) {
             Ok(combos) => combos,
@@ -155,6 +168,16 @@ fn main() -> ExitCode {
         Command::Doctor => doctor(),
         Command::Bench(args) => zkurator_harness::bench::main(args),
         Command::Faults { json, skip_slow } => faults(json, skip_slow),
+        Command::Workload { runtimes } => {
+            let runtimes = match runtimes.as_deref().map(runtimes_named).transpose() {
+                Ok(runtimes) => runtimes,
+                Err(e) => return fail(e),
+            };
+            match Backend::local() {
+                Ok(backend) => zkurator_harness::workload_report::main(runtimes.as_deref(), &backend),
+                Err(e) => fail(e),
+            }
+        }
         Command::Contender { runtime } => {
             let runtime = match runtime.as_str() {
                 "curator" => zkurator_harness::contender::Runtime::Curator,

@@ -175,7 +175,11 @@ impl Model {
             self.check_alive(contender, action)?;
             let out_of_band = matches!(
                 action,
-                Action::Crash { .. } | Action::Expire { .. } | Action::Kill { .. } | Action::ExpectData { .. }
+                Action::Crash { .. }
+                    | Action::Expire { .. }
+                    | Action::Kill { .. }
+                    | Action::ExpectData { .. }
+                    | Action::Data { step: crate::workload::DataStep::Pause(_), .. }
             );
             let waits_itself = !out_of_band;
             if waits_itself && self.is_pending(contender) {
@@ -260,6 +264,13 @@ impl Model {
                 }
             }
             Action::Sleep(_) | Action::ExpectGone(_) => {}
+            // A pause longer than the session timeout ends the session as an
+            // expiry does (the runner refuses shorter ones); reads and writes
+            // of the workload's counter do not touch the lock.
+            Action::Data { contender, step: crate::workload::DataStep::Pause(_) } => {
+                self.end(contender, Ended::Expired, &mut prediction)?
+            }
+            Action::Data { .. } => {}
         }
         prediction.granted.extend(self.grant_waiters());
         Ok(prediction)
@@ -272,6 +283,9 @@ impl Model {
         match (self.ended(contender), action) {
             (None, _) | (Some(Ended::Expired), Action::ExpectLost { .. }) => Ok(()),
             (Some(Ended::Expired), _) if renews => Ok(()),
+            // A frozen or expired holder that writes when it wakes: the late
+            // write the workload checks.
+            (Some(Ended::Expired), Action::Data { .. }) => Ok(()),
             (Some(how), _) => {
                 let step = match how {
                     Ended::Crashed => "crash",

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use zookeeper_client::{Acls, Client, CreateMode};
 
+mod data;
+
 use crate::checkers::{self, Violation};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, Side};
 use crate::faults::{FaultKind, FaultStats, Injected, Latency, Role};
@@ -171,6 +173,8 @@ struct Driver {
     crasher: Crasher,
     expirer: Option<Crasher>,
     killer: Option<Crasher>,
+    /// Freezes the contender's process (`C pause`), if it is a process.
+    pauser: Option<crate::contender::Pauser>,
     /// The acquire still waiting for its reply, if any.
     pending: Option<Side>,
     /// Nodes this contender was granted, by side.
@@ -231,6 +235,7 @@ pub fn run_with(
         }
     }
     violations.extend(run.finish(violations.is_empty()));
+    violations.extend(run.check_data());
     let events = run.history.events();
     let exclusion = checkers::exclusion(events, scenario.kind);
     run.stats.double_grants = exclusion.len();
@@ -268,6 +273,8 @@ struct Run<'a> {
     holder_died: Option<(FaultKind, Runtime, Instant)>,
     /// When the last reply arrived (stamped by the contender's thread).
     last_reply_at: Option<Instant>,
+    /// The workload's counter node, once a workload step created it.
+    counter: Option<String>,
 }
 
 impl<'a> Run<'a> {
@@ -297,6 +304,7 @@ impl<'a> Run<'a> {
             faulted: BTreeMap::new(),
             holder_died: None,
             last_reply_at: None,
+            counter: None,
         }
     }
 
@@ -486,6 +494,7 @@ impl<'a> Run<'a> {
                 }
             }
             Action::ExpectGone(within) => self.expect_gone(*within)?,
+            Action::Data { contender, step: data } => self.data_step(contender, data, step.expect)?,
         }
         // Whether this step can let a waiter in (rightly or wrongly): only
         // then do waiters get a blocked window of their own to show a wrong
@@ -498,6 +507,7 @@ impl<'a> Run<'a> {
             | Action::Revocable { .. }
             | Action::ExpectData { .. }
             | Action::Foreign(_) => false,
+            Action::Data { step, .. } => step.frees(),
             _ => true,
         };
         match step.action {
@@ -823,7 +833,7 @@ fn spawn_driver(
 ) -> Result<Driver, String> {
     let (command_tx, command_rx) = mpsc::channel::<Command>();
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
-    type Handles = (Crasher, Option<Crasher>, Option<Crasher>);
+    type Handles = (Crasher, Option<Crasher>, Option<Crasher>, Option<crate::contender::Pauser>);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
     let starter = match pin {
         Some(version) => peers.curator_worker(version)?,
@@ -841,7 +851,8 @@ fn spawn_driver(
                     return;
                 }
             };
-            let _ = ready_tx.send(Ok((contender.crasher(), contender.expirer(), contender.killer())));
+            let handles = (contender.crasher(), contender.expirer(), contender.killer(), contender.pauser());
+            let _ = ready_tx.send(Ok(handles));
             while let Ok(command) = command_rx.recv() {
                 let reply = contender.execute(command);
                 if reply_tx.send((reply, Instant::now())).is_err() {
@@ -850,7 +861,7 @@ fn spawn_driver(
             }
         })
         .map_err(|e| format!("cannot start a thread: {e}"))?;
-    let (crasher, expirer, killer) =
+    let (crasher, expirer, killer, pauser) =
         ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
     Ok(Driver {
         runtime,
@@ -859,6 +870,7 @@ fn spawn_driver(
         crasher,
         expirer,
         killer,
+        pauser,
         pending: None,
         nodes: BTreeMap::new(),
         crashed: false,

@@ -206,6 +206,8 @@ pub enum Action {
     ExpectData { contender: String, side: Side, data: String },
     /// The lock directory disappears within the duration.
     ExpectGone(Duration),
+    /// A lost-update workload step of a contender (see [`crate::workload`]).
+    Data { contender: String, step: crate::workload::DataStep },
 }
 
 impl Action {
@@ -222,7 +224,8 @@ impl Action {
             | Action::Expire { contender }
             | Action::Kill { contender }
             | Action::ExpectLost { contender, .. }
-            | Action::ExpectData { contender, .. } => Some(contender),
+            | Action::ExpectData { contender, .. }
+            | Action::Data { contender, .. } => Some(contender),
             Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) | Action::Server(_) => {
                 None
             }
@@ -591,10 +594,14 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                     let within = it.next().map(duration).transpose()?;
                     Action::ExpectLost { contender, side, within }
                 }
+                op if crate::workload::OPS.contains(&op) => {
+                    let step = crate::workload::parse(op, &mut it, end, &side, &duration)?;
+                    Action::Data { contender, step }
+                }
                 other => {
                     return Err((
                         at,
-                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill or expect-lost"),
+                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill, expect-lost, read-value, write-value, increment or pause"),
                     ))
                 }
             }
@@ -663,7 +670,7 @@ fn parse_expect(text: &str) -> Result<Expect, (usize, String)> {
                 return Err((text.len(), "expected an error kind after `error`".into()));
             };
             let kind = serde_json::from_value::<ErrorKind>(serde_json::Value::String(kind.into())).map_err(|_| {
-                (kind_at, format!("unknown error kind {kind:?}: expected timeout, not-held, upgrade, session-lost, no-auth, unsupported or other"))
+                (kind_at, format!("unknown error kind {kind:?}: expected timeout, not-held, upgrade, session-lost, no-auth, unsupported, rejected, unknown or other"))
             })?;
             (Expect::Error(kind), 2)
         }

@@ -356,6 +356,10 @@ impl Contender for CuratorContender {
             Command::MakeRevocable { side } => call(&jvm, adapter, "makeRevocable", [arg(side_name(side))]),
             Command::Revoke { node } => call(&jvm, adapter, "revoke", [arg(node.as_str())]),
             Command::Status => call(&jvm, adapter, "status", []),
+            Command::ReadValue { counter } => call(&jvm, adapter, "readValue", [arg(counter.as_str())]),
+            Command::WriteValue { counter, side, protection } => {
+                call(&jvm, adapter, "writeValue", [arg(counter.as_str()), arg(side_name(side)), arg(protection.name())])
+            }
             Command::Close => {
                 self.closed = true;
                 call(&jvm, adapter, "close", [])

@@ -405,6 +405,11 @@ impl Contender for PythonContender {
         }))
     }
 
+    /// SIGSTOP, then SIGCONT: a pause (GC, VM stall) of the whole process.
+    fn pauser(&self) -> Option<crate::contender::Pauser> {
+        Some(crate::contender::process_pauser(self.pid))
+    }
+
     fn killer(&self) -> Option<Crasher> {
         Some(self.crasher())
     }

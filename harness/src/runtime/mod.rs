@@ -4,6 +4,7 @@ mod child;
 pub mod curator;
 pub mod kazurator;
 pub mod rust;
+mod rust_data;
 mod rust_guards;
 pub mod rust_process;
 mod session;

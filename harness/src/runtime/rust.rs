@@ -151,6 +151,8 @@ pub struct RustContender {
     guards: Arc<StdMutex<Guards>>,
     running: Arc<StdMutex<Option<tokio::task::AbortHandle>>>,
     revocable: Vec<Side>,
+    /// The lost-update workload's data client and last read.
+    data: super::rust_data::Data,
 }
 
 impl RustContender {
@@ -161,7 +163,15 @@ impl RustContender {
             Runtime::RustTasks => Group::shared(spec)?,
             _ => Arc::new(Group::open(Runtime::Rust, spec)?),
         };
-        Ok(RustContender { runtime, group, guards: Arc::default(), running: Arc::default(), revocable: Vec::new() })
+        let data = super::rust_data::Data::new(&spec.connect);
+        Ok(RustContender {
+            runtime,
+            group,
+            guards: Arc::default(),
+            running: Arc::default(),
+            revocable: Vec::new(),
+            data,
+        })
     }
 
     fn guards(&self) -> std::sync::MutexGuard<'_, Guards> {
@@ -249,6 +259,15 @@ impl Contender for RustContender {
                 let guards = self.guards();
                 let (held, nodes) = guards.held();
                 Reply::Status(Status { held, nodes, revoked, lost: guards.lost_sides() })
+            }
+            Command::ReadValue { counter } => {
+                let data = self.data.clone();
+                self.group.run(&self.running, async move { data.read(&counter).await }).unwrap_or_else(|r| r)
+            }
+            Command::WriteValue { counter, side, protection } => {
+                let (data, guards) = (self.data.clone(), self.guards.clone());
+                let work = async move { data.write(&guards, &counter, side, protection).await };
+                self.group.run(&self.running, work).unwrap_or_else(|r| r)
             }
             Command::Close => {
                 let guards = self.guards().drain();

@@ -85,7 +85,7 @@ impl Guard {
         }
     }
 
-    fn hold(&self) -> &Hold {
+    pub fn hold(&self) -> &Hold {
         match self {
             Guard::Mutex(g) => g,
             Guard::Read(g) => g,
@@ -174,6 +174,11 @@ impl Guards {
     pub fn pop(&mut self, side: Side) -> Option<Guard> {
         let at = self.guards.iter().rposition(|g| g.side() == side)?;
         Some(self.guards.remove(at))
+    }
+
+    /// Puts back a guard taken out with [`Guards::pop`].
+    pub fn put_back(&mut self, guard: Guard) {
+        self.guards.push(guard);
     }
 
     /// Every guard, taken out.

@@ -262,6 +262,11 @@ impl Contender for RustProcessContender {
 
     /// SIGKILL: the connection drops without a close; the server expires the
     /// session after its timeout.
+    /// SIGSTOP, then SIGCONT: a pause (GC, VM stall) of the whole process.
+    fn pauser(&self) -> Option<crate::contender::Pauser> {
+        Some(crate::contender::process_pauser(self.pid))
+    }
+
     fn killer(&self) -> Option<Crasher> {
         let child = Arc::clone(&self.child);
         Some(Box::new(move || {

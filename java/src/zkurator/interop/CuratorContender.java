@@ -450,6 +450,56 @@ public final class CuratorContender {
         });
     }
 
+    /** Lost-update workload: the value read last from the counter, or -1. */
+    private long remembered = -1;
+
+    /** Reads the counter (a decimal number) and remembers it. */
+    public String readValue(String counter) {
+        return run(() -> {
+            byte[] data = client.getData().forPath(counter);
+            remembered = Long.parseLong(new String(data, java.nio.charset.StandardCharsets.UTF_8).trim());
+            return "{\"reply\":\"value\",\"value\":" + remembered + "}";
+        });
+    }
+
+    /**
+     * Writes the value read last + 1 into the counter: "plain" (setData) or
+     * "guarded" (one transaction with a check of this side's lock node, what
+     * CURATOR-689 proposes and Curator users can write themselves). Curator
+     * has no fencing token.
+     */
+    public String writeValue(String counter, String sideName, String protection) {
+        return run(() -> {
+            Side side = checkSide(Side.parse(sideName));
+            if (remembered < 0) {
+                return error("not-held", "write-value without a read-value");
+            }
+            byte[] value = Long.toString(remembered + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            remembered = -1;
+            try {
+                if (protection.equals("plain")) {
+                    client.setData().forPath(counter, value);
+                } else if (protection.equals("guarded") && semaphore == null) {
+                    String node = heldNodeOf(side);
+                    if (node == null) {
+                        return error("rejected", "holds no " + sideName + " lock node to check");
+                    }
+                    client.transaction().forOperations(
+                            client.transactionOp().check().forPath(node),
+                            client.transactionOp().setData().forPath(counter, value));
+                } else {
+                    return error("unsupported", protection + " writes are not offered by this Curator contender");
+                }
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException
+                    | KeeperException.SessionExpiredException e) {
+                return error("rejected", describe(e));
+            } catch (KeeperException.ConnectionLossException e) {
+                return error("unknown", describe(e));
+            }
+            return ok();
+        });
+    }
+
     /** What this contender believes it holds, and the nodes its session owns. */
     public String status() {
         return run(() -> {
