@@ -195,7 +195,7 @@ impl MultiGuard {
     }
 
     /// Each member's fencing token, in acquire order.
-    pub fn fencing_tokens(&self) -> Vec<i64> {
+    pub fn fencing_tokens(&self) -> Vec<crate::FencingToken> {
         self.holds().map(Hold::fencing_token).collect()
     }
 

@@ -35,7 +35,7 @@ async fn lease_nodes_follow_curators_layout() {
     assert!(children(&client, &locks(&path)).await.is_empty(), "the takers' mutex is let go once the lease is held");
     let (data, stat) = client.get_data(lease.node_path()).await.unwrap();
     assert_eq!(data, b"svc");
-    assert_eq!(lease.fencing_token(), stat.czxid);
+    assert_eq!(lease.fencing_token().as_i64(), stat.czxid);
     assert_eq!(semaphore.participant_nodes().await.unwrap(), vec![lease.node_path().to_owned()]);
     assert_eq!(semaphore.leases_held(), 1);
     lease.release().await.unwrap();
