@@ -71,10 +71,8 @@ impl Target<'_> {
     /// Whatever way it ends (including the returned future being dropped), no
     /// node of this attempt is left behind unless it holds the lock.
     ///
-    /// A timeout bounds the waiting, not the first question: the create and
-    /// listing are always given up to a session timeout to answer, so a zero
-    /// timeout tries once (Curator's `acquire(0, ms)`) and succeeds on a free
-    /// lock in one round trip.
+    /// A timeout bounds the waiting, not the first question (given up to a
+    /// session timeout): a zero timeout tries once, as Curator's `acquire(0, ms)`.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<Acquired> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
