@@ -60,21 +60,26 @@ pub async fn wait_empty(client: &Client, path: &str) {
 }
 
 /// Ends `client`'s session from the server's side: a second connection with
-/// the same session id and password closes it. The original client races to
-/// take its session back, so this retries until the original sees it end.
+/// the same session id and password takes the session over and closes it.
+///
+/// The original client would race to take its session back, so the twin runs
+/// on a thread of its own while this (current-thread) runtime, and with it the
+/// original's connection task, is blocked; once thawed, the original reconnects
+/// and learns that its session expired. Retries until the original sees it.
 pub async fn kill_session(client: &Client) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::CurrentThread,
+        "kill_session freezes the test's runtime: use a current-thread #[tokio::test]"
+    );
     let mut state = client.state_watcher();
-    let connect = connect_string();
-    for _ in 0..20 {
-        let twin = Client::connector()
-            .with_session_timeout(SESSION_TIMEOUT)
-            .with_connection_timeout(Duration::from_millis(500))
-            .with_session(client.session().clone())
-            .connect(&connect);
-        if let Ok(Ok(twin)) = tokio::time::timeout(Duration::from_secs(2), twin).await {
-            drop(twin);
-        }
-        let ended = tokio::time::timeout(Duration::from_secs(2), async {
+    for _ in 0..10 {
+        let session = client.session().clone();
+        let connect = connect_string();
+        // Blocks this runtime's only thread until the twin has closed the session.
+        std::thread::spawn(move || close_as_twin(session, &connect)).join().expect("the twin thread");
+        let ended = tokio::time::timeout(Duration::from_secs(3), async {
             while !state.peek_state().is_terminated() {
                 state.changed().await;
             }
@@ -84,4 +89,27 @@ pub async fn kill_session(client: &Client) {
         }
     }
     panic!("could not kill session {:?}", client.session());
+}
+
+/// Connects with `session` on a runtime of its own and drops the connection,
+/// which sends closeSession; waits for the close to be answered.
+fn close_as_twin(session: zookeeper_client::SessionInfo, connect: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for the twin");
+    runtime.block_on(async {
+        let twin = Client::connector()
+            .with_session_timeout(SESSION_TIMEOUT)
+            .with_connection_timeout(Duration::from_millis(1000))
+            .with_session(session)
+            .connect(connect);
+        if let Ok(Ok(twin)) = tokio::time::timeout(Duration::from_secs(2), twin).await {
+            let mut closing = twin.state_watcher();
+            drop(twin);
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while !closing.peek_state().is_terminated() {
+                    closing.changed().await;
+                }
+            })
+            .await;
+        }
+    });
 }
