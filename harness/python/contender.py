@@ -4,11 +4,12 @@ One process is one contender: one KazooClient session and one lock handle,
 either kazurator's Curator-compatible recipes (runtime "kazurator") or kazoo's
 own Lock / ReadLock / WriteLock (runtime "kazoo-native", the negative control).
 
-The Rust side (harness/src/runtime/kazurator.rs) drives it with JSON lines; the
-JSON shapes are whatever serde_json makes of the types in harness/src/contender.rs:
+It speaks the contender protocol (docs/contender-protocol.md), run as
+`contender.py --runtime kazurator|kazoo-native`:
 
+    stdout line 1:  the hello: versions and the runtime's capabilities
     stdin  line 1:  ContenderSpec plus {"runtime": "kazurator" | "kazoo-native"}
-    stdout line 1:  {"ready": true, "kazurator": "0.2.0", "kazoo": "2.11.0", ...}
+    stdout line 2:  {"ready": true, "kazurator": "0.2.0", "kazoo": "2.11.0", ...}
                     or {"ready": false, "unsupported": bool, "error": "..."}
     then per line:  one Command in, exactly one Reply out.
 
@@ -455,6 +456,53 @@ def start(spec):
     return adapter, ready
 
 
+# What each runtime declares in its hello (docs/contender-protocol.md); the
+# harness checks it against its capability table. Fields left out are false.
+CAPABILITIES = {
+    "kazurator": {
+        "kinds": ["mutex", "read-write"],
+        "leases": True,
+        "timeouts": True,
+        "reentrant": True,
+        "reentrant_leases": True,
+        "downgrade": True,
+        "revocation": True,
+        "participants": True,
+        "workloads": ["plain"],
+        "session_credentials": True,
+    },
+    "kazoo-native": {
+        "kinds": ["mutex", "read-write"],
+        "timeouts": True,
+        "lock_data": True,
+        "participants": True,
+        "session_credentials": True,
+    },
+}
+
+
+def runtime_argument(argv):
+    """The value of `--runtime NAME` (kazurator when not given)."""
+    if "--runtime" in argv:
+        at = argv.index("--runtime")
+        if at + 1 < len(argv):
+            return argv[at + 1]
+    return "kazurator"
+
+
+def hello(runtime):
+    """The protocol's first line: versions and capabilities of `runtime`."""
+    return {
+        "hello": "zkurator-contender",
+        "protocol": 1,
+        "runtime": runtime,
+        "versions": {
+            name: package_version(name) for name in ("kazurator", "kazoo") if package_version(name)
+        },
+        "capabilities": CAPABILITIES.get(runtime, {}),
+    }
+
+
 def main():
     global PROTO_OUT, LOG
     PROTO_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -467,6 +515,8 @@ def main():
     )
 
     die_with_harness()
+    runtime = runtime_argument(sys.argv[1:])
+    send(hello(runtime))
     line = sys.stdin.readline()
     if not line:
         return 0

@@ -18,9 +18,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Which runtime a contender runs in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Which runtime a contender runs in: a built-in one, or one added at run
+/// time as a command ([`Runtime::External`], see [`crate::registry`]).
+///
+/// Serialized as its name (`"rust"`, `"go-zk"`, an external's name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Runtime {
     /// zkurator, this repository's library.
     Rust,
@@ -38,19 +40,37 @@ pub enum Runtime {
     ZkClient,
     /// kazoo's own Lock/ReadLock/WriteLock: not protocol compatible (negative control).
     KazooNative,
+    /// github.com/go-zookeeper/zk's `Lock` (mutex only), in a Go process (`go/`).
+    GoZk,
+    /// A runtime given as a command, by its index in [`crate::registry`].
+    External(u8),
 }
 
 impl Runtime {
-    /// Every runtime, in display order.
-    pub const ALL: [Runtime; 7] = [
+    /// Every built-in runtime, in display order.
+    pub const BUILTIN: [Runtime; 8] = [
         Runtime::Rust,
         Runtime::Curator,
         Runtime::Kazurator,
         Runtime::ZkClient,
         Runtime::KazooNative,
+        Runtime::GoZk,
         Runtime::RustProcess,
         Runtime::RustTasks,
     ];
+
+    /// The runtimes `$A`, `$B`... range over by default.
+    pub const DEFAULT_PLACEHOLDER: [Runtime; 3] = [Runtime::Rust, Runtime::Curator, Runtime::Kazurator];
+
+    /// Every runtime known to this process: the built-in ones, then the added ones.
+    pub fn all() -> Vec<Runtime> {
+        Runtime::BUILTIN.into_iter().chain(crate::registry::externals()).collect()
+    }
+
+    /// The runtime called `name` (built-in or added).
+    pub fn named(name: &str) -> Option<Runtime> {
+        Runtime::all().into_iter().find(|r| r.name() == name)
+    }
 
     /// The name used in scenario files and reports.
     pub fn name(self) -> &'static str {
@@ -62,36 +82,59 @@ impl Runtime {
             Runtime::Kazurator => "kazurator",
             Runtime::ZkClient => "zk-client",
             Runtime::KazooNative => "kazoo-native",
+            Runtime::GoZk => "go-zk",
+            Runtime::External(index) => crate::registry::external(index).map_or("unregistered", |e| e.name),
         }
     }
-}
 
-impl Runtime {
-    /// zkurator, in whichever form.
+    /// What the runtime can do: the built-in table, or what an added
+    /// runtime's hello declared.
+    pub fn capabilities(self) -> crate::capabilities::Capabilities {
+        match self {
+            Runtime::External(index) => crate::registry::external(index).map(|e| e.capabilities.clone()),
+            builtin => crate::capabilities::Capabilities::builtin(builtin.name()),
+        }
+        .unwrap_or_default()
+    }
+
+    /// zkurator in one of its built-in forms.
     pub fn is_zkurator(self) -> bool {
         matches!(self, Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks)
     }
 
     /// Lives in the harness's own process, so it cannot be killed.
     pub fn in_harness_process(self) -> bool {
-        matches!(self, Runtime::Rust | Runtime::RustTasks | Runtime::ZkClient)
+        self.capabilities().in_harness_process
     }
 
     /// Shares its session with other contenders, so one cannot lose it alone.
     pub fn shares_session(self) -> bool {
-        self == Runtime::RustTasks
+        self.capabilities().shares_session
     }
 
     /// Carries on with a new session after its session expired (zkurator
     /// handles on a renewing session source).
     pub fn renews_session(self) -> bool {
-        matches!(self, Runtime::Rust | Runtime::RustProcess)
+        self.capabilities().renews_session
     }
 }
 
 impl fmt::Display for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl Serialize for Runtime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Runtime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Runtime::named(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown runtime {name:?}")))
     }
 }
 

@@ -60,7 +60,7 @@ impl Space {
     /// `mutex-lease-liveness` scenario, a recorded deviation).
     pub fn mixed(runtimes: Vec<Runtime>) -> Space {
         let mut kinds = vec![LockKind::Mutex { max_leases: 1 }, LockKind::ReadWrite];
-        if !runtimes.iter().any(|r| matches!(r, Runtime::Curator | Runtime::Kazurator)) {
+        if runtimes.iter().all(|r| r.capabilities().leases_wake_on_any_release) {
             kinds.push(LockKind::Mutex { max_leases: 2 });
         }
         Space { runtimes, kinds, contenders: (2, 8), choices: (5, 40), downgrade_weight: 3 }
@@ -94,43 +94,28 @@ fn sides(kind: LockKind) -> &'static [Side] {
     }
 }
 
-/// Whether a runtime takes a second hold of a side it holds without a new node.
+/// Whether a runtime takes a second hold of a side it holds without a new
+/// node (semaphores and multi-locks: never, the model refuses a second hold;
+/// Curator's InterProcessSemaphore takes one more lease instead).
 fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
-    if matches!(kind, LockKind::Semaphore { .. } | LockKind::Multi { .. }) {
-        return false; // leases and multi-locks: the model refuses a second hold
-    }
-    match runtime {
-        Runtime::ZkClient | Runtime::KazooNative => false,
-        // Curator's InterProcessSemaphore (leases > 1) takes one more lease per acquire.
-        Runtime::Curator => !matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1),
-        Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks | Runtime::Kazurator => true,
-    }
+    runtime.capabilities().reentrant_on(kind)
 }
 
 /// Whether a runtime has Curator's semaphores and multi-lock.
 pub fn supports_recipes(runtime: Runtime) -> bool {
-    runtime.is_zkurator() || runtime == Runtime::Curator
+    let capabilities = runtime.capabilities();
+    capabilities.has_kind(LockKind::Semaphore { max_leases: 1 }) && capabilities.has_kind(LockKind::Multi { members: 2 })
 }
 
 /// Turns a recipe into a schedule the model accepts.
 pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
-    let kind = match recipe.kind {
-        // zk-client and kazoo-native have no lease locks; Curator's semaphore stores no data.
-        LockKind::Mutex { max_leases }
-            if max_leases > 1
-                && recipe.runtimes.iter().any(|r| matches!(r, Runtime::ZkClient | Runtime::KazooNative)) =>
-        {
-            LockKind::Mutex { max_leases: 1 }
-        }
-        // Semaphores and multi-locks: zkurator and Curator only (kazurator has no SemaphoreV2).
-        LockKind::Semaphore { .. } | LockKind::Multi { .. }
-            if recipe.runtimes.iter().any(|r| !supports_recipes(*r)) =>
-        {
-            LockKind::Mutex { max_leases: 1 }
-        }
-        // zk-client has no read/write lock.
-        LockKind::ReadWrite if recipe.runtimes.contains(&Runtime::ZkClient) => LockKind::Mutex { max_leases: 1 },
-        kind => kind,
+    // A kind some contender's runtime lacks (zk-client: no read/write lock;
+    // zk-client, kazoo-native: no leases; kazurator: no semaphore) falls back
+    // to the plain mutex every runtime has.
+    let kind = if recipe.runtimes.iter().all(|r| r.capabilities().has_kind(recipe.kind)) {
+        recipe.kind
+    } else {
+        LockKind::Mutex { max_leases: 1 }
     };
     let contenders: Vec<(String, Runtime)> =
         recipe.runtimes.iter().enumerate().map(|(i, r)| (format!("c{i}"), *r)).collect();
@@ -186,6 +171,7 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
 fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: usize, space: &Space) -> Vec<Candidate> {
     let acquire = |side, timeout| Action::Acquire { contender: id.to_owned(), side, timeout };
     let short = Some(Duration::from_millis(150));
+    let timeouts = runtime.capabilities().timeouts;
     let held: Vec<Side> = sides(kind).iter().copied().filter(|s| model.holds(id, *s)).collect();
     let mut out = Vec::new();
     for side in &held {
@@ -202,16 +188,18 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
         let step = crate::workload::DataStep::Increment { side: *side, pause: Duration::ZERO, protection };
         out.push(Candidate { weight: 2, action: Action::Data { contender: id.to_owned(), step } });
     }
-    if kind == LockKind::ReadWrite && holds(Side::Write) && !holds(Side::Read) && runtime != Runtime::KazooNative {
+    if kind == LockKind::ReadWrite && holds(Side::Write) && !holds(Side::Read) && runtime.capabilities().downgrade {
         out.push(Candidate { weight: space.downgrade_weight, action: acquire(Side::Read, None) });
     }
-    if kind == LockKind::ReadWrite && holds(Side::Read) && !holds(Side::Write) {
+    if kind == LockKind::ReadWrite && holds(Side::Read) && !holds(Side::Write) && timeouts {
         // An upgrade attempt: refused by zkurator, waits on itself elsewhere; always with a timeout.
         out.push(Candidate { weight: 1, action: acquire(Side::Write, short) });
     }
     if held.is_empty() {
         for side in sides(kind) {
-            out.push(Candidate { weight: 2, action: acquire(*side, short) });
+            if timeouts {
+                out.push(Candidate { weight: 2, action: acquire(*side, short) });
+            }
             // Blocking without a timeout only while someone else can still act.
             if active > 1 {
                 out.push(Candidate { weight: 4, action: acquire(*side, None) });
@@ -233,12 +221,7 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
 /// How a generated increment of `runtime` writes, if the runtime takes part
 /// in the workload (zk-client and kazoo-native do not).
 fn increment_protection(runtime: Runtime) -> Option<crate::contender::Protection> {
-    use crate::contender::Protection;
-    match runtime {
-        Runtime::Rust | Runtime::RustTasks | Runtime::RustProcess => Some(Protection::Guarded),
-        Runtime::Curator | Runtime::Kazurator => Some(Protection::Plain),
-        Runtime::ZkClient | Runtime::KazooNative => None,
-    }
+    runtime.capabilities().increment_protection()
 }
 
 /// A step in the scenario grammar.

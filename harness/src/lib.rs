@@ -3,6 +3,7 @@
 //! checked against a model of the lock queue and by checkers over the history.
 pub mod backend;
 pub mod bench;
+pub mod capabilities;
 pub mod checkers;
 pub mod checkers_data;
 pub mod contender;
@@ -20,6 +21,7 @@ pub mod nemesis;
 pub mod preflight;
 pub mod proxy;
 pub mod regression;
+pub mod registry;
 pub mod report;
 pub mod runner;
 pub mod runtime;

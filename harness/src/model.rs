@@ -324,8 +324,7 @@ impl Model {
         if how == Ended::Expired {
             self.expired_holds.extend(held.iter().map(|s| (contender.to_owned(), *s)));
         }
-        let requeue =
-            how == Ended::Expired && waiting && runtime.is_some_and(|r| r == Runtime::Curator || r.renews_session());
+        let requeue = how == Ended::Expired && waiting && runtime.is_some_and(|r| r.capabilities().requeues_on_expiry);
         let pending_side =
             self.nodes.iter().find(|n| n.owner.as_deref() == Some(contender) && !n.granted).map(|n| n.side);
         self.nodes.retain(|n| n.owner.as_deref() != Some(contender));
@@ -350,7 +349,7 @@ impl Model {
             return Outcome::Granted;
         }
         let upgrade = side == Side::Write && self.holds(contender, Side::Read);
-        if upgrade && self.runtimes.get(contender).is_some_and(|r| r.is_zkurator()) {
+        if upgrade && self.runtimes.get(contender).is_some_and(|r| r.capabilities().refuses_upgrade) {
             return Outcome::Error(ErrorKind::Upgrade);
         }
         let downgrade_key = (side == Side::Read)

@@ -110,6 +110,8 @@ pub fn runtimes(runtimes: &[Runtime], peers: &Peers) -> Result<(), PreflightErro
             Runtime::Curator => peers.curator().map(drop),
             Runtime::Kazurator | Runtime::KazooNative => peers.kazurator().map(drop),
             Runtime::RustProcess => peers.rust_process().map(drop),
+            Runtime::GoZk => peers.go_zk().map(drop),
+            Runtime::External(_) => Ok(()),
         };
         started.map_err(|why| PreflightError::Runtime { runtime, why })?;
     }
@@ -118,5 +120,5 @@ pub fn runtimes(runtimes: &[Runtime], peers: &Peers) -> Result<(), PreflightErro
 
 /// The runtimes some contender of `scenarios` uses, each once.
 pub fn used(scenarios: &[crate::scenario::Scenario]) -> Vec<Runtime> {
-    Runtime::ALL.into_iter().filter(|r| scenarios.iter().any(|s| s.runtime_used(*r))).collect()
+    Runtime::all().into_iter().filter(|r| scenarios.iter().any(|s| s.runtime_used(*r))).collect()
 }

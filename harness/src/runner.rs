@@ -23,7 +23,9 @@ use crate::history::{EventKind, History};
 use crate::model::{Model, Outcome, Prediction};
 use crate::nemesis::{NoControl, ServerControl};
 use crate::runtime::curator::CuratorRuntime;
+use crate::runtime::go_zk::GoZkRuntime;
 use crate::runtime::kazurator::KazuratorRuntime;
+use crate::runtime::line::LineProcess;
 use crate::runtime::rust::RustContender;
 use crate::runtime::rust_process::RustProcessRuntime;
 use crate::runtime::zk_client::ZkClientContender;
@@ -57,6 +59,7 @@ pub struct Peers {
     curator: OnceLock<Result<CuratorRuntime, String>>,
     kazurator: OnceLock<Result<KazuratorRuntime, String>>,
     rust_process: OnceLock<Result<RustProcessRuntime, String>>,
+    go_zk: OnceLock<Result<GoZkRuntime, String>>,
 }
 
 impl Peers {
@@ -68,6 +71,11 @@ impl Peers {
     /// The Python runtime, prepared on first use.
     pub fn kazurator(&self) -> Result<KazuratorRuntime, String> {
         self.kazurator.get_or_init(|| KazuratorRuntime::new().map_err(|e| e.to_string())).clone()
+    }
+
+    /// The go-zk adapter, built on first use.
+    pub fn go_zk(&self) -> Result<GoZkRuntime, String> {
+        self.go_zk.get_or_init(|| GoZkRuntime::new().map_err(|e| e.to_string())).clone()
     }
 
     /// Peers whose `rust-process` contenders run `binary` (tests pass
@@ -100,6 +108,11 @@ impl Peers {
             Runtime::ZkClient => Starter::ZkClient,
             Runtime::Curator => Starter::Curator(self.curator()?),
             Runtime::Kazurator | Runtime::KazooNative => Starter::Python(self.kazurator()?, runtime),
+            Runtime::GoZk => Starter::Line(self.go_zk()?.process(), runtime),
+            Runtime::External(_) => Starter::Line(
+                crate::runtime::external::process(runtime).ok_or("not a registered external runtime")?,
+                runtime,
+            ),
         })
     }
 }
@@ -113,6 +126,8 @@ enum Starter {
     ZkClient,
     Curator(CuratorRuntime),
     Python(KazuratorRuntime, Runtime),
+    /// A program speaking the contender protocol (go-zk, external runtimes).
+    Line(LineProcess, Runtime),
 }
 
 impl Starter {
@@ -129,6 +144,7 @@ impl Starter {
             Starter::ZkClient => boxed(ZkClientContender::start(spec)),
             Starter::Curator(curator) => boxed(curator.start_contender(spec)),
             Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
+            Starter::Line(process, runtime) => boxed(process.start(runtime, spec, crate::runtime::child::START_LIMIT)),
         }
     }
 }

@@ -81,8 +81,6 @@ use toml::Spanned;
 use crate::contender::{ErrorKind, LockKind, Runtime, Side};
 use crate::nemesis::ServerOp;
 
-/// The runtimes `$A`, `$B`... range over when a file does not say.
-pub const DEFAULT_RUNTIMES: [Runtime; 3] = [Runtime::Rust, Runtime::Curator, Runtime::Kazurator];
 
 /// A scenario file problem, located in the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -338,7 +336,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
     };
     let runtimes = match &raw.runtimes {
-        None => DEFAULT_RUNTIMES.to_vec(),
+        None => crate::registry::placeholder_runtimes(),
         Some(names) => names
             .iter()
             .map(|name| {
@@ -467,13 +465,13 @@ fn bindings(n: usize, runtimes: &[Runtime]) -> Vec<Vec<Runtime>> {
 }
 
 fn unknown_runtime(name: &str) -> String {
-    let known: Vec<&str> = Runtime::ALL.iter().map(|r| r.name()).collect();
+    let known: Vec<&str> = Runtime::all().iter().map(|r| r.name()).collect();
     format!("unknown runtime {name:?}: expected one of {} or a placeholder like \"$A\"", known.join(", "))
 }
 
 /// The runtime named `name` in scenario files.
 pub fn parse_runtime(name: &str) -> Option<Runtime> {
-    Runtime::ALL.into_iter().find(|r| r.name() == name)
+    Runtime::named(name)
 }
 
 /// A step's side must exist on the scenario's lock kind.

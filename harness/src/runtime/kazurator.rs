@@ -1,15 +1,10 @@
 //! Python runtimes: kazurator (Curator compatible) and kazoo's own locks.
 //!
-//! Each contender is one Python process running `harness/python/contender.py`
-//! with one kazoo session. The process speaks JSON lines whose shapes are
-//! serde_json's rendering of [`ContenderSpec`], [`Command`] and [`Reply`], so the
-//! Rust types stay the single source of truth:
-//!
-//! - stdin line 1: the [`ContenderSpec`] with an extra `"runtime"` field
-//!   (`"kazurator"` or `"kazoo-native"`);
-//! - stdout line 1: `{"ready":true,"kazurator":"0.2.0","kazoo":"2.11.0",...}` or
-//!   `{"ready":false,"unsupported":bool,"error":"..."}`;
-//! - then one [`Command`] per stdin line, one [`Reply`] per stdout line.
+//! Each contender is one Python process running `harness/python/contender.py
+//! --runtime kazurator|kazoo-native` with one kazoo session, speaking the
+//! contender protocol (`docs/contender-protocol.md`, [`super::line`]); its
+//! hello names the kazurator and kazoo versions and must declare the
+//! capabilities of the runtime's table entry.
 //!
 //! Python logs go to stderr, which is forwarded to `tracing` (target
 //! `zkurator_harness::python`) and kept as a short tail for error messages.
@@ -18,17 +13,14 @@
 //! kazurator [`KAZURATOR_VERSION`] and kazoo [`KAZOO_VERSION`], created on first
 //! use, or the interpreter named by the `ZKURATOR_PYTHON` environment variable.
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::{Command as Process, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Deserialize;
-
-use super::child::{self, lock, StderrTail};
-use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
-use crate::nemesis::SessionCredentials;
+use super::child;
+use super::line::{LineContender, LineProcess};
+use crate::contender::{ContenderSpec, Runtime, StartError};
 
 /// The kazurator release the venv gets.
 pub const KAZURATOR_VERSION: &str = "0.2.0";
@@ -153,298 +145,35 @@ impl KazuratorRuntime {
         spec: &ContenderSpec,
         limit: Duration,
     ) -> Result<PythonContender, StartError> {
-        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
         if !matches!(runtime, Runtime::Kazurator | Runtime::KazooNative) {
-            return Err(failed(format!("the Python runtime cannot run {runtime} contenders")));
+            return Err(StartError::Failed {
+                runtime,
+                id: spec.id.clone(),
+                message: format!("the Python runtime cannot run {runtime} contenders"),
+            });
         }
-        let started = Instant::now();
-        let mut first_line = serde_json::to_value(spec).map_err(|e| failed(e.to_string()))?;
-        first_line["runtime"] = serde_json::to_value(runtime).map_err(|e| failed(e.to_string()))?;
-
-        let mut command = Process::new(&self.python);
-        command
-            .arg("-u")
-            .arg(&self.script)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // SIGTERM: the adapter closes its session, then exits.
-        child::die_with_parent(&mut command, false);
-        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.python.display())))?;
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let session = Arc::new(Mutex::new(None));
-        let announced = Arc::clone(&session);
-        let stderr = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, move |line| {
-            let credentials = session_announcement(line);
-            let found = credentials.is_some();
-            if found {
-                *lock(&announced) = credentials;
-            }
-            found
-        });
-        let mut contender = PythonContender {
-            runtime,
-            id: spec.id.clone(),
-            pid: child.id(),
-            child: Arc::new(Mutex::new(child)),
-            stdin: Some(stdin),
-            stdout,
-            stderr,
-            ready: Ready::default(),
-            ended: None,
-            connect: spec.connect.clone(),
-            session,
+        let process = LineProcess {
+            program: self.python.clone(),
+            args: vec!["-u".into(), self.script.clone().into(), "--runtime".into(), runtime.name().into()],
+            envs: vec![("PYTHONDONTWRITEBYTECODE".into(), "1".into())],
+            expected: Some(runtime.capabilities()),
+            // kazurator's crash has always been a SIGKILL: the session stays.
+            crash_is_kill: true,
         };
-
-        let limit_guard = child::StartLimit::arm(&contender.child, limit);
-        let ready_line = contender.write_line(&first_line.to_string()).and_then(|()| contender.read_line());
-        drop(limit_guard);
-        let line = match ready_line {
-            Ok(line) => line,
-            Err(why) => return Err(failed(contender.died(&why))),
-        };
-        let ready: Ready = serde_json::from_str(&line).map_err(|e| failed(format!("bad ready line {line:?}: {e}")))?;
-        if !ready.ready {
-            let error = ready.error.unwrap_or_default();
-            let message = if ready.unsupported { format!("unsupported: {error}") } else { error };
-            return Err(failed(message));
-        }
-        if spec.lock_data.is_some() && !ready.lock_data {
+        let contender = process.start(runtime, spec, limit)?;
+        if spec.lock_data.is_some() && !contender.stores_lock_data() {
             tracing::warn!(id = %spec.id, %runtime, "lock data given but {runtime} cannot store it");
         }
-        tracing::debug!(
-            id = %spec.id,
-            %runtime,
-            session = ready.session_id.as_deref().unwrap_or("?"),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "python contender ready"
-        );
-        if let (Some(id), Some(password)) = (&ready.session_id, &ready.session_password) {
-            match SessionCredentials::from_hex(id, password) {
-                Ok(creds) => *lock(&contender.session) = Some(creds),
-                Err(e) => tracing::warn!(id = %spec.id, "unreadable session credentials: {e}"),
-            }
-        }
-        contender.ready = ready;
         Ok(contender)
     }
 }
 
-/// The ready line of a contender process.
-#[derive(Debug, Default, Deserialize)]
-struct Ready {
-    ready: bool,
-    #[serde(default)]
-    unsupported: bool,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    kazurator: Option<String>,
-    #[serde(default)]
-    kazoo: Option<String>,
-    #[serde(default)]
-    lock_data: bool,
-    #[serde(default)]
-    session_id: Option<String>,
-    #[serde(default)]
-    session_timeout_ms: Option<u64>,
-    #[serde(default)]
-    session_password: Option<String>,
-}
-
-/// One Python contender process (kazurator or kazoo-native).
-///
-/// [`Contender::execute`] writes one command line and blocks until the reply
-/// line; if the process is gone it answers `Error { kind: SessionLost }` with
-/// the end of the process's stderr. Dropping the contender closes its stdin
-/// (the process then closes its session) and kills it if it has not exited
-/// within a second.
-pub struct PythonContender {
-    runtime: Runtime,
-    id: String,
-    pid: u32,
-    /// Shared with crashers; its pipes are taken out, so killing never waits
-    /// for a thread blocked on stdout.
-    child: Arc<Mutex<Child>>,
-    stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
-    stderr: Arc<StderrTail>,
-    /// The ZooKeeper connect string, for the expirer.
-    connect: String,
-    /// The current session's credentials: from the ready line, then from the
-    /// process's announcements of every new session on stderr.
-    session: Arc<Mutex<Option<SessionCredentials>>>,
-    ready: Ready,
-    /// Why the contender can take no more commands, once it cannot.
-    ended: Option<String>,
-}
-
-impl PythonContender {
-    /// The contender id from its spec.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The process id of the Python process.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    /// The (kazurator, kazoo) versions the process imported; kazurator is
-    /// empty if the interpreter lacks it (possible with kazoo-native only).
-    pub fn versions(&self) -> (String, String) {
-        (self.ready.kazurator.clone().unwrap_or_default(), self.ready.kazoo.clone().unwrap_or_default())
-    }
-
-    /// Whether the runtime stores the spec's `lock_data` in its lock nodes
-    /// (kazurator: never; kazoo-native: as UTF-8 text).
-    pub fn stores_lock_data(&self) -> bool {
-        self.ready.lock_data
-    }
-
-    /// The ZooKeeper session id, as `0x...`.
-    pub fn session_id(&self) -> Option<&str> {
-        self.ready.session_id.as_deref()
-    }
-
-    /// The session timeout the server granted.
-    pub fn session_timeout(&self) -> Option<Duration> {
-        self.ready.session_timeout_ms.map(Duration::from_millis)
-    }
-
-    fn write_line(&mut self, line: &str) -> Result<(), String> {
-        child::write_line(self.stdin.as_mut().ok_or("stdin closed")?, line)
-    }
-
-    fn read_line(&mut self) -> Result<String, String> {
-        child::read_line(&mut self.stdout)
-    }
-
-    /// Describes a dead (or dying) process: exit status and stderr tail.
-    fn died(&mut self, why: &str) -> String {
-        self.stdin = None;
-        // The stderr pipe ends when the process does; give it a moment so the
-        // tail holds the last words.
-        self.stderr.wait_closed(Duration::from_secs(2));
-        format!(
-            "python contender {} (pid {}): {why}; exit status: {}; stderr tail:\n{}",
-            self.id,
-            self.pid,
-            child::exit_status(&self.child),
-            self.stderr.text()
-        )
-    }
-
-    /// Waits up to `grace` for the process to exit, then kills it.
-    fn finish(&mut self, grace: Duration) {
-        self.stdin = None;
-        child::wait_or_kill(&self.child, grace);
-    }
-}
-
-impl Contender for PythonContender {
-    fn runtime(&self) -> Runtime {
-        self.runtime
-    }
-
-    fn execute(&mut self, command: Command) -> Reply {
-        if let Some(why) = &self.ended {
-            return Reply::Error { kind: ErrorKind::SessionLost, message: why.clone() };
-        }
-        let is_close = matches!(command, Command::Close);
-        let line = match serde_json::to_string(&command) {
-            Ok(line) => line,
-            Err(e) => {
-                return Reply::Error { kind: ErrorKind::Other, message: format!("cannot encode {command:?}: {e}") }
-            }
-        };
-        let answer = self.write_line(&line).and_then(|()| self.read_line());
-        let reply_line = match answer {
-            Ok(reply_line) => reply_line,
-            Err(why) => {
-                let message = self.died(&why);
-                self.ended = Some(message.clone());
-                return Reply::Error { kind: ErrorKind::SessionLost, message };
-            }
-        };
-        let reply = serde_json::from_str(&reply_line).unwrap_or_else(|e| Reply::Error {
-            kind: ErrorKind::Other,
-            message: format!("bad reply line {reply_line:?}: {e}"),
-        });
-        if is_close {
-            self.ended = Some(format!("python contender {} was closed", self.id));
-            self.finish(Duration::from_secs(5));
-        }
-        reply
-    }
-
-    fn crasher(&self) -> Crasher {
-        let child = Arc::clone(&self.child);
-        Box::new(move || {
-            let mut child = lock(&child);
-            // SIGKILL: the session stays until the server expires it.
-            let _ = child.kill();
-            let _ = child.wait();
-        })
-    }
-
-    fn expirer(&self) -> Option<Crasher> {
-        let session = Arc::clone(&self.session);
-        let connect = self.connect.clone();
-        let id = self.id.clone();
-        Some(Box::new(move || {
-            let Some(creds) = lock(&session).clone() else {
-                tracing::warn!(id = %id, "expire: the process never told its session credentials");
-                return;
-            };
-            if let Err(e) = crate::nemesis::expire_session(&connect, &creds, Duration::from_secs(10)) {
-                tracing::warn!(id = %id, "expire: {e}");
-            }
-        }))
-    }
-
-    /// SIGSTOP, then SIGCONT: a pause (GC, VM stall) of the whole process.
-    fn pauser(&self) -> Option<crate::contender::Pauser> {
-        Some(crate::contender::process_pauser(self.pid))
-    }
-
-    fn killer(&self) -> Option<Crasher> {
-        Some(self.crasher())
-    }
-}
-
-impl Drop for PythonContender {
-    fn drop(&mut self) {
-        self.finish(Duration::from_secs(1));
-    }
-}
-
-impl std::fmt::Debug for PythonContender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PythonContender")
-            .field("runtime", &self.runtime)
-            .field("id", &self.id)
-            .field("pid", &self.pid)
-            .field("session_id", &self.ready.session_id)
-            .finish()
-    }
-}
-
-/// The credentials in a `ZKURATOR-SESSION <id> <password>` stderr line of
-/// `contender.py` (printed whenever the process gets a session).
-fn session_announcement(line: &str) -> Option<SessionCredentials> {
-    let mut words = line.split_whitespace();
-    if words.next()? != "ZKURATOR-SESSION" {
-        return None;
-    }
-    SessionCredentials::from_hex(words.next()?, words.next()?).ok()
-}
+/// A Python contender process (kazurator or kazoo-native): a [`LineContender`].
+pub type PythonContender = LineContender;
 
 /// `CARGO_TARGET_DIR` if set (relative to the workspace root), else
 /// `<workspace root>/target`.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest.parent().unwrap_or(manifest);
     match std::env::var_os("CARGO_TARGET_DIR") {
@@ -602,16 +331,3 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn session_announcements_are_recognised() {
-        let creds = session_announcement("ZKURATOR-SESSION 0x1000a2b 00ff").unwrap();
-        assert_eq!((creds.id, creds.password), (0x1000a2b, vec![0, 255]));
-        assert!(session_announcement("2024 INFO zkurator: ZKURATOR-SESSION 0x1 00").is_none());
-        assert!(session_announcement("ZKURATOR-SESSION 0x1").is_none());
-        assert!(session_announcement("").is_none());
-    }
-}

@@ -3,11 +3,13 @@
 //! session stays until it times out).
 //!
 //! The child is this crate's binary run as `zkurator-harness contender` (a
-//! hidden subcommand, [`serve`]), speaking the JSON-lines protocol of the
-//! Python contenders:
+//! hidden subcommand, [`serve`]), speaking the contender protocol
+//! (`docs/contender-protocol.md`; the client is [`super::line`]):
 //!
+//! - stdout line 1: the hello, declaring the `rust-process` (or `curator`)
+//!   entry of the capability table, `oob` among them;
 //! - stdin line 1: the [`ContenderSpec`];
-//! - stdout line 1: `{"ready":true}` or `{"ready":false,"error":"..."}`;
+//! - stdout line 2: `{"ready":true}` or `{"ready":false,"error":"..."}`;
 //! - then one [`Command`] per stdin line, one [`Reply`] per stdout line;
 //! - out of band, at any time (also while a command runs): `{"oob":"crash"}`
 //!   or `{"oob":"expire"}`, which end the child's session; they have no reply.
@@ -17,14 +19,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command as Process, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::child::{self, lock, StderrTail};
+use super::child;
+use super::line::{LineContender, LineProcess};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, StartError};
 use crate::runtime::rust::RustContender;
 
@@ -128,163 +130,27 @@ impl RustProcessRuntime {
         runtime: Runtime,
         envs: &[(&str, String)],
     ) -> Result<RustProcessContender, StartError> {
-        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
-        let mut command = Process::new(&self.binary);
-        command.arg("contender").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.process(runtime, envs).start(runtime, spec, child::START_LIMIT)
+    }
+
+    /// How a child of `runtime` is run: `binary contender [--runtime curator]`,
+    /// whose hello must declare the runtime's capability table entry.
+    pub fn process(&self, runtime: Runtime, envs: &[(&str, String)]) -> LineProcess {
+        let mut args = vec!["contender".to_owned()];
         if runtime == Runtime::Curator {
-            command.args(["--runtime", "curator"]);
+            args.extend(["--runtime".to_owned(), "curator".to_owned()]);
         }
-        command.envs(envs.iter().map(|(k, v)| (k, v)));
-        child::die_with_parent(&mut command, true);
-        let mut child = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.binary.display())))?;
-        let stdin = child.stdin.take().expect("piped stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let tail = StderrTail::spawn(child.stderr.take().expect("piped stderr"), &spec.id, |_| false);
-        let mut contender = RustProcessContender {
-            runtime,
-            id: spec.id.clone(),
-            pid: child.id(),
-            child: Arc::new(Mutex::new(child)),
-            stdin: Arc::new(Mutex::new(Some(stdin))),
-            stdout,
-            tail,
-            ended: None,
-        };
-        let spec_line = serde_json::to_string(spec).map_err(|e| failed(e.to_string()))?;
-        let limit_guard = child::StartLimit::arm(&contender.child, child::START_LIMIT);
-        let line = contender.write_line(&spec_line).and_then(|()| contender.read_line());
-        drop(limit_guard);
-        let line = match line {
-            Ok(line) => line,
-            Err(why) => return Err(failed(contender.died(&why))),
-        };
-        let ready: Ready = serde_json::from_str(&line).map_err(|e| failed(format!("bad ready line {line:?}: {e}")))?;
-        if !ready.ready {
-            return Err(failed(ready.error.unwrap_or_default()));
+        LineProcess {
+            envs: envs.iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            expected: Some(runtime.capabilities()),
+            ..LineProcess::new(&self.binary, args)
         }
-        Ok(contender)
     }
 }
 
-/// A zkurator contender in a child process.
-pub struct RustProcessContender {
-    runtime: Runtime,
-    id: String,
-    pid: u32,
-    child: Arc<Mutex<Child>>,
-    /// Shared with the out-of-band handles, which write their own lines.
-    stdin: Arc<Mutex<Option<ChildStdin>>>,
-    stdout: BufReader<ChildStdout>,
-    tail: Arc<StderrTail>,
-    /// Why the contender takes no more commands, once it cannot.
-    ended: Option<String>,
-}
-
-impl std::fmt::Debug for RustProcessContender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RustProcessContender").field("id", &self.id).field("pid", &self.pid).finish()
-    }
-}
-
-impl RustProcessContender {
-    /// The child's process id.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    fn write_line(&mut self, line: &str) -> Result<(), String> {
-        write_to(&self.stdin, line)
-    }
-
-    fn read_line(&mut self) -> Result<String, String> {
-        child::read_line(&mut self.stdout)
-    }
-
-    fn died(&mut self, why: &str) -> String {
-        self.tail.wait_closed(Duration::from_secs(2));
-        format!(
-            "{} contender {} in a worker process (pid {}): {why}; exit status: {}; stderr tail:\n{}",
-            self.runtime,
-            self.id,
-            self.pid,
-            child::exit_status(&self.child),
-            self.tail.text()
-        )
-    }
-
-    fn oob(&self, what: Oob) -> Crasher {
-        let stdin = Arc::clone(&self.stdin);
-        let line = serde_json::to_string(&OobLine { oob: what }).expect("serialisable");
-        let id = self.id.clone();
-        Box::new(move || {
-            if let Err(e) = write_to(&stdin, &line) {
-                tracing::warn!(id = %id, "{what:?}: {e}");
-            }
-        })
-    }
-}
-
-fn write_to(stdin: &Mutex<Option<ChildStdin>>, line: &str) -> Result<(), String> {
-    child::write_line(lock(stdin).as_mut().ok_or("stdin closed")?, line)
-}
-
-impl Contender for RustProcessContender {
-    fn runtime(&self) -> Runtime {
-        self.runtime
-    }
-
-    fn execute(&mut self, command: Command) -> Reply {
-        if let Some(why) = &self.ended {
-            return Reply::Error { kind: ErrorKind::SessionLost, message: why.clone() };
-        }
-        let line = serde_json::to_string(&command).expect("commands serialise");
-        let reply_line = match self.write_line(&line).and_then(|()| self.read_line()) {
-            Ok(line) => line,
-            Err(why) => {
-                let message = self.died(&why);
-                self.ended = Some(message.clone());
-                return Reply::Error { kind: ErrorKind::SessionLost, message };
-            }
-        };
-        serde_json::from_str(&reply_line).unwrap_or_else(|e| Reply::Error {
-            kind: ErrorKind::Other,
-            message: format!("bad reply line {reply_line:?}: {e}"),
-        })
-    }
-
-    fn crasher(&self) -> Crasher {
-        self.oob(Oob::Crash)
-    }
-
-    fn expirer(&self) -> Option<Crasher> {
-        Some(self.oob(Oob::Expire))
-    }
-
-    /// SIGKILL: the connection drops without a close; the server expires the
-    /// session after its timeout.
-    /// SIGSTOP, then SIGCONT: a pause (GC, VM stall) of the whole process.
-    fn pauser(&self) -> Option<crate::contender::Pauser> {
-        Some(crate::contender::process_pauser(self.pid))
-    }
-
-    fn killer(&self) -> Option<Crasher> {
-        let child = Arc::clone(&self.child);
-        Some(Box::new(move || {
-            let mut child = lock(&child);
-            let _ = child.kill();
-            let _ = child.wait();
-        }))
-    }
-}
-
-impl Drop for RustProcessContender {
-    fn drop(&mut self) {
-        // Closing stdin ends the child cleanly (it closes its session); kill it
-        // if it has not exited within a second.
-        lock(&self.stdin).take();
-        child::wait_or_kill(&self.child, Duration::from_secs(1));
-    }
-}
+/// A zkurator (or Curator worker) contender in a child process: crash and
+/// expire go to it out of band.
+pub type RustProcessContender = LineContender;
 
 /// One line from the parent, as the child's reader sees it.
 #[derive(Debug, PartialEq)]
@@ -304,6 +170,21 @@ fn classify(line: &str) -> Incoming {
     }
 }
 
+/// The hello of a child serving `runtime`: its capability table entry.
+fn hello(runtime: Runtime) -> serde_json::Value {
+    serde_json::json!({
+        "hello": super::line::HELLO_MARK,
+        "protocol": super::line::PROTOCOL_VERSION,
+        "runtime": runtime.name(),
+        "versions": { "zkurator": zkurator_version() },
+        "capabilities": runtime.capabilities(),
+    })
+}
+
+fn zkurator_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
 /// The child: `zkurator-harness contender`. Reads a [`ContenderSpec`] line,
 /// starts a [`RustContender`], then serves commands until stdin ends (then
 /// closes the contender, releasing what it holds). Returns the exit code.
@@ -314,6 +195,10 @@ pub fn serve(input: impl BufRead + Send + 'static, output: impl Write) -> i32 {
 /// [`serve`] for a contender of `runtime`: `rust` (zkurator) or `curator`
 /// (the JVM embedded in the child, with `CURATOR_CLASSPATH`'s jars).
 pub fn serve_runtime(runtime: Runtime, input: impl BufRead + Send + 'static, mut output: impl Write) -> i32 {
+    let served = if runtime == Runtime::Curator { Runtime::Curator } else { Runtime::RustProcess };
+    if !send(&mut output, &hello(served)) {
+        return 1;
+    }
     let mut lines = input.lines();
     let spec: ContenderSpec = match lines.next() {
         Some(Ok(line)) => match serde_json::from_str(&line) {
@@ -456,10 +341,14 @@ mod tests {
         let mut out = Vec::new();
         let code = serve(std::io::Cursor::new(b"{\"id\":1}\n".to_vec()), &mut out);
         assert_eq!(code, 1);
-        let ready: Ready = serde_json::from_slice(&out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (hello, ready) = text.split_once('\n').unwrap();
+        let hello = super::super::line::Hello::parse(hello).unwrap();
+        assert_eq!(hello.capabilities, Runtime::RustProcess.capabilities());
+        let ready: Ready = serde_json::from_str(ready).unwrap();
         assert!(!ready.ready && ready.error.unwrap().contains("bad spec line"));
         let mut out = Vec::new();
         assert_eq!(serve(std::io::Cursor::new(Vec::new()), &mut out), 0, "no spec: nothing to do");
-        assert!(out.is_empty());
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1, "only the hello");
     }
 }

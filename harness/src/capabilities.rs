@@ -1,0 +1,253 @@
+//! What each runtime can do: the one table the model, the generator and the
+//! suite read instead of asking which runtime a contender is.
+//!
+//! Process runtimes declare most of these in their hello line (see
+//! `docs/contender-protocol.md`); the built-in runtimes' entries are
+//! [`Capabilities::builtin`], and a built-in process runtime's hello is checked
+//! against its entry when it starts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::contender::{LockKind, Protection};
+
+/// A lock kind by name, as the hello lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KindName {
+    /// `lock = "mutex"` (Curator InterProcessMutex; with `leases`, InterProcessSemaphore v1).
+    Mutex,
+    /// `lock = "read-write"` (InterProcessReadWriteLock).
+    ReadWrite,
+    /// `lock = "semaphore"` (InterProcessSemaphoreV2, SemaphoreMutex).
+    Semaphore,
+    /// `lock = "multi"` (InterProcessMultiLock).
+    Multi,
+}
+
+impl KindName {
+    /// The name of `kind`.
+    pub fn of(kind: LockKind) -> KindName {
+        match kind {
+            LockKind::Mutex { .. } => KindName::Mutex,
+            LockKind::ReadWrite => KindName::ReadWrite,
+            LockKind::Semaphore { .. } => KindName::Semaphore,
+            LockKind::Multi { .. } => KindName::Multi,
+        }
+    }
+}
+
+/// What a runtime can do. Every field defaults to "cannot".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    /// Lock kinds it has.
+    pub kinds: Vec<KindName>,
+    /// A mutex with `max_leases` > 1.
+    pub leases: bool,
+    /// A lease waiter wakes when any lease frees (not only the node
+    /// `max_leases` places ahead: Curator's semaphore v1 and kazurator do not).
+    pub leases_wake_on_any_release: bool,
+    /// An acquire with a finite timeout (also zero: try once).
+    pub timeouts: bool,
+    /// An acquire of a held side counts up (mutex and read-write locks).
+    pub reentrant: bool,
+    /// Reentrant also on a mutex with `max_leases` > 1 (Curator's semaphore
+    /// takes one more lease instead).
+    pub reentrant_leases: bool,
+    /// `acquire read` while holding `write`, granted at once.
+    pub downgrade: bool,
+    /// A read holder's `acquire write` fails at once with `upgrade` (instead
+    /// of waiting on itself).
+    pub refuses_upgrade: bool,
+    /// `make-revocable` and `revoke`.
+    pub revocation: bool,
+    /// Stores the spec's lock data in its lock nodes.
+    pub lock_data: bool,
+    /// `participants`.
+    pub participants: bool,
+    /// The protections `write-value` supports (empty: no workloads).
+    pub workloads: Vec<Protection>,
+    /// Reads out-of-band lines (`crash`, `expire`) while a command runs.
+    pub oob: bool,
+    /// The ready line carries the session's id and password.
+    pub session_credentials: bool,
+    /// Carries on with a new session after an expiry (new acquires work,
+    /// old holds are lost).
+    pub renews_session: bool,
+    /// A waiter whose session expired queues again on a new session
+    /// (Curator's framework, zkurator's renewing source).
+    pub requeues_on_expiry: bool,
+    /// Runs inside the harness's own process: cannot be killed or paused.
+    #[serde(skip)]
+    pub in_harness_process: bool,
+    /// Contenders share one session, so one cannot lose it alone.
+    #[serde(skip)]
+    pub shares_session: bool,
+}
+
+impl Capabilities {
+    /// Whether contenders of this runtime can hold a lock of `kind`.
+    pub fn has_kind(&self, kind: LockKind) -> bool {
+        self.kinds.contains(&KindName::of(kind))
+            && !(matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1) && !self.leases)
+    }
+
+    /// Whether a second acquire of a held side of `kind` counts up.
+    pub fn reentrant_on(&self, kind: LockKind) -> bool {
+        match kind {
+            LockKind::Semaphore { .. } | LockKind::Multi { .. } => false,
+            LockKind::Mutex { max_leases } if max_leases > 1 => self.reentrant && self.reentrant_leases,
+            _ => self.reentrant,
+        }
+    }
+
+    /// Whether the server can be made to expire this runtime's session.
+    pub fn can_expire(&self) -> bool {
+        self.session_credentials || self.oob || self.in_harness_process
+    }
+
+    /// The protection a generated increment uses: guarded where the runtime's
+    /// own API has fencing (it declares every protection: zkurator), else
+    /// plain, as its users write by default; `None` without workloads.
+    pub fn increment_protection(&self) -> Option<Protection> {
+        if Protection::ALL.iter().all(|p| self.workloads.contains(p)) {
+            Some(Protection::Guarded)
+        } else {
+            self.workloads.contains(&Protection::Plain).then_some(Protection::Plain)
+        }
+    }
+
+    /// The entry of a built-in runtime, by its name (`None` for other names).
+    pub fn builtin(name: &str) -> Option<Capabilities> {
+        use KindName::*;
+        let zkurator = Capabilities {
+            kinds: vec![Mutex, ReadWrite, Semaphore, Multi],
+            leases: true,
+            leases_wake_on_any_release: true,
+            timeouts: true,
+            reentrant: true,
+            reentrant_leases: true,
+            downgrade: true,
+            refuses_upgrade: true,
+            revocation: true,
+            lock_data: true,
+            participants: true,
+            workloads: Protection::ALL.to_vec(),
+            oob: true,
+            session_credentials: true,
+            renews_session: true,
+            requeues_on_expiry: true,
+            in_harness_process: false,
+            shares_session: false,
+        };
+        Some(match name {
+            "rust" => Capabilities { in_harness_process: true, ..zkurator },
+            "rust-process" => zkurator,
+            "rust-tasks" => Capabilities {
+                in_harness_process: true,
+                shares_session: true,
+                renews_session: false,
+                requeues_on_expiry: false,
+                ..zkurator
+            },
+            "curator" => Capabilities {
+                leases_wake_on_any_release: false,
+                reentrant_leases: false,
+                refuses_upgrade: false,
+                renews_session: false,
+                workloads: vec![Protection::Plain, Protection::Guarded],
+                ..zkurator
+            },
+            "kazurator" => Capabilities {
+                kinds: vec![Mutex, ReadWrite],
+                leases: true,
+                timeouts: true,
+                reentrant: true,
+                reentrant_leases: true,
+                downgrade: true,
+                revocation: true,
+                participants: true,
+                workloads: vec![Protection::Plain],
+                session_credentials: true,
+                ..Capabilities::default()
+            },
+            "kazoo-native" => Capabilities {
+                kinds: vec![Mutex, ReadWrite],
+                timeouts: true,
+                lock_data: true,
+                participants: true,
+                session_credentials: true,
+                ..Capabilities::default()
+            },
+            "zk-client" => Capabilities {
+                kinds: vec![Mutex],
+                timeouts: true,
+                participants: true,
+                session_credentials: true,
+                in_harness_process: true,
+                ..Capabilities::default()
+            },
+            "go-zk" => Capabilities {
+                kinds: vec![Mutex],
+                lock_data: true,
+                session_credentials: true,
+                ..Capabilities::default()
+            },
+            _ => return None,
+        })
+    }
+
+    /// Where a hello's declaration differs from the expected entry, as
+    /// `field: declared X, expected Y` lines (empty when they agree).
+    pub fn differences(&self, expected: &Capabilities) -> Vec<String> {
+        let (declared, expected) = (to_fields(self), to_fields(expected));
+        expected
+            .iter()
+            .filter_map(|(field, want)| {
+                let got = declared.get(field).cloned().unwrap_or(serde_json::Value::Null);
+                (got != *want).then(|| format!("{field}: declared {got}, expected {want}"))
+            })
+            .collect()
+    }
+}
+
+fn to_fields(c: &Capabilities) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(c) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_runtime_has_an_entry() {
+        for runtime in crate::contender::Runtime::BUILTIN {
+            assert!(Capabilities::builtin(runtime.name()).is_some(), "{runtime}");
+        }
+        assert!(Capabilities::builtin("mine").is_none());
+    }
+
+    #[test]
+    fn a_hello_is_read_with_defaults_and_compared_field_by_field() {
+        let declared: Capabilities = serde_json::from_str(r#"{"kinds":["mutex"],"lock_data":true}"#).unwrap();
+        assert!(declared.has_kind(LockKind::Mutex { max_leases: 1 }));
+        assert!(!declared.has_kind(LockKind::Mutex { max_leases: 2 }) && !declared.has_kind(LockKind::ReadWrite));
+        assert!(!declared.timeouts && declared.increment_protection().is_none());
+        let expected = Capabilities { session_credentials: true, ..declared.clone() };
+        assert_eq!(declared.differences(&expected), vec!["session_credentials: declared false, expected true"]);
+        assert!(expected.differences(&expected).is_empty());
+    }
+
+    #[test]
+    fn reentrancy_depends_on_the_kind() {
+        let curator = Capabilities::builtin("curator").unwrap();
+        assert!(curator.reentrant_on(LockKind::ReadWrite));
+        assert!(!curator.reentrant_on(LockKind::Mutex { max_leases: 2 }));
+        assert!(!curator.reentrant_on(LockKind::Semaphore { max_leases: 1 }));
+        assert_eq!(curator.increment_protection(), Some(Protection::Plain));
+        assert_eq!(Capabilities::builtin("rust").unwrap().increment_protection(), Some(Protection::Guarded));
+    }
+}

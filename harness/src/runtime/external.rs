@@ -1,0 +1,153 @@
+//! Runtimes given as a command (`--runtime NAME=COMMAND`, `runtimes.toml`):
+//! probed once for their hello, registered under their name, then started
+//! like any process runtime through the contender protocol.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::line::{LineContender, LineProcess};
+use crate::contender::{ContenderSpec, Runtime, StartError};
+use crate::registry;
+
+/// How long a hello probe may take.
+pub const HELLO_LIMIT: Duration = Duration::from_secs(30);
+
+/// The file external runtimes are declared in, looked for in the working directory.
+pub const RUNTIMES_FILE: &str = "runtimes.toml";
+
+/// A runtime that cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalError {
+    /// `--runtime` without `NAME=COMMAND`.
+    #[error("--runtime {0:?}: expected NAME=COMMAND, e.g. --runtime mine='/usr/bin/my-contender --flag'")]
+    Syntax(String),
+    /// The runtimes file is unreadable or malformed.
+    #[error("{file}: {message}")]
+    File {
+        /// The file.
+        file: String,
+        /// What is wrong (toml's message names line and column).
+        message: String,
+    },
+    /// The command did not say hello.
+    #[error("runtime {name:?} ({command}): {why}")]
+    Hello {
+        /// The runtime's name.
+        name: String,
+        /// The command, as given.
+        command: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// The name is taken or bad.
+    #[error(transparent)]
+    Registry(#[from] registry::RegistryError),
+}
+
+/// `runtimes.toml`: `[runtime.NAME] command = ["prog", "arg"]` (or a string,
+/// run by `sh -c`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuntimesFile {
+    #[serde(default)]
+    runtime: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    command: CommandLine,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CommandLine {
+    Shell(String),
+    Argv(Vec<String>),
+}
+
+impl CommandLine {
+    fn argv(self) -> Vec<String> {
+        match self {
+            // `exec`: the contender is the shell's process, so kill and pause reach it.
+            CommandLine::Shell(line) => vec!["sh".into(), "-c".into(), format!("exec {line}")],
+            CommandLine::Argv(argv) => argv,
+        }
+    }
+}
+
+/// Splits `NAME=COMMAND` (the command run by `sh -c`).
+pub fn parse_flag(flag: &str) -> Result<(String, Vec<String>), ExternalError> {
+    match flag.split_once('=') {
+        Some((name, command)) if !name.trim().is_empty() && !command.trim().is_empty() => {
+            Ok((name.trim().to_owned(), CommandLine::Shell(command.trim().to_owned()).argv()))
+        }
+        _ => Err(ExternalError::Syntax(flag.to_owned())),
+    }
+}
+
+/// Reads a runtimes file's `(name, argv)` entries.
+pub fn parse_file(file: &Path, text: &str) -> Result<Vec<(String, Vec<String>)>, ExternalError> {
+    let parsed: RuntimesFile = toml::from_str(text)
+        .map_err(|e| ExternalError::File { file: file.display().to_string(), message: e.to_string() })?;
+    Ok(parsed.runtime.into_iter().map(|(name, entry)| (name, entry.command.argv())).collect())
+}
+
+/// Probes `argv` for its hello and registers it as `name`.
+pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
+    let shown = argv.join(" ");
+    let (program, args) = argv.split_first().ok_or(registry::RegistryError::EmptyCommand(name.into()))?;
+    let hello = LineProcess::new(program, args.iter().cloned())
+        .hello(HELLO_LIMIT)
+        .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
+    tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
+    Ok(registry::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
+}
+
+/// How a registered external runtime's contenders start.
+pub fn process(runtime: Runtime) -> Option<LineProcess> {
+    let Runtime::External(index) = runtime else { return None };
+    let external = registry::external(index)?;
+    let (program, args) = external.command.split_first()?;
+    Some(LineProcess { expected: Some(external.capabilities.clone()), ..LineProcess::new(program, args.iter().cloned()) })
+}
+
+/// Starts one contender of an external runtime.
+pub fn start_contender(runtime: Runtime, spec: &ContenderSpec) -> Result<LineContender, StartError> {
+    let process = process(runtime).ok_or_else(|| StartError::Failed {
+        runtime,
+        id: spec.id.clone(),
+        message: "not a registered external runtime".into(),
+    })?;
+    process.start(runtime, spec, super::child::START_LIMIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_files_name_commands() {
+        let (name, argv) = parse_flag("mine=/usr/bin/c --x").unwrap();
+        assert_eq!((name.as_str(), argv), ("mine", vec!["sh".into(), "-c".into(), "exec /usr/bin/c --x".to_string()]));
+        assert!(matches!(parse_flag("mine"), Err(ExternalError::Syntax(_))));
+        assert!(matches!(parse_flag("=x"), Err(ExternalError::Syntax(_))));
+        let text = "[runtime.a]\ncommand = [\"/bin/a\", \"-v\"]\n[runtime.b]\ncommand = \"b --y\"\n";
+        let entries = parse_file(Path::new("runtimes.toml"), text).unwrap();
+        assert_eq!(entries[0], ("a".into(), vec!["/bin/a".into(), "-v".into()]));
+        assert_eq!(entries[1].1[2], "exec b --y");
+        let bad = parse_file(Path::new("runtimes.toml"), "[runtime.a]\ncmd = 1\n").unwrap_err().to_string();
+        assert!(bad.starts_with("runtimes.toml:") && bad.contains("cmd"), "{bad}");
+    }
+
+    #[test]
+    fn a_command_without_a_hello_is_refused_with_its_output() {
+        let error = add("no-hello", vec!["sh".into(), "-c".into(), "echo nope; echo oops >&2".into()]).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("no-hello") && text.contains("not a hello") && text.contains("nope"), "{text}");
+        assert!(Runtime::named("no-hello").is_none());
+    }
+}

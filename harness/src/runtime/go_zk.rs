@@ -1,0 +1,99 @@
+//! The `go-zk` runtime: github.com/go-zookeeper/zk's `Lock` (a mutex only),
+//! one Go process per contender speaking the contender protocol.
+//!
+//! The adapter's sources are `go/` at the repository root; they are built with
+//! the machine's `go` on first use into `<target dir>/zkurator-go/` and built
+//! again whenever a source file is newer than the binary. The Go module proxy
+//! must be reachable for the first build (go-zookeeper/zk and its go.sum).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use super::line::{LineContender, LineProcess};
+use crate::contender::{ContenderSpec, Runtime, StartError};
+
+/// Environment variable naming the `go` command (default: `go` on PATH).
+pub const GO_ENV: &str = "ZKURATOR_GO";
+
+const INSTALL_GO: &str = "apt-get install -y golang-go (or put Go 1.19+ on PATH, or set ZKURATOR_GO)";
+
+/// A built go-zk adapter.
+#[derive(Clone, Debug)]
+pub struct GoZkRuntime {
+    binary: PathBuf,
+}
+
+/// The adapter's sources.
+pub fn source_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("go")
+}
+
+impl GoZkRuntime {
+    /// Builds the adapter (once per process; again when its sources changed).
+    pub fn new() -> Result<GoZkRuntime, StartError> {
+        static BUILT: OnceLock<Result<PathBuf, (String, String, String)>> = OnceLock::new();
+        let built = BUILT.get_or_init(|| build(&source_dir(), &super::kazurator::target_dir().join("zkurator-go")));
+        match built {
+            Ok(binary) => Ok(GoZkRuntime { binary: binary.clone() }),
+            Err((what, detail, install)) => {
+                Err(StartError::Missing { what: what.clone(), detail: detail.clone(), install: install.clone() })
+            }
+        }
+    }
+
+    /// The adapter binary.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// How contenders are started: the binary, whose hello must match the
+    /// capability table's `go-zk` entry.
+    pub fn process(&self) -> LineProcess {
+        LineProcess {
+            expected: Some(Runtime::GoZk.capabilities()),
+            ..LineProcess::new(&self.binary, Vec::<String>::new())
+        }
+    }
+
+    /// Starts one contender.
+    pub fn start_contender(&self, spec: &ContenderSpec) -> Result<LineContender, StartError> {
+        self.process().start(Runtime::GoZk, spec, super::child::START_LIMIT)
+    }
+}
+
+/// The newest modification time of the files in `dir` (not recursive).
+fn newest_source(dir: &Path) -> Option<SystemTime> {
+    std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
+}
+
+fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, String)> {
+    let missing = |what: &str, detail: String, install: &str| (what.to_owned(), detail, install.to_owned());
+    if !sources.join("go.mod").is_file() {
+        return Err(missing("the go-zk adapter sources", format!("{} has no go.mod", sources.display()), "restore go/ from the repository"));
+    }
+    let binary = out_dir.join("go-contender");
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    if built.is_some() && built >= newest_source(sources) {
+        return Ok(binary);
+    }
+    let go = std::env::var_os(GO_ENV).filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into());
+    std::fs::create_dir_all(out_dir).map_err(|e| missing("a build directory", format!("{}: {e}", out_dir.display()), "check the target directory's permissions"))?;
+    let partial = out_dir.join(format!("go-contender.{}", std::process::id()));
+    let output = Process::new(&go)
+        .args(["build", "-o"])
+        .arg(&partial)
+        .arg(".")
+        .current_dir(sources)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| missing("go", format!("cannot run {}: {e}", Path::new(&go).display()), INSTALL_GO))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(missing("a built go-zk adapter", format!("go build in {} failed:\n{}", sources.display(), stderr.trim()), INSTALL_GO));
+    }
+    std::fs::rename(&partial, &binary).map_err(|e| missing("a built go-zk adapter", format!("{}: {e}", binary.display()), "check the target directory"))?;
+    tracing::info!(binary = %binary.display(), "built the go-zk adapter");
+    Ok(binary)
+}
