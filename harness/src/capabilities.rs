@@ -25,6 +25,16 @@ pub enum KindName {
 }
 
 impl KindName {
+    /// The name scenario files and hellos use.
+    pub fn name(self) -> &'static str {
+        match self {
+            KindName::Mutex => "mutex",
+            KindName::ReadWrite => "read-write",
+            KindName::Semaphore => "semaphore",
+            KindName::Multi => "multi",
+        }
+    }
+
     /// The name of `kind`.
     pub fn of(kind: LockKind) -> KindName {
         match kind {

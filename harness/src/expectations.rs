@@ -90,6 +90,12 @@ pub enum Verdict {
         /// The recorded reason.
         reason: String,
     },
+    /// Not run: a contender's runtime lacks a capability the scenario needs
+    /// (see [`crate::needs`]); no verdict on anything.
+    Skipped {
+        /// What is missing, e.g. `a (go-zk): timeouts`.
+        reason: String,
+    },
     /// The run could not start (server or contenders): no verdict on the
     /// implementations, and never matched by a recorded deviation.
     Error {
@@ -101,7 +107,7 @@ pub enum Verdict {
 impl Verdict {
     /// True when the result agrees with the expectations.
     pub fn as_expected(&self) -> bool {
-        matches!(self, Verdict::Pass | Verdict::Known { .. })
+        matches!(self, Verdict::Pass | Verdict::Known { .. } | Verdict::Skipped { .. })
     }
 
     /// Short cell text for the matrix.
@@ -111,6 +117,7 @@ impl Verdict {
             Verdict::Fail => "FAIL",
             Verdict::Known { .. } => "known",
             Verdict::UnexpectedPass { .. } => "PASS?",
+            Verdict::Skipped { .. } => "skip",
             Verdict::Error { .. } => "ERROR",
         }
     }

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod limits;
 pub mod lines;
 pub mod model;
+pub mod needs;
 pub mod nemesis;
 pub mod preflight;
 pub mod proxy;

@@ -32,6 +32,19 @@ struct Cli {
     /// (a venv each, from PyPI). Default: 0.2.0.
     #[arg(long, global = true)]
     kazurator: Option<String>,
+    /// Adds a lock implementation speaking the contender protocol
+    /// (docs/contender-protocol.md): NAME=COMMAND, the command run by `sh -c`.
+    /// Repeatable. The name then works wherever a runtime name does.
+    #[arg(long = "runtime", global = true, value_name = "NAME=COMMAND")]
+    added_runtimes: Vec<String>,
+    /// A TOML file of added runtimes (`[runtime.NAME] command = [...]`);
+    /// default: ./runtimes.toml when it exists.
+    #[arg(long, global = true)]
+    runtimes_file: Option<PathBuf>,
+    /// Runtimes `$A`, `$B`... also range over (comma separated, e.g. go-zk),
+    /// besides rust, curator, kazurator and the added ones.
+    #[arg(long, global = true, value_delimiter = ',')]
+    placeholder_runtimes: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,6 +151,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Contender { .. }) {
+        use zkurator_harness::runtime::external;
+        if let Err(e) = external::setup(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
+            return fail(e);
+        }
+    }
     if matches!(
         cli.command,
         Command::Run { .. }
@@ -440,6 +459,13 @@ fn doctor() -> ExitCode {
         }),
     );
     line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
+    line(
+        "Go + go-zk adapter (runtime go-zk)",
+        peers.go_zk().map(|g| g.binary().display().to_string()),
+    );
+    for (what, found) in zkurator_harness::runtime::external::describe() {
+        line(&what, Ok(found));
+    }
     line(
         "Maven (other Curator and ZooKeeper releases, --curator/--zookeeper)",
         std::process::Command::new("mvn")

@@ -54,9 +54,15 @@ impl Report {
                 Verdict::Fail | Verdict::Error { .. } => counts.1 += 1,
                 Verdict::Known { .. } => counts.2 += 1,
                 Verdict::UnexpectedPass { .. } => counts.3 += 1,
+                Verdict::Skipped { .. } => {}
             }
         }
         counts
+    }
+
+    /// Runs not made because a runtime lacks a capability.
+    pub fn skipped(&self) -> usize {
+        self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Skipped { .. })).count()
     }
 
     /// The scenario × pairing matrix, coloured when `colour` is set, followed
@@ -109,6 +115,9 @@ impl Report {
                             "    recorded as failing ({reason}) but passed: update the expectations file"
                         );
                     }
+                    Verdict::Skipped { reason } => {
+                        let _ = writeln!(out, "    not run, the runtime lacks: {reason}");
+                    }
                     _ => {}
                 }
                 for v in &entry.result.violations {
@@ -119,10 +128,11 @@ impl Report {
         let (pass, fail, known, unexpected) = self.counts();
         let _ = writeln!(
             out,
-            "\n{} runs: {pass} pass, {} FAIL, {known} known, {unexpected} unexpected pass, {} ERROR (could not start), in {:.1} s",
+            "\n{} runs: {pass} pass, {} FAIL, {known} known, {unexpected} unexpected pass, {} ERROR (could not start), {} skipped (a runtime lacks a capability), in {:.1} s",
             self.entries.len(),
             fail - self.errors(),
             self.errors(),
+            self.skipped(),
             self.duration.as_secs_f64()
         );
         for (name, value) in &self.environment {
@@ -159,7 +169,7 @@ impl Report {
             self.entries.len(),
             fail - self.errors() + unexpected,
             self.errors(),
-            self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Known { .. })).count(),
+            self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Known { .. } | Verdict::Skipped { .. })).count(),
             self.duration.as_secs_f64()
         );
         out.push_str("  <properties>\n");
@@ -194,6 +204,13 @@ impl Report {
                         ">\n    <skipped message=\"known deviation: {}\"/>\n    <system-out>{}</system-out>\n  </testcase>",
                         xml(reason),
                         xml(&details)
+                    );
+                }
+                Verdict::Skipped { reason } => {
+                    let _ = writeln!(
+                        out,
+                        ">\n    <skipped message=\"not run, the runtime lacks: {}\"/>\n  </testcase>",
+                        xml(reason)
                     );
                 }
                 Verdict::Error { message } => {

@@ -77,7 +77,9 @@ pub fn run_suite_detailed(
         };
         // A run that stopped half-way may have left a server down.
         let target = target.and_then(|on| on.heal().map(|()| on));
+        let gaps = crate::needs::gaps(scenario);
         let (result, stats) = match target {
+            _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
             Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
             Err(message) => {
                 let result = runner::RunResult {
@@ -92,7 +94,11 @@ pub fn run_suite_detailed(
                 (result, Default::default())
             }
         };
-        let verdict = expectations.verdict(&result);
+        let verdict = if gaps.is_empty() {
+            expectations.verdict(&result)
+        } else {
+            crate::expectations::Verdict::Skipped { reason: gaps.join(", ") }
+        };
         tracing::info!(label = %result.label, verdict = verdict.cell(), "scenario done");
         let deviation = match &verdict {
             crate::expectations::Verdict::Known { reason } => Some(reason.clone()),
@@ -108,6 +114,19 @@ pub fn run_suite_detailed(
         environment.push(("ensemble".into(), ensemble.describe()));
     }
     (Report { environment, entries, duration: started.elapsed(), versions }, figures)
+}
+
+/// The result of a run that was not made.
+fn not_run(scenario: &Scenario) -> runner::RunResult {
+    runner::RunResult {
+        label: scenario.label(),
+        scenario: scenario.name.clone(),
+        pairing: scenario.pairing.clone(),
+        runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
+        violations: Vec::new(),
+        duration: std::time::Duration::ZERO,
+        steps_done: 0,
+    }
 }
 
 /// The releases of the peers `scenarios` use: the Curator the JVM loaded,

@@ -42,6 +42,9 @@ pub enum ExternalError {
         /// What went wrong.
         why: String,
     },
+    /// `--placeholder-runtimes` names no runtime.
+    #[error("unknown runtime {0:?} in --placeholder-runtimes")]
+    Unknown(String),
     /// The name is taken or bad.
     #[error(transparent)]
     Registry(#[from] registry::RegistryError),
@@ -105,6 +108,51 @@ pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
         .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
     tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
     Ok(registry::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
+}
+
+/// Sets up the runtimes of a command line: every `--runtime NAME=COMMAND`,
+/// the entries of `file` (default: [`RUNTIMES_FILE`] in the working
+/// directory, if there is one), and the placeholder domain (`names`: the
+/// runtimes `$A`, `$B`... range over besides rust, curator and kazurator; the
+/// added runtimes always join it).
+pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<(), ExternalError> {
+    let mut entries = Vec::new();
+    let default_file = Path::new(RUNTIMES_FILE);
+    let file = file.or_else(|| default_file.is_file().then_some(default_file));
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ExternalError::File { file: file.display().to_string(), message: e.to_string() })?;
+        entries.extend(parse_file(file, &text)?);
+    }
+    for flag in flags {
+        entries.push(parse_flag(flag)?);
+    }
+    for (name, argv) in entries {
+        let runtime = add(&name, argv)?;
+        registry::add_placeholder_runtime(runtime);
+    }
+    for name in names {
+        let runtime = Runtime::named(name).ok_or_else(|| ExternalError::Unknown(name.clone()))?;
+        registry::add_placeholder_runtime(runtime);
+    }
+    Ok(())
+}
+
+/// One line per added runtime for `doctor`: name, command, versions, capabilities.
+pub fn describe() -> Vec<(String, String)> {
+    registry::externals()
+        .into_iter()
+        .filter_map(|runtime| {
+            let Runtime::External(index) = runtime else { return None };
+            let e = registry::external(index)?;
+            let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let capabilities = serde_json::to_string(&e.capabilities).unwrap_or_default();
+            Some((
+                format!("runtime {}", e.name),
+                format!("{} ({}); declares {capabilities}", e.command.join(" "), versions.join(", ")),
+            ))
+        })
+        .collect()
 }
 
 /// How a registered external runtime's contenders start.
