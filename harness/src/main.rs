@@ -115,7 +115,11 @@ enum Command {
     Contender {
         /// `rust` (zkurator) or `curator` (a JVM with CURATOR_CLASSPATH's jars).
         #[arg(long, default_value = "rust")]
-        runtime: String,
+        serve: String,
+        /// A deliberately broken zkurator for negative controls:
+        /// `write-ignores-readers` or `read-ignores-writers`.
+        #[arg(long)]
+        negative_control: Option<String>,
     },
     /// Plays proptest-generated schedules; a failure shrinks to a scenario in scenarios/regressions/.
     Gen {
@@ -197,8 +201,16 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Contender { runtime } => {
-            let runtime = match runtime.as_str() {
+        Command::Contender { serve, negative_control } => {
+            use zkurator::negative::NegativeControl;
+            let control = match negative_control.as_deref() {
+                None => None,
+                Some("write-ignores-readers") => Some(NegativeControl::WriteIgnoresReaders),
+                Some("read-ignores-writers") => Some(NegativeControl::ReadIgnoresWriters),
+                Some(other) => return fail(format!("unknown --negative-control {other:?}")),
+            };
+            zkurator_harness::runtime::rust::set_negative_control(control);
+            let runtime = match serve.as_str() {
                 "curator" => zkurator_harness::contender::Runtime::Curator,
                 _ => zkurator_harness::contender::Runtime::Rust,
             };

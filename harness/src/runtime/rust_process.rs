@@ -133,12 +133,12 @@ impl RustProcessRuntime {
         self.process(runtime, envs).start(runtime, spec, child::START_LIMIT)
     }
 
-    /// How a child of `runtime` is run: `binary contender [--runtime curator]`,
+    /// How a child of `runtime` is run: `binary contender [--serve curator]`,
     /// whose hello must declare the runtime's capability table entry.
     pub fn process(&self, runtime: Runtime, envs: &[(&str, String)]) -> LineProcess {
         let mut args = vec!["contender".to_owned()];
         if runtime == Runtime::Curator {
-            args.extend(["--runtime".to_owned(), "curator".to_owned()]);
+            args.extend(["--serve".to_owned(), "curator".to_owned()]);
         }
         LineProcess {
             envs: envs.iter().map(|(k, v)| (k.into(), v.into())).collect(),
