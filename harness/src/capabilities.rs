@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contender::{LockKind, Protection};
+use crate::protocol::{LockKind, Protection};
 
 /// A lock kind by name, as the hello lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -234,7 +234,7 @@ mod tests {
 
     #[test]
     fn every_builtin_runtime_has_an_entry() {
-        for runtime in crate::contender::Runtime::BUILTIN {
+        for runtime in crate::runtimes::Runtime::BUILTIN {
             assert!(Capabilities::builtin(runtime.name()).is_some(), "{runtime}");
         }
         assert!(Capabilities::builtin("mine").is_none());

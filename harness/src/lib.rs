@@ -22,10 +22,11 @@ pub mod nemesis;
 pub mod preflight;
 pub mod proxy;
 pub mod regression;
-pub mod registry;
+pub mod protocol;
 pub mod report;
 pub mod runner;
 pub mod runtime;
+pub mod runtimes;
 pub mod scenario;
 
 pub mod suite;

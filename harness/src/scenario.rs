@@ -336,7 +336,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
     };
     let runtimes = match &raw.runtimes {
-        None => crate::registry::placeholder_runtimes(),
+        None => crate::runtimes::placeholder_runtimes(),
         Some(names) => names
             .iter()
             .map(|name| {

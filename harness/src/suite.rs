@@ -162,9 +162,9 @@ fn environment(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> Vec<
         let adapter = peers.go_zk().map_or_else(|e| format!("unavailable: {e}"), |g| g.binary().display().to_string());
         env.push(("go-zk".into(), format!("github.com/go-zookeeper/zk as pinned in go/go.mod ({adapter})")));
     }
-    for runtime in crate::registry::externals().into_iter().filter(|r| uses(*r)) {
+    for runtime in crate::runtimes::externals().into_iter().filter(|r| uses(*r)) {
         if let Runtime::External(index) = runtime {
-            if let Some(e) = crate::registry::external(index) {
+            if let Some(e) = crate::runtimes::external(index) {
                 let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 env.push((e.name.into(), format!("{} ({})", e.command.join(" "), versions.join(", "))));
             }

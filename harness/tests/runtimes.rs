@@ -13,7 +13,7 @@ use zkurator_harness::report::Report;
 use zkurator_harness::runner::Peers;
 use zkurator_harness::runtime::external;
 use zkurator_harness::scenario::{self, Scenario};
-use zkurator_harness::{registry, suite};
+use zkurator_harness::{runtimes, suite};
 
 /// One suite at a time: the timing windows assume an otherwise idle machine.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -57,7 +57,7 @@ fn add(name: &str, extra: &[&str]) -> Runtime {
     let mut argv = vec![env!("CARGO_BIN_EXE_zkurator-harness").to_owned(), "contender".to_owned()];
     argv.extend(extra.iter().map(|s| s.to_string()));
     let runtime = external::add(name, argv).expect("the command says hello");
-    registry::add_placeholder_runtime(runtime);
+    runtimes::add_placeholder_runtime(runtime);
     runtime
 }
 
@@ -92,7 +92,7 @@ fn a_broken_runtime_given_as_a_command_is_caught() {
 #[test]
 fn go_zk_mutexes_are_in_the_matrix() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    registry::add_placeholder_runtime(Runtime::GoZk);
+    runtimes::add_placeholder_runtime(Runtime::GoZk);
     let among = [Runtime::GoZk, Runtime::Rust, Runtime::RustProcess, Runtime::Curator, Runtime::Kazurator];
     let scenarios = runs_of(Runtime::GoZk, &among);
     let report = run(&scenarios);

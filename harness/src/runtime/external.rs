@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::line::{LineContender, LineProcess};
 use crate::contender::{ContenderSpec, Runtime, StartError};
-use crate::registry;
+use crate::runtimes;
 
 /// How long a hello probe may take.
 pub const HELLO_LIMIT: Duration = Duration::from_secs(30);
@@ -47,7 +47,7 @@ pub enum ExternalError {
     Unknown(String),
     /// The name is taken or bad.
     #[error(transparent)]
-    Registry(#[from] registry::RegistryError),
+    Registry(#[from] runtimes::RegistryError),
 }
 
 /// `runtimes.toml`: `[runtime.NAME] command = ["prog", "arg"]` (or a string,
@@ -102,12 +102,12 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<(String, Vec<String>)>,
 /// Probes `argv` for its hello and registers it as `name`.
 pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
     let shown = argv.join(" ");
-    let (program, args) = argv.split_first().ok_or(registry::RegistryError::EmptyCommand(name.into()))?;
+    let (program, args) = argv.split_first().ok_or(runtimes::RegistryError::EmptyCommand(name.into()))?;
     let hello = LineProcess::new(program, args.iter().cloned())
         .hello(HELLO_LIMIT)
         .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
     tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
-    Ok(registry::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
+    Ok(runtimes::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
 }
 
 /// Sets up the runtimes of a command line: every `--runtime NAME=COMMAND`,
@@ -129,22 +129,22 @@ pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<
     }
     for (name, argv) in entries {
         let runtime = add(&name, argv)?;
-        registry::add_placeholder_runtime(runtime);
+        runtimes::add_placeholder_runtime(runtime);
     }
     for name in names {
         let runtime = Runtime::named(name).ok_or_else(|| ExternalError::Unknown(name.clone()))?;
-        registry::add_placeholder_runtime(runtime);
+        runtimes::add_placeholder_runtime(runtime);
     }
     Ok(())
 }
 
 /// One line per added runtime for `doctor`: name, command, versions, capabilities.
 pub fn describe() -> Vec<(String, String)> {
-    registry::externals()
+    runtimes::externals()
         .into_iter()
         .filter_map(|runtime| {
             let Runtime::External(index) = runtime else { return None };
-            let e = registry::external(index)?;
+            let e = runtimes::external(index)?;
             let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let capabilities = serde_json::to_string(&e.capabilities).unwrap_or_default();
             Some((
@@ -158,7 +158,7 @@ pub fn describe() -> Vec<(String, String)> {
 /// How a registered external runtime's contenders start.
 pub fn process(runtime: Runtime) -> Option<LineProcess> {
     let Runtime::External(index) = runtime else { return None };
-    let external = registry::external(index)?;
+    let external = runtimes::external(index)?;
     let (program, args) = external.command.split_first()?;
     Some(LineProcess { expected: Some(external.capabilities.clone()), ..LineProcess::new(program, args.iter().cloned()) })
 }
