@@ -127,3 +127,36 @@ pub fn select(
     }
     Ok(scenarios)
 }
+/// Loads every `*.toml` under `dir` (recursively, except the expectations
+/// file and subdirectories named [`FAULT_SUBDIR`]), sorted by path. Pointed
+/// at the fault directory itself, it loads the fault corpus.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Files::default();
+    files.add(dir)?;
+    let mut scenarios = Vec::new();
+    for file in files.into_files() {
+        scenarios.extend(scenario::load(&file)?);
+    }
+    Ok(scenarios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_corpus_leaves_the_fault_directory_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixed = "description = \"d\"\nlock = \"mutex\"\ncontenders = { a = \"rust\" }\nsteps = [\"a acquire mutex => granted\", \"a release mutex\"]\n";
+        for sub in ["", "faults", "regressions"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join(format!("s{}.toml", sub.len())), fixed).unwrap();
+        }
+        std::fs::write(dir.path().join(EXPECTATIONS_FILE), "").unwrap();
+        let mut names: Vec<String> = load_dir(dir.path()).unwrap().into_iter().map(|s| s.name).collect();
+        names.sort();
+        assert_eq!(names, vec!["s0", "s11"]);
+        let faults: Vec<String> = load_dir(&dir.path().join("faults")).unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(faults, vec!["s6"]);
+    }
+}

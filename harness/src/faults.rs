@@ -31,7 +31,7 @@ pub const FAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/f
 /// and the expectations file of the corpus (`expectations.toml` in `dir`'s
 /// parent, shared with the compatibility corpus).
 pub fn load_corpus(dir: &Path, include_slow: bool) -> Result<(Vec<Scenario>, Expectations), String> {
-    let mut scenarios = scenario::load_dir(dir).map_err(|e| e.to_string())?;
+    let mut scenarios = crate::corpus::load_dir(dir).map_err(|e| e.to_string())?;
     scenarios.retain(|s| include_slow || !s.is_slow());
     if scenarios.is_empty() {
         return Err(format!("no fault scenarios in {}", dir.display()));

@@ -104,7 +104,8 @@ fn reentrant(runtime: Runtime, kind: LockKind) -> bool {
 /// Whether a runtime has Curator's semaphores and multi-lock.
 pub fn supports_recipes(runtime: Runtime) -> bool {
     let capabilities = runtime.capabilities();
-    capabilities.has_kind(LockKind::Semaphore { max_leases: 1 }) && capabilities.has_kind(LockKind::Multi { members: 2 })
+    capabilities.has_kind(LockKind::Semaphore { max_leases: 1 })
+        && capabilities.has_kind(LockKind::Multi { members: 2 })
 }
 
 /// Turns a recipe into a schedule the model accepts.
@@ -396,7 +397,6 @@ pub fn regressions_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dry_run;
     use proptest::strategy::ValueTree;
 
     fn space() -> Space {
@@ -414,7 +414,7 @@ mod tests {
             let recipe = space.strategy().new_tree(&mut runner).unwrap().current();
             let scenario = build(&recipe, &space, &format!("g{i}"));
             assert!(recipe.runtimes.len() >= 2 && recipe.runtimes.len() <= 8);
-            dry_run(&scenario).unwrap_or_else(|e| panic!("invalid schedule {e:?}: {scenario:?}"));
+            scenario.dry_run().unwrap_or_else(|e| panic!("invalid schedule {e:?}: {scenario:?}"));
             let text = scenario_file(&scenario, "test");
             let parsed = crate::scenario::parse(Path::new("g.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
             assert_eq!(parsed.len(), 1);

@@ -20,15 +20,16 @@ pub mod model;
 pub mod needs;
 pub mod nemesis;
 pub mod preflight;
+pub mod protocol;
 pub mod proxy;
 pub mod regression;
-pub mod protocol;
 pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod runtimes;
 pub mod scenario;
 
+pub mod steps;
 pub mod suite;
 pub mod versions;
 pub mod workload;

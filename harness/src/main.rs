@@ -253,7 +253,7 @@ fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
     };
     let dir = Path::new(faults::FAULT_DIR);
     let peers = Peers::default();
-    let used = scenario::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
+    let used = zkurator_harness::corpus::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
     if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
         return fail(e);
     }
@@ -471,10 +471,7 @@ fn doctor() -> ExitCode {
         }),
     );
     line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
-    line(
-        "Go + go-zk adapter (runtime go-zk)",
-        peers.go_zk().map(|g| g.binary().display().to_string()),
-    );
+    line("Go + go-zk adapter (runtime go-zk)", peers.go_zk().map(|g| g.binary().display().to_string()));
     for (what, found) in zkurator_harness::runtime::external::describe() {
         line(&what, Ok(found));
     }

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use crate::contender::{ErrorKind, LockKind, Runtime, Side};
-use crate::scenario::{Action, Expect, Scenario};
+use crate::steps::{Action, Expect, Step};
 
 /// What the model says a step's own contender gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -430,9 +430,9 @@ impl Model {
 /// possible, every written expectation must agree with the model, and a
 /// release of something not held must say `=> error not-held`. Errors carry
 /// the step's line.
-pub fn dry_run(scenario: &Scenario) -> Result<(), (usize, String)> {
-    let mut model = Model::new(scenario.kind, &scenario.contenders);
-    for step in &scenario.steps {
+pub fn dry_run(kind: LockKind, contenders: &[(String, Runtime)], steps: &[Step]) -> Result<(), (usize, String)> {
+    let mut model = Model::new(kind, contenders);
+    for step in steps {
         let prediction = model.step(&step.action).map_err(|e| (step.line, e.0))?;
         let Some(outcome) = prediction.outcome else { continue };
         if let Some(expect) = step.expect {

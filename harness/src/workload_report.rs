@@ -14,7 +14,7 @@ use crate::expectations::Expectations;
 use crate::faults::RunFigures;
 use crate::report::Report;
 use crate::runner::Peers;
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::suite;
 
 /// The workload corpus of this repository.
@@ -67,7 +67,7 @@ pub fn run_corpus(
     peers: &Peers,
     progress: bool,
 ) -> Result<(Report, Vec<WorkloadRun>), String> {
-    let mut scenarios = scenario::load_dir(dir).map_err(|e| e.to_string())?;
+    let mut scenarios = crate::corpus::load_dir(dir).map_err(|e| e.to_string())?;
     if let Some(only) = runtimes {
         scenarios.retain(|s| s.contenders.iter().all(|(_, r)| only.contains(r)));
     }

@@ -118,7 +118,7 @@ fn each_file_is_loaded_once_even_through_symlink_loops() {
     std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
     std::os::unix::fs::symlink(&one, dir.path().join("alias.toml")).unwrap();
     let expected = scenario::load(&one).unwrap().len();
-    assert_eq!(scenario::load_dir(dir.path()).unwrap().len(), expected);
+    assert_eq!(zkurator_harness::corpus::load_dir(dir.path()).unwrap().len(), expected);
     let twice = [one.clone(), dir.path().to_owned(), dir.path().join("again/again")];
     assert_eq!(zkurator_harness::corpus::load_paths(&twice).unwrap().len(), expected);
 }

@@ -26,7 +26,7 @@ fn take_turn() -> std::sync::MutexGuard<'static, ()> {
 fn scenario_corpus_matches_expectations() {
     let _turn = take_turn();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let scenarios = scenario::load_dir(&dir).expect("the corpus parses");
+    let scenarios = zkurator_harness::corpus::load_dir(&dir).expect("the corpus parses");
     let expectations = Expectations::load(&dir.join(scenario::EXPECTATIONS_FILE)).expect("expectations parse");
     let backend = match std::env::var("ZK_CONNECT") {
         Ok(connect) if !connect.trim().is_empty() => Backend::external(&connect),

@@ -32,7 +32,7 @@ fn backend() -> Backend {
 /// The corpus's runs whose contenders all use `among` and one at least uses
 /// `subject`, without the slow server faults.
 fn runs_of(subject: Runtime, among: &[Runtime]) -> Vec<Scenario> {
-    let scenarios = scenario::load_dir(&corpus_dir()).expect("the corpus parses");
+    let scenarios = zkurator_harness::corpus::load_dir(&corpus_dir()).expect("the corpus parses");
     scenarios
         .into_iter()
         .filter(|s| !s.is_slow() && s.runtime_used(subject) && s.contenders.iter().all(|(_, r)| among.contains(r)))
@@ -70,7 +70,11 @@ fn a_runtime_given_only_as_a_command_passes_the_corpus_it_declares_capabilities_
     let report = run(&scenarios);
     assert!(report.as_expected(), "an external zkurator differs from the expectations (matrix above)");
     let passed = count(&report, |v| *v == Verdict::Pass);
-    assert!(passed * 10 >= scenarios.len() * 8, "only {passed} of {} runs passed (the rest skipped or known)", scenarios.len());
+    assert!(
+        passed * 10 >= scenarios.len() * 8,
+        "only {passed} of {} runs passed (the rest skipped or known)",
+        scenarios.len()
+    );
 }
 
 #[test]

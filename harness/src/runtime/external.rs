@@ -160,7 +160,10 @@ pub fn process(runtime: Runtime) -> Option<LineProcess> {
     let Runtime::External(index) = runtime else { return None };
     let external = runtimes::external(index)?;
     let (program, args) = external.command.split_first()?;
-    Some(LineProcess { expected: Some(external.capabilities.clone()), ..LineProcess::new(program, args.iter().cloned()) })
+    Some(LineProcess {
+        expected: Some(external.capabilities.clone()),
+        ..LineProcess::new(program, args.iter().cloned())
+    })
 }
 
 /// Starts one contender of an external runtime.

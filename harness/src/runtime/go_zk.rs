@@ -71,7 +71,11 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
 fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, String)> {
     let missing = |what: &str, detail: String, install: &str| (what.to_owned(), detail, install.to_owned());
     if !sources.join("go.mod").is_file() {
-        return Err(missing("the go-zk adapter sources", format!("{} has no go.mod", sources.display()), "restore go/ from the repository"));
+        return Err(missing(
+            "the go-zk adapter sources",
+            format!("{} has no go.mod", sources.display()),
+            "restore go/ from the repository",
+        ));
     }
     let binary = out_dir.join("go-contender");
     let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
@@ -79,7 +83,9 @@ fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, Str
         return Ok(binary);
     }
     let go = std::env::var_os(GO_ENV).filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into());
-    std::fs::create_dir_all(out_dir).map_err(|e| missing("a build directory", format!("{}: {e}", out_dir.display()), "check the target directory's permissions"))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        missing("a build directory", format!("{}: {e}", out_dir.display()), "check the target directory's permissions")
+    })?;
     let partial = out_dir.join(format!("go-contender.{}", std::process::id()));
     let output = Process::new(&go)
         .args(["build", "-o"])
@@ -91,9 +97,15 @@ fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, Str
         .map_err(|e| missing("go", format!("cannot run {}: {e}", Path::new(&go).display()), INSTALL_GO))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(missing("a built go-zk adapter", format!("go build in {} failed:\n{}", sources.display(), stderr.trim()), INSTALL_GO));
+        return Err(missing(
+            "a built go-zk adapter",
+            format!("go build in {} failed:\n{}", sources.display(), stderr.trim()),
+            INSTALL_GO,
+        ));
     }
-    std::fs::rename(&partial, &binary).map_err(|e| missing("a built go-zk adapter", format!("{}: {e}", binary.display()), "check the target directory"))?;
+    std::fs::rename(&partial, &binary).map_err(|e| {
+        missing("a built go-zk adapter", format!("{}: {e}", binary.display()), "check the target directory")
+    })?;
     tracing::info!(binary = %binary.display(), "built the go-zk adapter");
     Ok(binary)
 }

@@ -330,4 +330,3 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
     }
     Ok(())
 }
-

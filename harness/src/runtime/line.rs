@@ -143,8 +143,7 @@ impl LineProcess {
         let mut command = self.command();
         // SIGTERM: the adapter closes its session, then exits.
         child::die_with_parent(&mut command, false);
-        let mut process =
-            command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.program.display())))?;
+        let mut process = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.program.display())))?;
         let stdin = process.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(process.stdout.take().expect("piped stdout"));
         let session = Arc::new(Mutex::new(None));
@@ -184,7 +183,10 @@ impl LineProcess {
         if let Some(expected) = &self.expected {
             let differences = contender.hello.capabilities.differences(expected);
             if !differences.is_empty() {
-                return Err(failed(format!("its hello disagrees with the capability table: {}", differences.join("; "))));
+                return Err(failed(format!(
+                    "its hello disagrees with the capability table: {}",
+                    differences.join("; ")
+                )));
             }
         }
         let ready: Ready = serde_json::from_str(&line).map_err(|e| failed(format!("bad ready line {line:?}: {e}")))?;
