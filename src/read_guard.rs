@@ -3,12 +3,14 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::error::{LockError, Result};
+use crate::error::Result;
 use crate::hold::Hold;
 use crate::mutex::release_last;
-use crate::write_guard::WriteGuard;
 
 /// Proof of a read hold of a [`crate::ReadWriteLock`].
+///
+/// (Its refused [`upgrade`](Self::upgrade) is defined beside
+/// [`crate::WriteGuard`], the type it would return.)
 ///
 /// Released by [`release`](Self::release) or drop of its last guard, as
 /// [`crate::MutexGuard`]. Derefs to [`Hold`] for the status, loss signal
@@ -25,21 +27,11 @@ impl ReadGuard {
     }
 
     /// One more guard of this read hold (Curator's reentrant read by the
-    /// owning thread): no node, no request. [`LockError::Lost`] if the hold is
+    /// owning thread): no node, no request. [`crate::LockError::Lost`] if the hold is
     /// known to be lost.
     pub fn reenter(&self) -> Result<ReadGuard> {
         self.hold.ensure_live()?;
         Ok(ReadGuard { hold: self.hold.clone() })
-    }
-
-    /// Refuses at once with [`LockError::Upgrade`] (or [`LockError::Lost`]):
-    /// the protocol has no upgrade. A write node would queue behind this read
-    /// node and wait on it forever, which is what Curator's
-    /// `writeLock().acquire()` does on a thread that holds the read lock.
-    /// Release the read lock, then ask for the write lock.
-    pub fn upgrade(&self) -> Result<WriteGuard> {
-        self.hold.ensure_live()?;
-        Err(LockError::Upgrade)
     }
 
     /// Lets this guard go; the last guard of the hold deletes the node and

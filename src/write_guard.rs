@@ -4,7 +4,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::internals::Rule;
 use crate::mutex::release_last;
@@ -72,5 +72,17 @@ impl Deref for WriteGuard {
 
     fn deref(&self) -> &Hold {
         &self.hold
+    }
+}
+
+impl ReadGuard {
+    /// Refuses at once with [`LockError::Upgrade`] (or [`LockError::Lost`]):
+    /// the protocol has no upgrade. A write node would queue behind this read
+    /// node and wait on it forever, which is what Curator's
+    /// `writeLock().acquire()` does on a thread that holds the read lock.
+    /// Release the read lock, then ask for the write lock.
+    pub fn upgrade(&self) -> Result<WriteGuard> {
+        self.ensure_live()?;
+        Err(LockError::Upgrade)
     }
 }
