@@ -1,6 +1,7 @@
 //! Interop harness for zkurator: Rust (zkurator), real Apache Curator and real
 //! kazurator contenders hitting one real ZooKeeper, driven by scenarios and
 //! checked against a model of the lock queue and by checkers over the history.
+pub mod assets;
 pub mod backend;
 pub mod bench;
 pub mod checkers;
