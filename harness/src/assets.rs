@@ -140,7 +140,8 @@ pub fn unpack(name: &str) -> Result<PathBuf, AssetError> {
             return Ok(dir.clone());
         }
     }
-    let tree = TREES.iter().find(|(n, _)| *n == name).map(|(_, d)| d).ok_or_else(|| AssetError::Unknown(name.into()))?;
+    let tree =
+        TREES.iter().find(|(n, _)| *n == name).map(|(_, d)| d).ok_or_else(|| AssetError::Unknown(name.into()))?;
     let dir = unpack_into(&cache_dir().join("assets"), name, tree)?;
     unpacked.insert(name.to_owned(), dir.clone());
     Ok(dir)

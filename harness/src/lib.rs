@@ -16,6 +16,7 @@ pub mod history;
 pub mod layout;
 pub mod limits;
 pub mod lines;
+pub mod logging;
 pub mod model;
 pub mod nemesis;
 pub mod preflight;
