@@ -1,7 +1,9 @@
 //! The files the harness needs at run time, embedded in the binary so that an
 //! installed `zkurator-harness` (`cargo install --path harness`) works from any
 //! directory: the Python adapter (`harness/python`), the Java adapter sources
-//! (`java/`) and the scenario corpus (`scenarios/`).
+//! (`java/`), the scenario corpus (`scenarios/`) and j4rs's jar (which the
+//! Curator runtime's JVM needs; a checkout's binaries find it in
+//! `target/<profile>/jassets`, an installed one has none beside it).
 //!
 //! [`unpack`] writes one embedded tree into the cache directory ([`cache_dir`])
 //! as `assets/<name>-<crate version>-<content hash>/`, once: into a private
@@ -23,6 +25,8 @@ static TREES: &[(&str, Dir<'static>)] = &[
     ("python", include_dir!("$CARGO_MANIFEST_DIR/python")),
     ("java", include_dir!("$CARGO_MANIFEST_DIR/../java")),
     ("scenarios", include_dir!("$CARGO_MANIFEST_DIR/../scenarios")),
+    // j4rs's jar, which build.rs copies there (empty when it found none).
+    ("j4rs", include_dir!("$OUT_DIR/j4rs")),
 ];
 
 /// Environment variable naming the cache directory (venvs, Maven artifacts,
@@ -207,6 +211,16 @@ fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(&'a Path, &'a [u8])>) {
     }
 }
 
+/// j4rs's jar, unpacked from the binary; `None` when the build embedded none
+/// (then the Curator runtime looks for `jassets/` beside the executable).
+pub fn j4rs_jar() -> Option<PathBuf> {
+    let dir = unpack("j4rs").map_err(|e| tracing::warn!("{e}")).ok()?;
+    let mut jars: Vec<PathBuf> = fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
+    jars.retain(|p| p.extension().is_some_and(|e| e == "jar"));
+    jars.sort();
+    jars.pop()
+}
+
 /// Where the scenario corpus is: `explicit` (`--scenarios DIR`), else
 /// `./scenarios` when it exists, else the built-in corpus (unpacked).
 pub fn scenario_dir(explicit: Option<&Path>) -> Result<PathBuf, String> {
@@ -254,7 +268,9 @@ mod tests {
         assert!(tree("java").get_file("src/zkurator/interop/CuratorContender.java").is_some());
         assert!(tree("scenarios").get_file("expectations.toml").is_some());
         assert!(tree("scenarios").get_file("mutex-exclusion.toml").is_some());
-        assert_eq!(names().collect::<Vec<_>>(), ["python", "java", "scenarios"]);
+        assert_eq!(names().collect::<Vec<_>>(), ["python", "java", "scenarios", "j4rs"]);
+        let jar = tree("j4rs").files().next().expect("build.rs embeds the j4rs jar");
+        assert!(jar.path().to_string_lossy().ends_with("-jar-with-dependencies.jar"), "{:?}", jar.path());
     }
 
     #[test]

@@ -517,7 +517,7 @@ fn init_jvm() -> Result<JvmInfo, InitError> {
     })?;
     let jars = curator_classpath()?;
     let classes = compile_adapter(&javac, &jars)?;
-    let j4rs_jar = find_j4rs_jar()?;
+    let j4rs_jar = crate::assets::j4rs_jar().map_or_else(find_j4rs_jar, Ok)?;
 
     let mut entries: Vec<String> = jars.iter().map(|p| p.display().to_string()).collect();
     entries.push(classes.display().to_string());
