@@ -553,7 +553,8 @@ fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> ExitCo
     line(
         "Maven (other Curator and ZooKeeper releases, --curator/--zookeeper)",
         std::process::Command::new("mvn")
-            .arg("--version")
+            // Batch mode: no colour codes.
+            .args(["--batch-mode", "--version"])
             .output()
             .ok()
             .filter(|o| o.status.success())
@@ -561,8 +562,10 @@ fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> ExitCo
             .ok_or_else(|| "not found: apt-get install -y maven (or use --curator debian)".to_owned()),
     );
     println!("\npaths and peers (flags and environment variables, current values):");
-    for (name, value, what) in settings(scenarios, versions) {
-        println!("        {name:<22} {value:<40} {what}");
+    let rows = settings(scenarios, versions);
+    let width = rows.iter().map(|(_, value, _)| value.chars().count()).max().unwrap_or(0).min(48);
+    for (name, value, what) in rows {
+        println!("        {name:<22} {value:<width$}  {what}");
     }
     let docker = std::path::Path::new("/var/run/docker.sock").exists();
     println!(
