@@ -301,10 +301,10 @@ mod tests {
 
     #[test]
     fn the_cache_dir_choice() {
+        fn all(e: Option<&str>, s: Option<&str>, x: Option<&str>, h: Option<&str>) -> PathBuf {
+            choose_cache_dir(e.map(PathBuf::from), s.map(PathBuf::from), x.map(PathBuf::from), h.map(PathBuf::from))
+        }
         let p = PathBuf::from;
-        let all = |e: Option<&str>, s: Option<&str>, x: Option<&str>, h: Option<&str>| {
-            choose_cache_dir(e.map(p), s.map(p), x.map(p), h.map(p))
-        };
         assert_eq!(all(Some("/c"), Some("/t"), Some("/x"), Some("/h")), p("/c"));
         assert_eq!(all(Some(""), Some("/t"), Some("/x"), Some("/h")), p("/t"));
         assert_eq!(all(None, None, Some("/x"), Some("/h")), p("/x/zkurator-harness"));

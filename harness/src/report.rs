@@ -402,7 +402,7 @@ mod tests {
     }
 
     fn gen_report(failed: bool, setup_error: bool) -> GenReport {
-        let text = "lock = \"mutex\"\ncontenders = { a = \"rust\", b = \"curator\" }\nsteps = [\"a acquire mutex => granted\", \"a release mutex\"]\n";
+        let text = "description = \"d\"\nlock = \"mutex\"\ncontenders = { a = \"rust\", b = \"curator\" }\nsteps = [\"a acquire mutex => granted\", \"a release mutex\"]\n";
         let scenario = crate::scenario::parse(std::path::Path::new("minimal.toml"), text).unwrap().remove(0);
         let violation = Violation { checker: "model", message: "b granted while a held".into() };
         GenReport {
