@@ -17,7 +17,8 @@ use crate::runner::Peers;
 use crate::scenario::{self, Scenario};
 use crate::suite;
 
-/// The workload corpus of this repository.
+/// The workload corpus of this repository (a compile time path, for the tests;
+/// the binary runs `workloads/` of its `--scenarios` corpus).
 pub const WORKLOAD_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/workloads");
 
 /// The subdirectory of the negative controls: runs that must be caught.
