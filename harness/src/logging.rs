@@ -1,8 +1,8 @@
 //! The harness's logs: quiet on stderr by default (warnings, and none of the
 //! ZooKeeper client's: the faults expire sessions on purpose), more with `-v`
 //! (info) and `-vv` (debug) or a `ZKURATOR_LOG` filter; and everything at debug
-//! level appended to [`crate::assets::LOG_FILE`] in the cache directory, whose
-//! path the binary prints when a command fails.
+//! level (`bench`: info) appended to [`crate::assets::LOG_FILE`] in the cache
+//! directory, whose path the binary prints when a command fails.
 
 use std::fs::{File, OpenOptions};
 use std::io::IsTerminal;
@@ -21,7 +21,11 @@ pub const LOG_ENV: &str = "ZKURATOR_LOG";
 pub const QUIET: &str = "warn,zookeeper_client=off";
 
 /// What the log file gets.
-const FILE_FILTER: &str = "debug";
+pub const FILE_DEBUG: &str = "debug";
+
+/// What the log file gets from `bench`: the ZooKeeper client and j4rs log
+/// every request at debug, which would be measured.
+pub const FILE_BENCH: &str = "info";
 
 /// A log file larger than this at start is moved to `<name>.1` first.
 const ROTATE_BYTES: u64 = 32 << 20;
@@ -39,9 +43,10 @@ pub fn stderr_directives(verbose: u8, env: Option<&str>) -> String {
 }
 
 /// Installs the subscriber: stderr (colours only on a terminal) and the log
-/// file in the cache directory. Returns the log file's path, or `None` when
-/// it cannot be opened (then only stderr gets logs).
-pub fn init(verbose: u8) -> Option<PathBuf> {
+/// file in the cache directory, filtered by `file_directives` ([`FILE_DEBUG`],
+/// [`FILE_BENCH`]). Returns the log file's path, or `None` when it cannot be
+/// opened (then only stderr gets logs).
+pub fn init(verbose: u8, file_directives: &str) -> Option<PathBuf> {
     let directives = stderr_directives(verbose, std::env::var(LOG_ENV).ok().as_deref());
     let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new(QUIET));
     let stderr =
@@ -49,7 +54,7 @@ pub fn init(verbose: u8) -> Option<PathBuf> {
     let opened = open_log();
     let path = opened.as_ref().map(|(_, path)| path.clone());
     let file = opened.map(|(file, _)| {
-        fmt::layer().with_ansi(false).with_writer(Mutex::new(file)).with_filter(EnvFilter::new(FILE_FILTER))
+        fmt::layer().with_ansi(false).with_writer(Mutex::new(file)).with_filter(EnvFilter::new(file_directives))
     });
     let _ = tracing_subscriber::registry().with(stderr).with(file).try_init();
     path

@@ -140,7 +140,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log = zkurator_harness::logging::init(cli.verbose);
+    use zkurator_harness::logging;
+    let file_log = if matches!(cli.command, Command::Bench(_)) { logging::FILE_BENCH } else { logging::FILE_DEBUG };
+    let log = logging::init(cli.verbose, file_log);
     tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), pid = std::process::id(), "zkurator-harness");
     let code = dispatch(cli);
     if code != ExitCode::SUCCESS {
