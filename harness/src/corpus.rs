@@ -84,6 +84,58 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     Ok(scenarios)
 }
 
+/// The paths a command reads: `paths` as given, except that one that does not
+/// exist but names a scenario of `corpus` (`mutex-exclusion`,
+/// `faults/expire-holder`, with or without `.toml`, in any folder of the
+/// corpus) is that scenario's file; no paths at all: `corpus` itself.
+pub fn resolve(paths: &[PathBuf], corpus: &Path) -> Result<Vec<PathBuf>, String> {
+    if paths.is_empty() {
+        return Ok(vec![corpus.to_owned()]);
+    }
+    paths.iter().map(|path| resolve_one(path, corpus)).collect()
+}
+
+fn resolve_one(path: &Path, corpus: &Path) -> Result<PathBuf, String> {
+    if path.exists() {
+        return Ok(path.to_owned());
+    }
+    let file = if path.extension().is_some_and(|e| e == "toml") {
+        path.to_owned()
+    } else {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".toml");
+        PathBuf::from(name)
+    };
+    if corpus.join(&file).is_file() {
+        return Ok(corpus.join(file));
+    }
+    let mut found = Vec::new();
+    if file.components().count() == 1 {
+        find_named(corpus, file.as_os_str(), &mut found);
+    }
+    found.sort();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!("{}: no such file, and no scenario of that name in {}", path.display(), corpus.display())),
+        _ => {
+            let shown: Vec<String> = found.iter().map(|f| f.display().to_string()).collect();
+            Err(format!("{}: several scenarios have that name: {}", path.display(), shown.join(", ")))
+        }
+    }
+}
+
+fn find_named(dir: &Path, name: &std::ffi::OsStr, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_named(&path, name, found);
+        } else if entry.file_name() == name {
+            found.push(path);
+        }
+    }
+}
+
 fn error(file: &Path, message: String) -> ScenarioError {
     ScenarioError { file: file.to_owned(), line: 0, column: 0, message }
 }
@@ -158,5 +210,28 @@ mod tests {
         assert_eq!(names, vec!["s0", "s11"]);
         let faults: Vec<String> = load_dir(&dir.path().join("faults")).unwrap().into_iter().map(|s| s.name).collect();
         assert_eq!(faults, vec!["s6"]);
+    }
+
+    #[test]
+    fn names_of_the_corpus_select_its_files() {
+        let corpus = tempfile::tempdir().unwrap();
+        let root = corpus.path();
+        std::fs::create_dir_all(root.join("faults")).unwrap();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        for file in ["mutex.toml", "faults/expire.toml", "a/twin.toml", "b/twin.toml"] {
+            std::fs::write(root.join(file), "").unwrap();
+        }
+        let one = |name: &str| resolve(&[PathBuf::from(name)], root);
+        assert_eq!(resolve(&[], root).unwrap(), [root.to_owned()]);
+        assert_eq!(one("mutex").unwrap(), [root.join("mutex.toml")]);
+        assert_eq!(one("mutex.toml").unwrap(), [root.join("mutex.toml")]);
+        assert_eq!(one("expire").unwrap(), [root.join("faults/expire.toml")]);
+        assert_eq!(one("faults/expire").unwrap(), [root.join("faults/expire.toml")]);
+        assert!(one("twin").unwrap_err().contains("several"), "{:?}", one("twin"));
+        assert!(one("nothing").unwrap_err().contains("no scenario of that name"));
+        // A path that exists is taken as it is.
+        let here = root.join("mutex.toml");
+        assert_eq!(resolve(std::slice::from_ref(&here), Path::new("/nonexistent")).unwrap(), [here]);
     }
 }

@@ -58,8 +58,6 @@ pub const CURATOR_PROBE_CLASS: &str = "zkurator.interop.DriverProbe";
 pub const SORT_ORDER: &str = "sort-order";
 /// Where the known disagreements are recorded.
 const EXPECTATIONS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/predicate-expectations.toml");
-/// The kazurator probe script.
-const PYTHON_PROBE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/driver_probe.py");
 /// Rounds of shrinking for one example, at most.
 const SHRINK_ROUNDS: usize = 64;
 
@@ -812,7 +810,7 @@ impl KazuratorOracle {
         };
         let mut child = Process::new(runtime.python())
             .arg("-u")
-            .arg(Path::new(PYTHON_PROBE))
+            .arg(crate::assets::unpack("python")?.join("driver_probe.py"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -24,7 +24,8 @@ use crate::runner::Peers;
 use crate::scenario::{self, Scenario};
 use crate::suite;
 
-/// The fault corpus: `scenarios/faults/` of this repository.
+/// The fault corpus: `scenarios/faults/` of this repository (a compile time
+/// path, for the tests; the binary runs `faults/` of its `--scenarios` corpus).
 pub const FAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/faults");
 
 /// The fault scenarios in `dir`, without the slow ones unless `include_slow`,

@@ -1,6 +1,7 @@
 //! Interop harness for zkurator: Rust (zkurator), real Apache Curator and real
 //! kazurator contenders hitting one real ZooKeeper, driven by scenarios and
 //! checked against a model of the lock queue and by checkers over the history.
+pub mod assets;
 pub mod backend;
 pub mod bench;
 pub mod capabilities;
@@ -16,6 +17,7 @@ pub mod history;
 pub mod layout;
 pub mod limits;
 pub mod lines;
+pub mod logging;
 pub mod model;
 pub mod needs;
 pub mod nemesis;

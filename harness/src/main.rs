@@ -11,9 +11,6 @@ use zkurator_harness::runner::Peers;
 use zkurator_harness::scenario::{self, Scenario};
 use zkurator_harness::suite;
 
-/// The scenario corpus shipped with the repository.
-const SCENARIO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
-
 #[derive(Parser)]
 #[command(version, about = "Rust, Apache Curator and kazurator lock users contending on one ZooKeeper")]
 struct Cli {
@@ -45,6 +42,14 @@ struct Cli {
     /// besides rust, curator, kazurator and the added ones.
     #[arg(long, global = true, value_delimiter = ',')]
     placeholder_runtimes: Vec<String>,
+    /// The scenario corpus (run, list, check, faults, workload, gen's
+    /// regressions). Default: ./scenarios if it exists, else the built-in one.
+    #[arg(long, global = true, value_name = "DIR")]
+    scenarios: Option<PathBuf>,
+    /// More logs on stderr: -v info, -vv debug (the log file in the cache
+    /// directory always gets debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,9 +62,9 @@ enum Zk {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs scenarios (default: all of scenarios/) and prints the matrix.
+    /// Runs scenarios (default: all of the corpus) and prints the matrix.
     Run {
-        /// Scenario files or directories.
+        /// Scenario files or directories, or names of the corpus's scenarios (mutex-exclusion).
         paths: Vec<PathBuf>,
         /// Use an existing server or ensemble, HOST:PORT[,HOST:PORT...].
         #[arg(long, conflicts_with = "zk")]
@@ -70,7 +75,7 @@ enum Command {
         /// Only runs whose contenders all use these runtimes (comma separated).
         #[arg(long, value_delimiter = ',')]
         runtimes: Option<Vec<String>>,
-        /// Known peer deviations (default: scenarios/expectations.toml).
+        /// Known peer deviations (default: expectations.toml of the corpus).
         #[arg(long)]
         expectations: Option<PathBuf>,
         /// Writes a JSON report.
@@ -82,29 +87,31 @@ enum Command {
     },
     /// Lists the scenarios and their runtime pairings.
     List {
-        /// Scenario files or directories.
+        /// Scenario files or directories, or scenario names (default: the corpus).
         paths: Vec<PathBuf>,
     },
     /// Validates scenario files (syntax, and every step against the lock model).
     Check {
-        /// Scenario files or directories.
-        #[arg(required = true)]
+        /// Scenario files or directories, or scenario names (default: the corpus).
         paths: Vec<PathBuf>,
     },
     /// Shows what was found (Java, Curator, ZooKeeper, Python, kazurator) and how to install what is missing.
     Doctor,
     /// Measures zkurator against the ZooKeeper floor, zookeeper-client, Curator and kazurator (build with --release).
     Bench(zkurator_harness::bench::BenchArgs),
-    /// Runs the fault scenarios (scenarios/faults) and prints the fault table.
+    /// Runs the fault scenarios (faults/ of the corpus) and prints the fault table.
     Faults {
         /// Writes the table and every run's figures as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Writes a JUnit XML report (one test case per run).
+        #[arg(long)]
+        junit: Option<PathBuf>,
         /// Leaves out the slow scenarios (server restarts, ensembles): the CI subset.
         #[arg(long)]
         skip_slow: bool,
     },
-    /// Runs the lost-update workloads (scenarios/workloads) and prints the figures table.
+    /// Runs the lost-update workloads (workloads/ of the corpus) and prints the figures table.
     Workload {
         /// Only runs whose contenders all use these runtimes (comma separated).
         #[arg(long, value_delimiter = ',')]
@@ -121,7 +128,8 @@ enum Command {
         #[arg(long)]
         negative_control: Option<String>,
     },
-    /// Plays proptest-generated schedules; a failure shrinks to a scenario in scenarios/regressions/.
+    /// Plays proptest-generated schedules; a failure shrinks to a scenario in regressions/ of the
+    /// corpus (of the cache directory with the built-in corpus).
     Gen {
         /// Schedules to play.
         #[arg(long, default_value_t = 20)]
@@ -138,23 +146,31 @@ enum Command {
         /// Shrinking budget after a failure (runs).
         #[arg(long, default_value_t = 40)]
         max_shrink_iters: u32,
+        /// Writes a JSON report (the cases that passed, the minimal failing schedule).
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Writes a JUnit XML report.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
 }
 
 fn main() -> ExitCode {
-    // Quiet by default: the ZooKeeper client's own warnings (reconnects,
-    // sessions the faults expire on purpose) stay out unless ZKURATOR_LOG asks;
-    // colours only on a terminal.
-    use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZKURATOR_LOG")
-                .unwrap_or_else(|_| "warn,zookeeper_client=off".into()),
-        )
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    use zkurator_harness::logging;
+    let file_log = if matches!(cli.command, Command::Bench(_)) { logging::FILE_BENCH } else { logging::FILE_DEBUG };
+    let log = logging::init(cli.verbose, file_log);
+    tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), pid = std::process::id(), "zkurator-harness");
+    let code = dispatch(cli);
+    if code != ExitCode::SUCCESS {
+        if let Some(log) = log {
+            eprintln!("log: {}", log.display());
+        }
+    }
+    code
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
     if !matches!(cli.command, Command::Contender { .. }) {
         use zkurator_harness::runtime::external;
         if let Err(e) = external::setup(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
@@ -182,22 +198,34 @@ fn main() -> ExitCode {
             return fail(e);
         }
     }
+    let corpus = || zkurator_harness::assets::scenario_dir(cli.scenarios.as_deref());
     match cli.command {
-        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit } => {
-            run(paths, zk_connect, zk, runtimes, expectations, json, junit)
-        }
-        Command::List { paths } => list(paths),
-        Command::Check { paths } => check(paths),
-        Command::Doctor => doctor(),
+        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit } => match corpus() {
+            Ok(corpus) => run(&corpus, paths, zk_connect, zk, runtimes, expectations, json, junit),
+            Err(e) => fail(e),
+        },
+        Command::List { paths } => corpus().map_or_else(fail, |corpus| list(&corpus, paths)),
+        Command::Check { paths } => corpus().map_or_else(fail, |corpus| check(&corpus, paths)),
+        Command::Doctor => doctor(&cli.scenarios, [&cli.curator, &cli.zookeeper, &cli.kazurator]),
         Command::Bench(args) => zkurator_harness::bench::main(args),
-        Command::Faults { json, skip_slow } => faults(json, skip_slow),
+        Command::Faults { json, junit, skip_slow } => {
+            corpus().map_or_else(fail, |corpus| faults(&corpus, json, junit, skip_slow))
+        }
         Command::Workload { runtimes } => {
             let runtimes = match runtimes.as_deref().map(runtimes_named).transpose() {
                 Ok(runtimes) => runtimes,
                 Err(e) => return fail(e),
             };
+            let corpus = match corpus() {
+                Ok(corpus) => corpus,
+                Err(e) => return fail(e),
+            };
             match Backend::local() {
-                Ok(backend) => zkurator_harness::workload_report::main(runtimes.as_deref(), &backend),
+                Ok(backend) => zkurator_harness::workload_report::main(
+                    &corpus.join(zkurator_harness::workload::WORKLOAD_SUBDIR),
+                    runtimes.as_deref(),
+                    &backend,
+                ),
                 Err(e) => fail(e),
             }
         }
@@ -216,8 +244,9 @@ fn main() -> ExitCode {
             };
             ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio(runtime) as u8)
         }
-        Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters } => {
-            generate(cases, seed, runtimes, zk_connect, max_shrink_iters)
+        Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters, json, junit } => {
+            let regressions = regressions_dir(cli.scenarios.as_deref());
+            generate(GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit })
         }
     }
 }
@@ -242,16 +271,16 @@ fn without_version_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<s
     out
 }
 
-fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
+fn faults(corpus: &Path, json: Option<PathBuf>, junit: Option<PathBuf>, skip_slow: bool) -> ExitCode {
     use zkurator_harness::{faults, preflight};
-    if let Err(e) = preflight::report_paths(json.iter().map(PathBuf::as_path)) {
+    if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
     }
     let backend = match Backend::local() {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let dir = Path::new(faults::FAULT_DIR);
+    let dir = &corpus.join(scenario::FAULT_SUBDIR);
     let peers = Peers::default();
     let used = zkurator_harness::corpus::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
     if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
@@ -264,10 +293,8 @@ fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
     };
     print!("{}", report.matrix(console::colors_enabled()));
     println!("\n{}", faults::markdown(&figures));
-    if let Some(path) = json {
-        if let Err(e) = std::fs::write(&path, faults::json(&figures)) {
-            return fail(format!("cannot write {}: {e}", path.display()));
-        }
+    if let Err(e) = write_reports([(json, faults::json(&figures)), (junit, report.junit())]) {
+        return fail(e);
     }
     // Runs without a recorded peer deviation must have no double grant and no leak.
     let unexplained: Vec<_> = figures.iter().filter(|f| f.deviation.is_none()).cloned().collect();
@@ -279,10 +306,33 @@ fn faults(json: Option<PathBuf>, skip_slow: bool) -> ExitCode {
     }
 }
 
-fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
-    let defaults = [PathBuf::from(SCENARIO_DIR)];
-    let paths = if paths.is_empty() { &defaults[..] } else { paths };
-    zkurator_harness::corpus::load_paths(paths).map_err(|e| e.to_string())
+/// The scenarios of `paths` (files, directories or names of `corpus`'s
+/// scenarios; none: all of `corpus`).
+fn load(corpus: &Path, paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+    let paths = zkurator_harness::corpus::resolve(paths, corpus)?;
+    zkurator_harness::corpus::load_paths(&paths).map_err(|e| e.to_string())
+}
+
+/// Writes each report that has a path.
+fn write_reports<const N: usize>(reports: [(Option<PathBuf>, String); N]) -> Result<(), String> {
+    for (path, text) in reports {
+        if let Some(path) = path {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where `gen` writes a minimal failing schedule: `regressions/` of the
+/// corpus when it is a directory of the user's (`--scenarios DIR` or
+/// `./scenarios`), else of the cache directory (the built-in corpus is a
+/// read-only copy).
+fn regressions_dir(explicit: Option<&Path>) -> PathBuf {
+    match explicit {
+        Some(dir) => dir.join("regressions"),
+        None if Path::new("scenarios").is_dir() => Path::new("scenarios").join("regressions"),
+        None => zkurator_harness::assets::cache_dir().join("regressions"),
+    }
 }
 
 fn runtimes_named(names: &[String]) -> Result<Vec<zkurator_harness::contender::Runtime>, String> {
@@ -294,7 +344,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
+    corpus: &Path,
     paths: Vec<PathBuf>,
     zk_connect: Option<String>,
     zk: Zk,
@@ -303,8 +355,8 @@ fn run(
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
 ) -> ExitCode {
-    use zkurator_harness::{corpus, preflight};
-    let scenarios = match load(&paths) {
+    use zkurator_harness::preflight;
+    let scenarios = match load(corpus, &paths) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -312,11 +364,11 @@ fn run(
         Ok(wanted) => wanted,
         Err(e) => return fail(e),
     };
-    let scenarios = match corpus::select(scenarios, wanted.as_deref()) {
+    let scenarios = match zkurator_harness::corpus::select(scenarios, wanted.as_deref()) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let expectations_path = expectations.unwrap_or_else(|| Path::new(SCENARIO_DIR).join(scenario::EXPECTATIONS_FILE));
+    let expectations_path = expectations.unwrap_or_else(|| corpus.join(scenario::EXPECTATIONS_FILE));
     let expectations = match Expectations::load(&expectations_path) {
         Ok(e) => e,
         Err(e) => return fail(e),
@@ -341,12 +393,8 @@ fn run(
     }
     let report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
     print!("{}", report.matrix(console::colors_enabled()));
-    for (path, text) in [(json, report.json()), (junit, report.junit())] {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(&path, text) {
-                return fail(format!("cannot write {}: {e}", path.display()));
-            }
-        }
+    if let Err(e) = write_reports([(json, report.json()), (junit, report.junit())]) {
+        return fail(e);
     }
     if report.as_expected() {
         ExitCode::SUCCESS
@@ -355,8 +403,8 @@ fn run(
     }
 }
 
-fn list(paths: Vec<PathBuf>) -> ExitCode {
-    let scenarios = match load(&paths) {
+fn list(corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
+    let scenarios = match load(corpus, &paths) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -379,8 +427,8 @@ fn print_list(scenarios: &[Scenario], out: &mut impl std::io::Write) -> std::io:
     out.flush()
 }
 
-fn check(paths: Vec<PathBuf>) -> ExitCode {
-    match load(&paths) {
+fn check(corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
+    match load(corpus, &paths) {
         Ok(scenarios) => {
             println!("ok: {} runs", scenarios.len());
             ExitCode::SUCCESS
@@ -389,15 +437,25 @@ fn check(paths: Vec<PathBuf>) -> ExitCode {
     }
 }
 
-fn generate(
+/// What `gen` was asked for.
+struct GenArgs {
     cases: u32,
     seed: u64,
     runtimes: Vec<String>,
     zk_connect: Option<String>,
     max_shrink_iters: u32,
-) -> ExitCode {
-    use zkurator_harness::generate::{self, GenConfig, Space};
+    regressions: PathBuf,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+}
+
+fn generate(args: GenArgs) -> ExitCode {
+    use zkurator_harness::generate::{GenConfig, Space};
     use zkurator_harness::preflight;
+    let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit } = args;
+    if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
+        return fail(e);
+    }
     let pool = match runtimes_named(&runtimes) {
         Ok(pool) if !pool.is_empty() => pool,
         Ok(_) => return fail("--runtimes names no runtime"),
@@ -414,8 +472,13 @@ fn generate(
     if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&pool, &peers)) {
         return fail(e);
     }
-    let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(generate::regressions_dir()) };
-    let report = generate::run_generated(&Space::mixed(pool), &config, &backend.connect_string(), &peers);
+    let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(regressions) };
+    let report = zkurator_harness::generate::run_generated(
+        &Space::mixed(pool.clone()),
+        &config,
+        &backend.connect_string(),
+        &peers,
+    );
     println!(
         "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
         report.cases,
@@ -424,6 +487,10 @@ fn generate(
         report.runs,
         if report.failure.is_some() { 1 } else { 0 }
     );
+    let written = zkurator_harness::report::generated(&report, seed, &pool);
+    if let Err(e) = write_reports([(json, written.json()), (junit, written.junit())]) {
+        return fail(e);
+    }
     if let Some(error) = &report.setup_error {
         return fail(format!("a run could not start, so nothing was shrunk or written: {error}"));
     }
@@ -445,7 +512,52 @@ fn generate(
     }
 }
 
-fn doctor() -> ExitCode {
+/// Every flag and environment variable that selects a peer or a path, with its
+/// current value (or what is used without it) and what it selects.
+fn settings(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> Vec<(String, String, &'static str)> {
+    use zkurator_harness::assets;
+    let corpus = match assets::scenario_dir(scenarios.as_deref()) {
+        Ok(dir) => dir.display().to_string(),
+        Err(e) => format!("({e})"),
+    };
+    let flag =
+        |value: &Option<String>, default: &str| value.clone().unwrap_or_else(|| format!("(not given: {default})"));
+    let mut rows = vec![
+        ("--scenarios".to_owned(), corpus, "the scenario corpus (./scenarios, else the built-in one)"),
+        ("--curator".to_owned(), flag(versions[0], "the newest cached, else Debian's"), "Curator releases"),
+        ("--zookeeper".to_owned(), flag(versions[1], "Debian's"), "ZooKeeper server releases"),
+        ("--kazurator".to_owned(), flag(versions[2], "0.2.0"), "kazurator releases (a venv each)"),
+    ];
+    let env: [(&str, &'static str); 14] = [
+        ("ZK_CLASSPATH", "server jars (replaces Debian's, set by --zookeeper)"),
+        ("ZOOKEEPER_HOME", "a ZooKeeper installation's jars"),
+        ("ZK_CONNECT", "tests: an existing server instead of a local one"),
+        ("CURATOR_CLASSPATH", "Curator jars (replaces --curator and Debian's)"),
+        ("JAVA_HOME", "the JDK (java, javac, libjvm)"),
+        (zkurator_harness::runtime::kazurator::PYTHON_ENV, "a python with kazurator and kazoo (no venv is built)"),
+        (
+            zkurator_harness::runtime::kazurator::KAZURATOR_RELEASE_ENV,
+            "the kazurator release of the venv (set by --kazurator)",
+        ),
+        (zkurator_harness::logging::LOG_ENV, "stderr log filter without -v (default warn)"),
+        (zkurator_harness::runtime::rust_process::HARNESS_BIN_ENV, "the binary of rust-process contenders"),
+        (assets::CACHE_ENV, "the cache directory (venvs, Maven jars, classes, unpacked adapters, log)"),
+        (zkurator_harness::suite::SLOW_FAULTS_ENV, "=1: the slow fault scenarios in the tests"),
+        ("CARGO_TARGET_DIR", "the target dir (the cache of a binary run from its checkout)"),
+        ("XDG_CACHE_HOME", "the cache's parent without ZKURATOR_CACHE outside a checkout"),
+        ("HOME", "~/.cache/zkurator-harness without the two above"),
+    ];
+    for (name, what) in env {
+        let value = std::env::var_os(name).map_or_else(|| "(unset)".to_owned(), |v| v.to_string_lossy().into_owned());
+        rows.push((name.to_owned(), value, what));
+    }
+    let cache = assets::cache_dir();
+    rows.push(("cache directory".to_owned(), cache.display().to_string(), "in use"));
+    rows.push(("log file".to_owned(), cache.join(assets::LOG_FILE).display().to_string(), "every run's debug log"));
+    rows
+}
+
+fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> ExitCode {
     let mut ok = true;
     let mut line = |what: &str, found: Result<String, String>| match found {
         Ok(v) => println!("ok      {what}: {v}"),
@@ -478,19 +590,20 @@ fn doctor() -> ExitCode {
     line(
         "Maven (other Curator and ZooKeeper releases, --curator/--zookeeper)",
         std::process::Command::new("mvn")
-            .arg("--version")
+            // Batch mode: no colour codes.
+            .args(["--batch-mode", "--version"])
             .output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or_default().to_owned())
             .ok_or_else(|| "not found: apt-get install -y maven (or use --curator debian)".to_owned()),
     );
-    println!(
-        "        environment: CURATOR_CLASSPATH (Curator jars, replaces --curator), ZK_CLASSPATH / ZOOKEEPER_HOME \
-         (server jars), ZK_CONNECT (tests: an existing server), ZKURATOR_PYTHON (the kazurator venv's python), \
-         ZKURATOR_HARNESS_BIN (the binary for worker processes), ZKURATOR_LOG (log filter, default warn), \
-         ZKURATOR_SLOW_FAULTS=1 (slow fault scenarios in the tests)"
-    );
+    println!("\npaths and peers (flags and environment variables, current values):");
+    let rows = settings(scenarios, versions);
+    let width = rows.iter().map(|(_, value, _)| value.chars().count()).max().unwrap_or(0).min(48);
+    for (name, value, what) in rows {
+        println!("        {name:<22} {value:<width$}  {what}");
+    }
     let docker = std::path::Path::new("/var/run/docker.sock").exists();
     println!(
         "{}  Docker engine (only for --zk docker): {}",

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::contender::Runtime;
 use crate::expectations::Verdict;
+use crate::generate::GenReport;
 use crate::runner::RunResult;
 use crate::versions::RunVersions;
 
@@ -244,6 +246,68 @@ impl Report {
     }
 }
 
+/// The report of `zkurator-harness gen` (`--json`, `--junit`): the schedules
+/// that passed as one run (`generated[seed S: N cases]`), then the minimal
+/// failing schedule as a failing run with its violations, or the run that could
+/// not start as an error; seed, counts and the minimal schedule in the environment.
+pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
+    const NAME: &str = "generated";
+    let names: Vec<&str> = pool.iter().map(|r| r.name()).collect();
+    let mut environment = vec![
+        ("seed".to_owned(), seed.to_string()),
+        ("cases".to_owned(), gen.cases.to_string()),
+        ("runs".to_owned(), gen.runs.to_string()),
+        ("runtimes".to_owned(), names.join(",")),
+    ];
+    let entry = |pairing: String, runtimes: Vec<Runtime>, violations, duration, steps_done, verdict| Entry {
+        result: RunResult {
+            label: format!("{NAME}[{pairing}]"),
+            scenario: NAME.to_owned(),
+            pairing,
+            runtimes,
+            violations,
+            duration,
+            steps_done,
+        },
+        verdict,
+    };
+    let passed = match (&gen.failure, &gen.setup_error) {
+        (Some(_), _) | (_, Some(_)) => gen.cases.saturating_sub(1),
+        (None, None) => gen.cases,
+    };
+    let mut entries = Vec::new();
+    if passed > 0 {
+        let pairing = format!("seed {seed}: {passed} cases");
+        entries.push(entry(pairing, pool.to_vec(), Vec::new(), gen.elapsed, 0, Verdict::Pass));
+    }
+    if let Some(message) = &gen.setup_error {
+        let pairing = format!("seed {seed}: case {}", gen.cases.max(1));
+        let violations = vec![crate::checkers::Violation { checker: "setup", message: message.clone() }];
+        entries.push(entry(
+            pairing,
+            pool.to_vec(),
+            violations,
+            Duration::ZERO,
+            0,
+            Verdict::Error { message: message.clone() },
+        ));
+    } else if let Some((scenario, violations)) = &gen.failure {
+        if let Some(at) = gen.caught_at {
+            environment.push(("caught at case".to_owned(), at.to_string()));
+        }
+        let steps: Vec<&str> = scenario.steps.iter().map(|s| s.text.as_str()).collect();
+        environment.push(("minimal schedule".to_owned(), steps.join("; ")));
+        environment.push(("confirmed".to_owned(), gen.confirmed.to_string()));
+        if let Some(path) = &gen.written {
+            environment.push(("written".to_owned(), path.display().to_string()));
+        }
+        let runtimes = scenario.contenders.iter().map(|(_, r)| *r).collect();
+        let pairing = format!("seed {seed}: minimal {}", scenario.pairing);
+        entries.push(entry(pairing, runtimes, violations.clone(), Duration::ZERO, steps.len(), Verdict::Fail));
+    }
+    Report { environment, entries, duration: gen.elapsed, versions: RunVersions::default() }
+}
+
 fn pairing_label(pairing: &str) -> &str {
     if pairing.is_empty() {
         "fixed"
@@ -293,7 +357,6 @@ fn xml(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::checkers::Violation;
-    use crate::contender::Runtime;
 
     fn entry(scenario: &str, pairing: &str, verdict: Verdict, failed: bool) -> Entry {
         let violations =
@@ -353,5 +416,63 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&report().json()).unwrap();
         assert_eq!(json["entries"][1]["verdict"]["verdict"], "fail");
         assert_eq!(json["entries"][2]["verdict"]["reason"], "CURATOR-621");
+    }
+
+    fn gen_report(failed: bool, setup_error: bool) -> GenReport {
+        let text = "description = \"d\"\nlock = \"mutex\"\ncontenders = { a = \"rust\", b = \"curator\" }\nsteps = [\"a acquire mutex => granted\", \"a release mutex\"]\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("minimal.toml"), text).unwrap().remove(0);
+        let violation = Violation { checker: "model", message: "b granted while a held".into() };
+        GenReport {
+            cases: 7,
+            runs: if failed { 15 } else { 7 },
+            elapsed: Duration::from_secs(2),
+            caught_at: failed.then_some(7),
+            failure: failed.then(|| (scenario, vec![violation])),
+            confirmed: failed,
+            written: failed.then(|| "scenarios/regressions/minimal.toml".into()),
+            setup_error: setup_error.then(|| "no server at 127.0.0.1:1".into()),
+        }
+    }
+
+    #[test]
+    fn generated_runs_that_pass_are_one_passing_test_case() {
+        let report = generated(&gen_report(false, false), 3, &[Runtime::Rust, Runtime::Curator]);
+        assert!(report.as_expected());
+        let xml = report.junit();
+        assert!(xml.contains("tests=\"1\" failures=\"0\" errors=\"0\""), "{xml}");
+        assert!(xml.contains("<testcase classname=\"generated\" name=\"seed 3: 7 cases\" time=\"2.000\"/>"), "{xml}");
+        assert!(xml.contains("<property name=\"seed\" value=\"3\"/>"), "{xml}");
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["entries"][0]["verdict"]["verdict"], "pass");
+        assert_eq!(json["entries"][0]["runtimes"], serde_json::json!(["rust", "curator"]));
+    }
+
+    #[test]
+    fn a_generated_failure_is_a_failing_test_case_with_the_minimal_schedule() {
+        let report = generated(&gen_report(true, false), 3, &[Runtime::Rust, Runtime::Curator]);
+        assert!(!report.as_expected());
+        let xml = report.junit();
+        assert!(xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{xml}");
+        assert!(xml.contains("name=\"seed 3: 6 cases\""), "{xml}");
+        assert!(xml.contains("<failure message=\"b granted while a held\">[model] b granted while a held"), "{xml}");
+        assert!(
+            xml.contains(
+                "<property name=\"minimal schedule\" value=\"a acquire mutex =&gt; granted; a release mutex\"/>"
+            ),
+            "{xml}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+        assert_eq!(json["entries"][1]["verdict"]["verdict"], "fail");
+        assert_eq!(json["entries"][1]["steps_done"], 2);
+        assert!(json["environment"].to_string().contains("scenarios/regressions/minimal.toml"), "{json}");
+    }
+
+    #[test]
+    fn a_generated_run_that_could_not_start_is_an_error() {
+        let report = generated(&gen_report(false, true), 3, &[Runtime::Rust]);
+        let xml = report.junit();
+        assert!(xml.contains("tests=\"2\" failures=\"0\" errors=\"1\""), "{xml}");
+        assert!(xml.contains("<error message=\"no server at 127.0.0.1:1\">"), "{xml}");
+        assert!(!report.as_expected());
     }
 }

@@ -17,7 +17,8 @@ use crate::runner::Peers;
 use crate::scenario::Scenario;
 use crate::suite;
 
-/// The workload corpus of this repository.
+/// The workload corpus of this repository (a compile time path, for the tests;
+/// the binary runs `workloads/` of its `--scenarios` corpus).
 pub const WORKLOAD_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/workloads");
 
 /// The subdirectory of the negative controls: runs that must be caught.
@@ -200,12 +201,12 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
     out
 }
 
-/// The `workload` command: runs the corpus, prints the matrix and the
+/// The `workload` command: runs the corpus in `dir`, prints the matrix and the
 /// figures; succeeds when every run did what it is for (positives pass,
 /// negative controls are caught by the lost-updates checker).
-pub fn main(runtimes: Option<&[Runtime]>, backend: &Backend) -> std::process::ExitCode {
+pub fn main(dir: &Path, runtimes: Option<&[Runtime]>, backend: &Backend) -> std::process::ExitCode {
     let progress = console::user_attended_stderr();
-    let (report, runs) = match run_corpus(Path::new(WORKLOAD_DIR), runtimes, backend, &Peers::default(), progress) {
+    let (report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), progress) {
         Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: {e}");

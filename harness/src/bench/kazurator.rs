@@ -21,8 +21,6 @@ use super::stats::Samples;
 use super::LOCK_TIMEOUT;
 use crate::runtime::kazurator::KazuratorRuntime;
 
-/// The measuring script.
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/python/bench.py");
 /// How long a process may take to import kazoo and connect.
 const READY_WAIT: Duration = Duration::from_secs(90);
 /// Lines of a process's stderr kept for error messages.
@@ -57,7 +55,7 @@ impl BenchProcess {
     fn spawn(python: &Python, spec: &Value) -> Result<BenchProcess, String> {
         let mut child = Command::new(&python.python)
             .arg("-u")
-            .arg(SCRIPT)
+            .arg(crate::assets::unpack("python").map_err(|e| e.to_string())?.join("bench.py"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

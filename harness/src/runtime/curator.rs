@@ -54,10 +54,6 @@ use crate::nemesis::SessionCredentials;
 
 /// The adapter class, fully qualified.
 const ADAPTER_CLASS: &str = "zkurator.interop.CuratorContender";
-/// Where the adapter's Java sources live (compile time path of this crate).
-const JAVA_SOURCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../java");
-/// The workspace root (compile time path of this crate's parent).
-const WORKSPACE_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 const INSTALL_JDK: &str = "apt-get install -y default-jdk-headless";
 const INSTALL_CURATOR: &str = "apt-get install -y libcurator-recipes-java";
@@ -521,7 +517,7 @@ fn init_jvm() -> Result<JvmInfo, InitError> {
     })?;
     let jars = curator_classpath()?;
     let classes = compile_adapter(&javac, &jars)?;
-    let j4rs_jar = find_j4rs_jar()?;
+    let j4rs_jar = crate::assets::j4rs_jar().map_or_else(find_j4rs_jar, Ok)?;
 
     let mut entries: Vec<String> = jars.iter().map(|p| p.display().to_string()).collect();
     entries.push(classes.display().to_string());
@@ -673,21 +669,6 @@ fn find_jars(curator_classpath: Option<&std::ffi::OsStr>, jar_dir: &Path) -> Res
     Ok(jars)
 }
 
-/// The target directory: `$CARGO_TARGET_DIR` (at run time, else at build time),
-/// else `<workspace>/target`.
-pub(crate) fn target_dir() -> PathBuf {
-    let root = fs::canonicalize(WORKSPACE_ROOT).unwrap_or_else(|_| PathBuf::from(WORKSPACE_ROOT));
-    let configured = std::env::var_os("CARGO_TARGET_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from));
-    match configured {
-        Some(dir) if dir.is_absolute() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
 fn java_sources(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -703,7 +684,7 @@ fn java_sources(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Compiles the adapter unless an up-to-date compilation exists; returns the classes directory.
 fn compile_adapter(javac: &Path, jars: &[PathBuf]) -> Result<PathBuf, InitError> {
-    let source_dir = Path::new(JAVA_SOURCE_DIR);
+    let source_dir = &crate::assets::unpack("java").map_err(|e| InitError::Failed(e.to_string()))?;
     let mut sources = Vec::new();
     java_sources(source_dir, &mut sources).map_err(|e| {
         InitError::Failed(format!("cannot read the Curator adapter sources in {}: {e}", source_dir.display()))
@@ -726,7 +707,7 @@ fn compile_adapter(javac: &Path, jars: &[PathBuf]) -> Result<PathBuf, InitError>
         hash.write(&[0]);
     }
     hash.write(javac.to_string_lossy().as_bytes());
-    let base = target_dir().join("zkurator-java");
+    let base = crate::assets::cache_dir().join("zkurator-java");
     let classes = base.join(format!("classes-{:016x}", hash.finish()));
     let stamp = classes.join(".complete");
     if stamp.is_file() {

@@ -102,7 +102,7 @@ impl KazuratorRuntime {
     pub fn new() -> Result<Self, StartError> {
         static INTERPRETER: OnceLock<Result<Interpreter, Missing>> = OnceLock::new();
         let interpreter = INTERPRETER.get_or_init(find_or_build_interpreter).clone()?;
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python").join("contender.py");
+        let script = crate::assets::unpack("python")?.join("contender.py");
         if !script.is_file() {
             return Err(StartError::Missing {
                 what: "contender.py".into(),
@@ -171,15 +171,9 @@ impl KazuratorRuntime {
 /// A Python contender process (kazurator or kazoo-native): a [`LineContender`].
 pub type PythonContender = LineContender;
 
-/// `CARGO_TARGET_DIR` if set (relative to the workspace root), else
-/// `<workspace root>/target`.
+/// The cache directory ([`crate::assets::cache_dir`]): the target dir in a checkout.
 pub(crate) fn target_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let workspace = manifest.parent().unwrap_or(manifest);
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => workspace.join(dir),
-        _ => workspace.join("target"),
-    }
+    crate::assets::cache_dir()
 }
 
 fn find_or_build_interpreter() -> Result<Interpreter, Missing> {

@@ -1,6 +1,7 @@
 //! Resolving a Curator or ZooKeeper release to jars: once from Maven Central
 //! (`mvn dependency:copy-dependencies` on a throw-away pom) into a cache under
-//! `target/zkurator-maven/`, then offline from the cache.
+//! `zkurator-maven/` of the cache directory ([`crate::assets::cache_dir`]:
+//! `target/` in a checkout), then offline from the cache.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -66,7 +67,7 @@ type Dependency = (&'static str, &'static str, String, Vec<(&'static str, &'stat
 
 /// `name`'s jars: from the cache if complete, else resolved with Maven.
 fn resolve(name: &str, dependencies: &[Dependency]) -> Result<Vec<PathBuf>, ResolveError> {
-    let dir = crate::runtime::curator::target_dir().join("zkurator-maven").join(name);
+    let dir = crate::assets::cache_dir().join("zkurator-maven").join(name);
     let complete = dir.join("complete");
     if complete.is_file() {
         return jars_in(&dir.join("lib"), name);
