@@ -184,7 +184,9 @@ func (c *contender) releaseIfHeld() {
 // the main loop while it holds opMu.
 func (c *contender) shutdown() {
 	c.endOnce.Do(func() {
-		if c.opMu.TryLock() {
+		locked := c.opMu.TryLock()
+		ending.Store(true) // after the close command's reply, if any
+		if locked {
 			c.releaseIfHeld()
 		}
 		c.connMu.Lock()

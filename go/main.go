@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,7 +31,10 @@ var (
 	// protoMu guards protoOut, the real stdout: protocol lines only.
 	protoMu  sync.Mutex
 	protoOut *os.File
-	logger   = log.New(os.Stderr, "go-contender: ", log.LstdFlags|log.Lmicroseconds)
+	// ending is set once shutdown starts: an acquire that go-zk aborts when
+	// the connection closes must not reply any more.
+	ending atomic.Bool
+	logger = log.New(os.Stderr, "go-contender: ", log.LstdFlags|log.Lmicroseconds)
 )
 
 func send(v interface{}) {
@@ -40,6 +44,9 @@ func send(v interface{}) {
 	}
 	protoMu.Lock()
 	defer protoMu.Unlock()
+	if ending.Load() {
+		return
+	}
 	protoOut.Write(append(line, '\n'))
 }
 
