@@ -25,6 +25,7 @@ static TREES: &[(&str, Dir<'static>)] = &[
     ("python", include_dir!("$CARGO_MANIFEST_DIR/python")),
     ("java", include_dir!("$CARGO_MANIFEST_DIR/../java")),
     ("scenarios", include_dir!("$CARGO_MANIFEST_DIR/../scenarios")),
+    ("go", include_dir!("$CARGO_MANIFEST_DIR/../go")),
     // j4rs's jar, which build.rs copies there (empty when it found none).
     ("j4rs", include_dir!("$OUT_DIR/j4rs")),
 ];

@@ -190,19 +190,33 @@ pub fn follows_protocol(name: &str, kind: LockKind) -> bool {
 
 fn follows_grammar(name: &str, kind: LockKind) -> bool {
     let Some(rest) = name.strip_prefix("_c_") else { return false };
-    let (uuid, rest) = rest.split_at(rest.len().min(36));
-    let uuid_ok = uuid.len() == 36
-        && uuid.bytes().enumerate().all(|(i, b)| match i {
+    let Some((id, rest)) = protected_id(rest) else { return false };
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    let id_ok = match id.len() {
+        36 => id.bytes().enumerate().all(|(i, b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-        });
-    let Some(rest) = rest.strip_prefix('-') else { return false };
-    uuid_ok
+            _ => hex(b),
+        }),
+        32 => id.bytes().all(hex),
+        _ => false,
+    };
+    id_ok
         && lock_names(kind).iter().any(|lock| {
             rest.strip_prefix(lock)
                 .map(|seq| seq.strip_prefix('-').unwrap_or(seq))
                 .is_some_and(|seq| seq.len() == 10 && seq.bytes().all(|b| b.is_ascii_digit()))
         })
+}
+
+/// Splits the protection id off `rest` (after `_c_`): Curator's dashed UUID
+/// (36 characters) or the same 128 bits as 32 hex digits (go-zookeeper/zk's
+/// `CreateProtectedEphemeralSequential`). Curator-protocol peers read only
+/// their own id; the order comes from the lock name and sequence after it.
+fn protected_id(rest: &str) -> Option<(&str, &str)> {
+    [36, 32].into_iter().find_map(|len| {
+        let (id, tail) = (rest.get(..len)?, rest.get(len..)?);
+        Some((id, tail.strip_prefix('-')?))
+    })
 }
 
 /// Naming: every child seen on the server, other than the runner's own
@@ -377,6 +391,13 @@ mod tests {
         let good = "_c_70e2a894-b29d-420a-b524-ff4ece7da046-__WRIT__0000000001";
         assert!(follows_protocol(good, LockKind::ReadWrite));
         assert!(!follows_protocol(good, LockKind::Mutex { max_leases: 1 }));
+        // go-zk's protection id: the UUID's 32 hex digits without dashes.
+        let go = "_c_0f3c9a2b7d4e4f1a9b2c3d4e5f6a7b8c-lock-0000000004";
+        assert!(follows_protocol(go, LockKind::Mutex { max_leases: 1 }));
+        assert!(!follows_protocol(
+            "_c_0f3c9a2b7d4e4f1a9b2c3d4e5f6a7b8-lock-0000000004",
+            LockKind::Mutex { max_leases: 1 }
+        ));
         assert!(!follows_protocol("0f3c9a2b__rlock__0000000001", LockKind::ReadWrite));
         assert!(!follows_protocol("_c_70e2a894-b29d-420a-b524-ff4ece7da046-__WRIT__001", LockKind::ReadWrite));
         let h = vec![ev(0, "zk", EventKind::Listing(vec![good.into(), "x__lock__0000000002".into(), "mine".into()]))];

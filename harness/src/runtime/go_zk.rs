@@ -1,15 +1,15 @@
 //! The `go-zk` runtime: github.com/go-zookeeper/zk's `Lock` (a mutex only),
 //! one Go process per contender speaking the contender protocol.
 //!
-//! The adapter's sources are `go/` at the repository root; they are built with
-//! the machine's `go` on first use into `<target dir>/zkurator-go/` and built
-//! again whenever a source file is newer than the binary. The Go module proxy
-//! must be reachable for the first build (go-zookeeper/zk and its go.sum).
+//! The adapter's sources are `go/` at the repository root, embedded in the
+//! binary and unpacked into the cache ([`crate::assets`]); they are built with
+//! the machine's `go` on first use into `<cache>/zkurator-go/<sources>/`, one
+//! build per version of the sources. The Go module proxy must be reachable for
+//! the first build (go-zookeeper/zk, checked against go.sum).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::sync::OnceLock;
-use std::time::SystemTime;
 
 use super::line::{LineContender, LineProcess};
 use crate::contender::{ContenderSpec, Runtime, StartError};
@@ -25,16 +25,17 @@ pub struct GoZkRuntime {
     binary: PathBuf,
 }
 
-/// The adapter's sources.
-pub fn source_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("go")
-}
-
 impl GoZkRuntime {
     /// Builds the adapter (once per process; again when its sources changed).
     pub fn new() -> Result<GoZkRuntime, StartError> {
         static BUILT: OnceLock<Result<PathBuf, (String, String, String)>> = OnceLock::new();
-        let built = BUILT.get_or_init(|| build(&source_dir(), &super::kazurator::target_dir().join("zkurator-go")));
+        let built = BUILT.get_or_init(|| {
+            let sources = crate::assets::unpack("go").map_err(|e| {
+                ("the go-zk adapter sources".to_owned(), e.to_string(), "check the cache directory".to_owned())
+            })?;
+            let name = sources.file_name().map(|n| n.to_owned()).unwrap_or_default();
+            build(&sources, &crate::assets::cache_dir().join("zkurator-go").join(name))
+        });
         match built {
             Ok(binary) => Ok(GoZkRuntime { binary: binary.clone() }),
             Err((what, detail, install)) => {
@@ -63,11 +64,6 @@ impl GoZkRuntime {
     }
 }
 
-/// The newest modification time of the files in `dir` (not recursive).
-fn newest_source(dir: &Path) -> Option<SystemTime> {
-    std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()?.metadata().ok()?.modified().ok()).max()
-}
-
 fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, String)> {
     let missing = |what: &str, detail: String, install: &str| (what.to_owned(), detail, install.to_owned());
     if !sources.join("go.mod").is_file() {
@@ -78,8 +74,7 @@ fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, Str
         ));
     }
     let binary = out_dir.join("go-contender");
-    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    if built.is_some() && built >= newest_source(sources) {
+    if binary.is_file() {
         return Ok(binary);
     }
     let go = std::env::var_os(GO_ENV).filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into());
