@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::RunResult;
+use crate::outcome::RunResult;
 use crate::versions::{Range, RunVersions, Version};
 
 /// One known deviation.

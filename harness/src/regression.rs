@@ -6,7 +6,7 @@
 
 use crate::checkers::Violation;
 use crate::generate::{scenario_file, GenConfig, GenReport};
-use crate::runner::RunResult;
+use crate::outcome::RunResult;
 use crate::scenario::Scenario;
 
 /// Fills `report` from the rerun of the shrunk schedule `scenario`;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::contender::Runtime;
 use crate::expectations::Verdict;
 use crate::generate::GenReport;
-use crate::runner::RunResult;
+use crate::outcome::RunResult;
 use crate::versions::RunVersions;
 
 /// One result with its verdict.

@@ -11,14 +11,13 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use zookeeper_client::{Acls, Client, CreateMode};
 
 mod data;
 
 use crate::checkers::{self, Violation};
 use crate::contender::{Command, Contender, ContenderSpec, Crasher, ErrorKind, Reply, Runtime, Side};
-use crate::faults::{FaultKind, FaultStats, Injected, Latency, Role};
+use crate::fault_figures::{FaultKind, FaultStats, Injected, Latency, Role};
 use crate::history::{EventKind, History};
 use crate::model::{Model, Outcome, Prediction};
 use crate::nemesis::{NoControl, ServerControl};
@@ -30,6 +29,7 @@ use crate::runtime::rust::RustContender;
 use crate::runtime::rust_process::RustProcessRuntime;
 use crate::runtime::zk_client::ZkClientContender;
 use crate::scenario::{Action, Scenario};
+pub use crate::outcome::{RunResult, SETUP};
 
 /// Timing of a run.
 #[derive(Clone, Debug)]
@@ -46,8 +46,6 @@ impl Default for Timing {
     }
 }
 
-/// The checker name of violations that mean the run could not start.
-pub const SETUP: &str = "setup";
 
 /// How long the runner waits for its own session before giving up on a server.
 pub const RUNNER_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -146,38 +144,6 @@ impl Starter {
             Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
             Starter::Line(process, runtime) => boxed(process.start(runtime, spec, crate::runtime::child::START_LIMIT)),
         }
-    }
-}
-
-/// The result of one scenario run.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunResult {
-    /// `name[pairing]`.
-    pub label: String,
-    /// Scenario name.
-    pub scenario: String,
-    /// Runtime pairing.
-    pub pairing: String,
-    /// Runtimes taking part.
-    pub runtimes: Vec<Runtime>,
-    /// Everything that went wrong; empty when the run passed.
-    pub violations: Vec<Violation>,
-    /// Wall time.
-    pub duration: Duration,
-    /// Steps completed before the run stopped.
-    pub steps_done: usize,
-}
-
-impl RunResult {
-    /// True when nothing went wrong.
-    pub fn passed(&self) -> bool {
-        self.violations.is_empty()
-    }
-
-    /// Why the run could not start (its server or a contender), if so: an
-    /// outcome of its own, not a disagreement between implementations.
-    pub fn setup_error(&self) -> Option<&str> {
-        self.violations.iter().find(|v| v.checker == SETUP).map(|v| v.message.as_str())
     }
 }
 

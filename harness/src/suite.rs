@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backend::Backend;
 use crate::contender::Runtime;
 use crate::expectations::Expectations;
-use crate::faults::RunFigures;
+use crate::fault_figures::RunFigures;
 use crate::report::{Entry, Report};
 use crate::runner::{self, Peers, Timing};
 use crate::scenario::Scenario;
@@ -82,7 +82,7 @@ pub fn run_suite_detailed(
             _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
             Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
             Err(message) => {
-                let result = runner::RunResult {
+                let result = crate::outcome::RunResult {
                     label: scenario.label(),
                     scenario: scenario.name.clone(),
                     pairing: scenario.pairing.clone(),
@@ -117,8 +117,8 @@ pub fn run_suite_detailed(
 }
 
 /// The result of a run that was not made.
-fn not_run(scenario: &Scenario) -> runner::RunResult {
-    runner::RunResult {
+fn not_run(scenario: &Scenario) -> crate::outcome::RunResult {
+    crate::outcome::RunResult {
         label: scenario.label(),
         scenario: scenario.name.clone(),
         pairing: scenario.pairing.clone(),

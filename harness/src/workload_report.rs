@@ -11,7 +11,7 @@ use crate::backend::Backend;
 use crate::checkers_data::DataStats;
 use crate::contender::{Protection, Runtime};
 use crate::expectations::Expectations;
-use crate::faults::RunFigures;
+use crate::fault_figures::RunFigures;
 use crate::report::Report;
 use crate::runner::Peers;
 use crate::scenario::Scenario;
@@ -43,7 +43,7 @@ pub struct WorkloadRun {
     /// How many contenders may hold the lock at once (leases: more than one).
     pub holders: u32,
     /// The contender faults injected (pauses count as expiries).
-    pub faults: Vec<crate::faults::FaultKind>,
+    pub faults: Vec<crate::fault_figures::FaultKind>,
     /// The workload figures.
     pub data: DataStats,
 }

@@ -87,10 +87,10 @@ impl Run<'_> {
         } else {
             return Err(stop("runtime", format!("{id} ({runtime}) can be neither frozen nor expired alone")));
         }
-        self.stats.injected.push(crate::faults::Injected {
-            kind: crate::faults::FaultKind::Expire,
+        self.stats.injected.push(crate::fault_figures::Injected {
+            kind: crate::fault_figures::FaultKind::Expire,
             runtime,
-            role: crate::faults::Role::Holder,
+            role: crate::fault_figures::Role::Holder,
         });
         Ok(())
     }

@@ -1,0 +1,44 @@
+//! What one scenario run came to: the outcome type the runner produces and
+//! the expectations, the reports and the generator read. Pure data.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::checkers::Violation;
+use crate::contender::Runtime;
+
+/// The checker name of violations that mean the run could not start.
+pub const SETUP: &str = "setup";
+
+/// The result of one scenario run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    /// `name[pairing]`.
+    pub label: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Runtime pairing.
+    pub pairing: String,
+    /// Runtimes taking part.
+    pub runtimes: Vec<Runtime>,
+    /// Everything that went wrong; empty when the run passed.
+    pub violations: Vec<Violation>,
+    /// Wall time.
+    pub duration: Duration,
+    /// Steps completed before the run stopped.
+    pub steps_done: usize,
+}
+
+impl RunResult {
+    /// True when nothing went wrong.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Why the run could not start (its server or a contender), if so: an
+    /// outcome of its own, not a disagreement between implementations.
+    pub fn setup_error(&self) -> Option<&str> {
+        self.violations.iter().find(|v| v.checker == SETUP).map(|v| v.message.as_str())
+    }
+}
