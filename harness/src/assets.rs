@@ -269,7 +269,8 @@ mod tests {
         assert!(tree("java").get_file("src/zkurator/interop/CuratorContender.java").is_some());
         assert!(tree("scenarios").get_file("expectations.toml").is_some());
         assert!(tree("scenarios").get_file("mutex-exclusion.toml").is_some());
-        assert_eq!(names().collect::<Vec<_>>(), ["python", "java", "scenarios", "j4rs"]);
+        assert!(tree("go").get_file("go.mod").is_some() && tree("go").get_file("main.go").is_some());
+        assert_eq!(names().collect::<Vec<_>>(), ["python", "java", "scenarios", "go", "j4rs"]);
         let jar = tree("j4rs").files().next().expect("build.rs embeds the j4rs jar");
         assert!(jar.path().to_string_lossy().ends_with("-jar-with-dependencies.jar"), "{:?}", jar.path());
     }

@@ -196,6 +196,34 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
 mod tests {
     use super::*;
 
+    /// The printer round-trips: every run of the corpus (faults and
+    /// workloads included), printed as a file and parsed again, is the same
+    /// scenario step for step.
+    #[test]
+    fn every_scenario_of_the_corpus_prints_back_to_itself() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let mut all = load_dir(&root).unwrap();
+        for sub in [FAULT_SUBDIR, crate::workload::WORKLOAD_SUBDIR] {
+            all.extend(load_dir(&root.join(sub)).unwrap());
+        }
+        assert!(all.len() > 100, "{}", all.len());
+        for original in &all {
+            let text = scenario::scenario_file(original, "round trip");
+            let path = Path::new("round-trip.toml");
+            let again = scenario::parse(path, &text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", original.label()));
+            assert_eq!(again.len(), 1, "{text}");
+            let again = &again[0];
+            let steps = |s: &Scenario| s.steps.iter().map(|s| (s.action.clone(), s.expect)).collect::<Vec<_>>();
+            assert_eq!(steps(again), steps(original), "{}:\n{text}", original.label());
+            assert_eq!(
+                (again.kind, &again.contenders, &again.pins, &again.lock_data, again.session_timeout),
+                (original.kind, &original.contenders, &original.pins, &original.lock_data, original.session_timeout),
+                "{}:\n{text}",
+                original.label()
+            );
+        }
+    }
+
     #[test]
     fn the_corpus_leaves_the_fault_directory_out() {
         let dir = tempfile::tempdir().unwrap();

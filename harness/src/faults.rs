@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-
 use crate::backend::Backend;
 use crate::expectations::Expectations;
 use crate::report::Report;

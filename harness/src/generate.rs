@@ -8,7 +8,6 @@
 //! smaller choices) gives shorter schedules that are still valid.
 
 use std::cell::Cell;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,6 @@ use proptest::test_runner::{
     Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
 
-use crate::checkers::Violation;
 use crate::contender::{LockKind, Runtime, Side};
 use crate::model::Model;
 use crate::runner::{self, Peers, Timing};
@@ -151,7 +149,7 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         if matches!(option.action, Action::Crash { .. }) {
             crashed.push(id.clone());
         }
-        let text = step_text(&option.action);
+        let text = crate::steps::step_text(&option.action, None);
         steps.push(Step { line: steps.len() + 1, text, action: option.action, expect: None });
     }
     Scenario {
@@ -225,96 +223,8 @@ fn increment_protection(runtime: Runtime) -> Option<crate::contender::Protection
     runtime.capabilities().increment_protection()
 }
 
-/// A step in the scenario grammar.
-pub fn step_text(action: &Action) -> String {
-    let side = |s: &Side| match s {
-        Side::Mutex => "mutex",
-        Side::Read => "read",
-        Side::Write => "write",
-    };
-    match action {
-        Action::Acquire { contender, side: s, timeout: None } => format!("{contender} acquire {}", side(s)),
-        Action::Acquire { contender, side: s, timeout: Some(t) } => {
-            format!("{contender} acquire {} {}ms", side(s), t.as_millis())
-        }
-        Action::Release { contender, side: s } => format!("{contender} release {}", side(s)),
-        Action::Crash { contender } => format!("{contender} crash"),
-        Action::Expire { contender } => format!("{contender} expire"),
-        Action::Sleep(d) => format!("sleep {}ms", d.as_millis()),
-        Action::Data { contender, step } => format!("{contender} {}", step.text()),
-        other => format!("{other:?}"),
-    }
-}
-
-/// A scenario file for a schedule, parseable by [`crate::scenario::parse`].
-pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# {}", note.replace('\n', " "));
-    let _ = writeln!(out, "description = {:?}", scenario.description);
-    match scenario.kind {
-        LockKind::Mutex { max_leases: 1 } => out.push_str("lock = \"mutex\"\n"),
-        LockKind::Mutex { max_leases } => {
-            let _ = writeln!(out, "lock = \"mutex\"\nmax_leases = {max_leases}");
-        }
-        LockKind::ReadWrite => out.push_str("lock = \"read-write\"\n"),
-        LockKind::Semaphore { max_leases } => {
-            let _ = writeln!(out, "lock = \"semaphore\"\nmax_leases = {max_leases}");
-        }
-        LockKind::Multi { .. } => out.push_str("lock = \"multi-lock\"\n"),
-    }
-    let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
-    let contenders: Vec<String> = scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{r}\"")).collect();
-    let _ = writeln!(out, "contenders = {{ {} }}", contenders.join(", "));
-    out.push_str("steps = [\n");
-    for step in &scenario.steps {
-        let _ = writeln!(out, "  {:?},", step.text);
-    }
-    out.push_str("]\n");
-    out
-}
-
-/// How a generated run went.
-#[derive(Clone, Debug)]
-pub struct GenReport {
-    /// Schedules played before the first failure (or all of them).
-    pub cases: usize,
-    /// Schedules played in all, shrinking included.
-    pub runs: usize,
-    /// Wall time.
-    pub elapsed: Duration,
-    /// The first failing case (1-based), if any.
-    pub caught_at: Option<usize>,
-    /// The minimal failing schedule and what went wrong, if any.
-    pub failure: Option<(Scenario, Vec<Violation>)>,
-    /// Whether the minimal schedule failed again when replayed; only then is it written.
-    pub confirmed: bool,
-    /// Where the minimal schedule was written.
-    pub written: Option<PathBuf>,
-    /// A run that could not start (server, contenders): the generated run
-    /// stopped there, nothing was shrunk or written, and no violation counted.
-    pub setup_error: Option<String>,
-}
-
-impl GenReport {
-    /// Schedules per minute (first-pass cases only).
-    pub fn cases_per_minute(&self) -> f64 {
-        self.cases as f64 * 60.0 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-}
-
-/// Settings of a generated run.
-#[derive(Clone, Debug)]
-pub struct GenConfig {
-    /// Schedules to play.
-    pub cases: u32,
-    /// RNG seed: the same seed gives the same schedules.
-    pub seed: u64,
-    /// Shrinking budget (runs) after a failure; 0 reports the first failure as is.
-    pub max_shrink_iters: u32,
-    /// Where to write a minimal failing schedule (and proptest's seed file);
-    /// `None` writes nothing.
-    pub regressions: Option<PathBuf>,
-}
+pub use crate::regression::{GenConfig, GenReport};
+pub use crate::scenario::scenario_file;
 
 /// Plays generated schedules against the ZooKeeper at `connect`.
 pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &Peers) -> GenReport {

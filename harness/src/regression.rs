@@ -4,10 +4,55 @@
 //! directory. A rerun that could not start is a setup error; a rerun that
 //! passes is reported as unconfirmed and written nowhere.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use crate::checkers::Violation;
-use crate::generate::{scenario_file, GenConfig, GenReport};
 use crate::outcome::RunResult;
-use crate::scenario::Scenario;
+use crate::scenario::{scenario_file, Scenario};
+
+/// How a generated run went.
+#[derive(Clone, Debug)]
+pub struct GenReport {
+    /// Schedules played before the first failure (or all of them).
+    pub cases: usize,
+    /// Schedules played in all, shrinking included.
+    pub runs: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// The first failing case (1-based), if any.
+    pub caught_at: Option<usize>,
+    /// The minimal failing schedule and what went wrong, if any.
+    pub failure: Option<(Scenario, Vec<Violation>)>,
+    /// Whether the minimal schedule failed again when replayed; only then is it written.
+    pub confirmed: bool,
+    /// Where the minimal schedule was written.
+    pub written: Option<PathBuf>,
+    /// A run that could not start (server, contenders): the generated run
+    /// stopped there, nothing was shrunk or written, and no violation counted.
+    pub setup_error: Option<String>,
+}
+
+impl GenReport {
+    /// Schedules per minute (first-pass cases only).
+    pub fn cases_per_minute(&self) -> f64 {
+        self.cases as f64 * 60.0 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Settings of a generated run.
+#[derive(Clone, Debug)]
+pub struct GenConfig {
+    /// Schedules to play.
+    pub cases: u32,
+    /// RNG seed: the same seed gives the same schedules.
+    pub seed: u64,
+    /// Shrinking budget (runs) after a failure; 0 reports the first failure as is.
+    pub max_shrink_iters: u32,
+    /// Where to write a minimal failing schedule (and proptest's seed file);
+    /// `None` writes nothing.
+    pub regressions: Option<PathBuf>,
+}
 
 /// Fills `report` from the rerun of the shrunk schedule `scenario`;
 /// `first` is proptest's message of the original failure.

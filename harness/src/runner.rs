@@ -21,6 +21,7 @@ use crate::fault_figures::{FaultKind, FaultStats, Injected, Latency, Role};
 use crate::history::{EventKind, History};
 use crate::model::{Model, Outcome, Prediction};
 use crate::nemesis::{NoControl, ServerControl};
+pub use crate::outcome::{RunResult, SETUP};
 use crate::runtime::curator::CuratorRuntime;
 use crate::runtime::go_zk::GoZkRuntime;
 use crate::runtime::kazurator::KazuratorRuntime;
@@ -29,7 +30,6 @@ use crate::runtime::rust::RustContender;
 use crate::runtime::rust_process::RustProcessRuntime;
 use crate::runtime::zk_client::ZkClientContender;
 use crate::scenario::{Action, Scenario};
-pub use crate::outcome::{RunResult, SETUP};
 
 /// Timing of a run.
 #[derive(Clone, Debug)]
@@ -45,7 +45,6 @@ impl Default for Timing {
         Timing { grant_bound: Duration::from_secs(10), blocked_window: Duration::from_millis(300) }
     }
 }
-
 
 /// How long the runner waits for its own session before giving up on a server.
 pub const RUNNER_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);

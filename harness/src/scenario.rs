@@ -72,6 +72,7 @@
 //! faults are slow ([`Scenario::is_slow`]).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -379,6 +380,45 @@ pub fn parse_runtime(name: &str) -> Option<Runtime> {
 /// Where `session_timeout_ms` is set (for the error's line), or the start.
 fn session_timeout_at(text: &str) -> usize {
     text.find("session_timeout_ms").unwrap_or(0)
+}
+
+/// A scenario file for a schedule, parseable by [`parse`] (steps printed by
+/// [`crate::steps::step_text`], so a parsed file prints back to itself).
+pub fn scenario_file(scenario: &Scenario, note: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}", note.replace('\n', " "));
+    let _ = writeln!(out, "description = {:?}", scenario.description);
+    if let Some(data) = &scenario.lock_data {
+        let _ = writeln!(out, "lock_data = {data:?}");
+    }
+    if scenario.needs_ensemble() {
+        out.push_str("zk = \"ensemble\"\n");
+    }
+    match scenario.kind {
+        LockKind::Mutex { max_leases: 1 } => out.push_str("lock = \"mutex\"\n"),
+        LockKind::Mutex { max_leases } => {
+            let _ = writeln!(out, "lock = \"mutex\"\nmax_leases = {max_leases}");
+        }
+        LockKind::ReadWrite => out.push_str("lock = \"read-write\"\n"),
+        LockKind::Semaphore { max_leases } => {
+            let _ = writeln!(out, "lock = \"semaphore\"\nmax_leases = {max_leases}");
+        }
+        LockKind::Multi { .. } => out.push_str("lock = \"multi-lock\"\n"),
+    }
+    let _ = writeln!(out, "session_timeout_ms = {}", scenario.session_timeout.as_millis());
+    let runtime = |id: &str, r: &Runtime| match scenario.pins.iter().find(|(p, _)| p == id) {
+        Some((_, version)) => format!("{r}@{version}"),
+        None => r.name().to_owned(),
+    };
+    let contenders: Vec<String> =
+        scenario.contenders.iter().map(|(id, r)| format!("{id} = \"{}\"", runtime(id, r))).collect();
+    let _ = writeln!(out, "contenders = {{ {} }}", contenders.join(", "));
+    out.push_str("steps = [\n");
+    for step in &scenario.steps {
+        let _ = writeln!(out, "  {:?},", crate::steps::step_text(&step.action, step.expect));
+    }
+    out.push_str("]\n");
+    out
 }
 
 #[cfg(test)]

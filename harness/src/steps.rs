@@ -300,3 +300,58 @@ fn parse_expect(text: &str) -> Result<Expect, (usize, String)> {
     }
     Ok(expect)
 }
+
+/// The text of a step: [`parse_step`] reads it back to the same action and
+/// expectation (durations in whole milliseconds).
+pub fn step_text(action: &Action, expect: Option<Expect>) -> String {
+    let side = |s: &Side| match s {
+        Side::Mutex => "mutex",
+        Side::Read => "read",
+        Side::Write => "write",
+    };
+    let ms = |d: &Duration| format!("{}ms", d.as_millis());
+    let body = match action {
+        Action::Acquire { contender, side: s, timeout: None } => format!("{contender} acquire {}", side(s)),
+        Action::Acquire { contender, side: s, timeout: Some(t) } => {
+            format!("{contender} acquire {} {}", side(s), ms(t))
+        }
+        Action::Release { contender, side: s } => format!("{contender} release {}", side(s)),
+        Action::Participants { contender } => format!("{contender} participants"),
+        Action::Revocable { contender, side: s } => format!("{contender} revocable {}", side(s)),
+        Action::Revoke { contender, target, side: s } => format!("{contender} revoke {target} {}", side(s)),
+        Action::AwaitRevoked { contender, side: s } => format!("{contender} await-revoked {}", side(s)),
+        Action::Crash { contender } => format!("{contender} crash"),
+        Action::Expire { contender } => format!("{contender} expire"),
+        Action::Kill { contender } => format!("{contender} kill"),
+        Action::ExpectLost { contender, side: s, within: None } => format!("{contender} expect-lost {}", side(s)),
+        Action::ExpectLost { contender, side: s, within: Some(d) } => {
+            format!("{contender} expect-lost {} {}", side(s), ms(d))
+        }
+        Action::Server(op) => format!("zk {}", op.name()),
+        Action::Sleep(d) => format!("sleep {}", ms(d)),
+        Action::Foreign(name) => format!("zk foreign {name}"),
+        Action::Remove(name) => format!("zk remove {name}"),
+        Action::ExpectData { contender, side: s, data } => format!("zk expect-data {contender} {} {data}", side(s)),
+        Action::ExpectGone(d) => format!("zk expect-gone {}", ms(d)),
+        Action::Data { contender, step } => format!("{contender} {}", step.text()),
+    };
+    match expect {
+        None => body,
+        Some(expect) => format!("{body} => {}", expect_text(expect)),
+    }
+}
+
+/// The text of an expectation, after `=>`.
+pub fn expect_text(expect: Expect) -> String {
+    match expect {
+        Expect::Granted => "granted".into(),
+        Expect::Blocked => "blocked".into(),
+        Expect::Timeout => "timeout".into(),
+        Expect::Denied => "denied".into(),
+        Expect::Ok => "ok".into(),
+        Expect::Error(kind) => {
+            let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+            format!("error {}", name.unwrap_or_else(|| "other".into()))
+        }
+    }
+}
