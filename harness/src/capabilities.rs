@@ -98,8 +98,8 @@ pub struct Capabilities {
 impl Capabilities {
     /// Whether contenders of this runtime can hold a lock of `kind`.
     pub fn has_kind(&self, kind: LockKind) -> bool {
-        self.kinds.contains(&KindName::of(kind))
-            && !(matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1) && !self.leases)
+        let leases = matches!(kind, LockKind::Mutex { max_leases } if max_leases > 1);
+        self.kinds.contains(&KindName::of(kind)) && (self.leases || !leases)
     }
 
     /// Whether a second acquire of a held side of `kind` counts up.
