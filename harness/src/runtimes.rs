@@ -37,7 +37,7 @@ pub enum Runtime {
     KazooNative,
     /// github.com/go-zookeeper/zk's `Lock` (mutex only), in a Go process (`go/`).
     GoZk,
-    /// A runtime given as a command, by its index in [`crate::registry`].
+    /// A runtime given as a command, by its index in the table of added runtimes ([`register`]).
     External(u8),
 }
 
