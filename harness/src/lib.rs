@@ -1,40 +1,39 @@
-//! Interop harness for zkurator: Rust (zkurator), real Apache Curator and real
-//! kazurator contenders hitting one real ZooKeeper, driven by scenarios and
-//! checked against a model of the lock queue and by checkers over the history.
+//! Interop harness for zkurator: Rust (zkurator), real Apache Curator, real
+//! kazurator, go-zk and any runtime given as a command, contending on one
+//! real ZooKeeper, driven by scenarios and checked against a model of the lock
+//! queue and by checkers over the history.
+//!
+//! Layers, each using only the ones above it:
+//! - the pure core, the crate `zkurator-harness-core` (re-exported here under
+//!   the same module names): protocol types, capabilities, scenarios, the
+//!   model, histories, checkers, expectations, outcomes;
+//! - runtimes ([`runtime`]): one module (or folder) per implementation, and
+//!   the one line-protocol client every process runtime uses;
+//! - execution: [`runner`], [`suite`], [`faults`], [`generate`], [`nemesis`],
+//!   [`proxy`], [`backend`], [`preflight`], [`differential`], [`bench`](mod@bench);
+//! - reports ([`report`], [`workload_report`]) and the files the binary
+//!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
+
+pub use zkurator_harness_core::{
+    capabilities, checkers, checkers_data, corpus, expectations, fault_figures, history, limits, lines, model, needs,
+    outcome, protocol, regression, runtimes, scenario, steps, workload,
+};
+
 pub mod assets;
 pub mod backend;
 pub mod bench;
-pub mod capabilities;
-pub mod checkers;
-pub mod checkers_data;
 pub mod contender;
-pub mod corpus;
 pub mod differential;
-pub mod expectations;
-pub mod fault_figures;
 pub mod faults;
 pub mod generate;
-pub mod history;
 pub mod layout;
-pub mod limits;
-pub mod lines;
 pub mod logging;
-pub mod model;
-pub mod needs;
 pub mod nemesis;
-pub mod outcome;
 pub mod preflight;
-pub mod protocol;
 pub mod proxy;
-pub mod regression;
 pub mod report;
 pub mod runner;
 pub mod runtime;
-pub mod runtimes;
-pub mod scenario;
-
-pub mod steps;
 pub mod suite;
 pub mod versions;
-pub mod workload;
 pub mod workload_report;

@@ -25,7 +25,6 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use zookeeper_client::Client;
 
 use crate::contender::Crasher;
@@ -276,37 +275,7 @@ pub fn client_expirer(client: &Client, runtime: tokio::runtime::Handle, connect:
     })
 }
 
-/// A fault on the servers, as scenario steps name them (`zk restart`...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ServerOp {
-    /// Kill the standalone server (SIGKILL) and start it again on the same
-    /// port with the same data directory; returns once it serves.
-    Restart,
-    /// Kill the ensemble member that is leader now.
-    KillLeader,
-    /// Kill one running member that is not the leader.
-    KillFollower,
-    /// Start every stopped member again and wait for a leader.
-    StartAll,
-}
-
-impl ServerOp {
-    /// The step text after `zk `.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerOp::Restart => "restart",
-            ServerOp::KillLeader => "kill-leader",
-            ServerOp::KillFollower => "kill-follower",
-            ServerOp::StartAll => "start-all",
-        }
-    }
-
-    /// Whether the op needs an ensemble (`zk = "ensemble"` in the scenario).
-    pub fn needs_ensemble(self) -> bool {
-        !matches!(self, ServerOp::Restart)
-    }
-}
+pub use zkurator_harness_core::steps::ServerOp;
 
 /// What the runner may do to the servers of a run. Each call blocks until the
 /// servers are in the state the op promises, and returns a short description

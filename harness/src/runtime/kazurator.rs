@@ -34,8 +34,7 @@ pub const PYTHON_ENV: &str = "ZKURATOR_PYTHON";
 /// (`--kazurator`; default [`KAZURATOR_VERSION`]). Each release has a venv of its own.
 pub const KAZURATOR_RELEASE_ENV: &str = "ZKURATOR_KAZURATOR";
 
-/// Every kazurator release the harness can select (`--kazurator all`).
-pub const KAZURATOR_RELEASES: [&str; 2] = ["0.1.1", "0.2.0"];
+pub use crate::versions::KAZURATOR_RELEASES;
 
 const PIP_INSTALL: &str = "pip install kazurator==0.2.0 kazoo==2.11.0";
 

@@ -14,8 +14,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::checkers::Violation;
-use crate::contender::{Command, ErrorKind, Protection, Reply, Runtime};
 use crate::history::{Event, EventKind};
+use crate::protocol::{Command, ErrorKind, Protection, Reply};
+use crate::runtimes::Runtime;
 
 /// Late writes (after the writer's hold ended between its read and its
 /// write: pause, expiry, crash) of one protection.
@@ -184,7 +185,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::contender::Side;
+    use crate::protocol::Side;
 
     fn event(ms: u64, id: &str, kind: EventKind) -> Event {
         Event { at: Duration::from_millis(ms), contender: id.into(), kind }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::checkers::Violation;
-use crate::contender::Runtime;
+use crate::runtimes::Runtime;
 
 /// The checker name of violations that mean the run could not start.
 pub const SETUP: &str = "setup";

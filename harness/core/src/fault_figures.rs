@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::contender::Runtime;
-use crate::nemesis::ServerOp;
+use crate::runtimes::Runtime;
+use crate::steps::ServerOp;
 
 /// The JSON `zkurator-harness faults --json` writes: the table, the totals
 /// and every run's figures.

@@ -153,7 +153,7 @@ pub enum SelectError {
     #[error("no run uses {runtime} (asked for with --runtimes {wanted}): drop it from --runtimes or add scenarios that use it")]
     Unused {
         /// The missing runtime.
-        runtime: crate::contender::Runtime,
+        runtime: crate::runtimes::Runtime,
         /// The runtimes asked for.
         wanted: String,
     },
@@ -163,9 +163,9 @@ pub enum SelectError {
 /// `None`); fails when nothing is left or a wanted runtime is in no run.
 pub fn select(
     mut scenarios: Vec<Scenario>,
-    wanted: Option<&[crate::contender::Runtime]>,
+    wanted: Option<&[crate::runtimes::Runtime]>,
 ) -> Result<Vec<Scenario>, SelectError> {
-    let shown = |w: &[crate::contender::Runtime]| w.iter().map(|r| r.name()).collect::<Vec<_>>().join(",");
+    let shown = |w: &[crate::runtimes::Runtime]| w.iter().map(|r| r.name()).collect::<Vec<_>>().join(",");
     if let Some(wanted) = wanted {
         scenarios.retain(|s| s.contenders.iter().all(|(_, r)| wanted.contains(r)));
         if let Some(runtime) = wanted.iter().find(|w| !scenarios.iter().any(|s| s.runtime_used(**w))) {
@@ -201,7 +201,7 @@ mod tests {
     /// scenario step for step.
     #[test]
     fn every_scenario_of_the_corpus_prints_back_to_itself() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
         let mut all = load_dir(&root).unwrap();
         for sub in [FAULT_SUBDIR, crate::workload::WORKLOAD_SUBDIR] {
             all.extend(load_dir(&root.join(sub)).unwrap());

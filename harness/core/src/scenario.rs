@@ -79,7 +79,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::contender::{LockKind, Runtime};
+use crate::protocol::LockKind;
+use crate::runtimes::Runtime;
 use crate::steps::side_fits;
 pub use crate::steps::{parse_step, Action, Expect, Step};
 
@@ -430,8 +431,8 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contender::Side;
-    use crate::nemesis::ServerOp;
+    use crate::protocol::Side;
+    use crate::steps::ServerOp;
 
     fn parse_str(text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         parse(Path::new("t.toml"), text)

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use crate::contender::{Protection, Side};
+use crate::protocol::{Protection, Side};
 
 /// The corpus directory of the workload scenarios (`scenarios/workloads/`,
 /// with the negative controls in its `negative/`), run by `zkurator-harness
@@ -153,7 +153,7 @@ mod tests {
                 step: DataStep::Write { side: Side::Mutex, protection: Protection::Guarded }
             }
         );
-        assert_eq!(expect, Some(Expect::Error(crate::contender::ErrorKind::Rejected)));
+        assert_eq!(expect, Some(Expect::Error(crate::protocol::ErrorKind::Rejected)));
         assert_eq!(
             parse_step("a pause 3s", &["a"]).unwrap().0,
             Action::Data { contender: "a".into(), step: DataStep::Pause(Duration::from_secs(3)) }

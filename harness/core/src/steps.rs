@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use crate::contender::{ErrorKind, LockKind, Side};
-use crate::nemesis::ServerOp;
+use crate::protocol::{ErrorKind, LockKind, Side};
+use serde::Serialize;
 
 /// One step of a scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -353,5 +353,37 @@ pub fn expect_text(expect: Expect) -> String {
             let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned));
             format!("error {}", name.unwrap_or_else(|| "other".into()))
         }
+    }
+}
+
+/// A fault on the servers, as scenario steps name them (`zk restart`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerOp {
+    /// Kill the standalone server (SIGKILL) and start it again on the same
+    /// port with the same data directory; returns once it serves.
+    Restart,
+    /// Kill the ensemble member that is leader now.
+    KillLeader,
+    /// Kill one running member that is not the leader.
+    KillFollower,
+    /// Start every stopped member again and wait for a leader.
+    StartAll,
+}
+
+impl ServerOp {
+    /// The step text after `zk `.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerOp::Restart => "restart",
+            ServerOp::KillLeader => "kill-leader",
+            ServerOp::KillFollower => "kill-follower",
+            ServerOp::StartAll => "start-all",
+        }
+    }
+
+    /// Whether the op needs an ensemble (`zk = "ensemble"` in the scenario).
+    pub fn needs_ensemble(self) -> bool {
+        !matches!(self, ServerOp::Restart)
     }
 }

@@ -21,7 +21,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::contender::{ErrorKind, LockKind, Runtime, Side};
+use crate::protocol::{ErrorKind, LockKind, Side};
+use crate::runtimes::Runtime;
 use crate::steps::{Action, Expect, Step};
 
 /// What the model says a step's own contender gets.
@@ -454,7 +455,7 @@ pub fn dry_run(kind: LockKind, contenders: &[(String, Runtime)], steps: &[Step])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nemesis::ServerOp;
+    use crate::steps::ServerOp;
     use std::time::Duration;
 
     fn contenders(ids: &[(&str, Runtime)]) -> Vec<(String, Runtime)> {

@@ -101,7 +101,7 @@ pub fn parse_zookeeper(text: &str) -> Result<Vec<Pick>, VersionError> {
 
 /// Parses `--kazurator`: a comma list of releases (0.1.1, 0.2.0) or `all`.
 pub fn parse_kazurator(text: &str) -> Result<Vec<Version>, VersionError> {
-    let releases = crate::runtime::kazurator::KAZURATOR_RELEASES;
+    let releases = super::KAZURATOR_RELEASES;
     let mut out: Vec<Version> = Vec::new();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         let words: Vec<&str> = if word == "all" { releases.to_vec() } else { vec![word] };

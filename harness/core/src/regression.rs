@@ -137,7 +137,7 @@ mod tests {
         assert!(passed.failure.as_ref().unwrap().1[0].message.contains("passed when replayed"));
 
         let mut setup = fresh();
-        let cannot = Violation { checker: crate::runner::SETUP, message: "cannot connect".into() };
+        let cannot = Violation { checker: crate::outcome::SETUP, message: "cannot connect".into() };
         conclude(&mut setup, "[setup] cannot connect", scenario(), rerun(vec![cannot]), &config);
         assert_eq!(setup.setup_error.as_deref(), Some("cannot connect"));
         assert!(setup.failure.is_none() && files(dir.path()) == 0, "{setup:?}");

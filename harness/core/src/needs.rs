@@ -6,8 +6,9 @@
 //! holding" is known) and compares with [`Runtime::capabilities`].
 
 use crate::capabilities::Capabilities;
-use crate::contender::{LockKind, Runtime, Side};
 use crate::model::Model;
+use crate::protocol::{LockKind, Side};
+use crate::runtimes::Runtime;
 use crate::scenario::{Action, Scenario};
 use crate::workload::DataStep;
 
@@ -29,7 +30,7 @@ pub enum Need {
     /// `participants`.
     Participants,
     /// A workload write with this protection.
-    Workload(crate::contender::Protection),
+    Workload(crate::protocol::Protection),
     /// An expiry of its session.
     Expire,
 }
@@ -109,7 +110,7 @@ pub fn needs(scenario: &Scenario) -> Vec<(String, Vec<Need>)> {
                 DataStep::Write { protection, .. } | DataStep::Increment { protection, .. } => {
                     add(contender, Need::Workload(*protection))
                 }
-                DataStep::Read => add(contender, Need::Workload(crate::contender::Protection::Plain)),
+                DataStep::Read => add(contender, Need::Workload(crate::protocol::Protection::Plain)),
                 DataStep::Pause(_) => {}
             },
             _ => {}

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::contender::{Command, LockKind, Reply, Side};
 use crate::history::{Event, EventKind};
+use crate::protocol::{Command, LockKind, Reply, Side};
 
 /// A check that failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,0 +1,38 @@
+//! The pure core of zkurator's conformance harness: everything that decides
+//! what a run should do and whether it did, with no I/O beyond reading
+//! scenario files: no async runtime, no JVM, no ZooKeeper client, no CLI.
+//!
+//! - the contender protocol's types ([`protocol`]), the runtimes that exist
+//!   ([`runtimes`]) and what each can do ([`capabilities`]);
+//! - scenario files: the step language with a printer that round-trips
+//!   ([`steps`]), files and their expansion over runtimes ([`scenario`]),
+//!   the corpus ([`corpus`]), limits and positions ([`limits`], [`lines`]),
+//!   workload steps ([`workload`]);
+//! - the lock model ([`model`]) and what a scenario needs of its runtimes
+//!   ([`needs`]);
+//! - histories ([`history`]), the checkers ([`checkers`], [`checkers_data`]),
+//!   outcomes ([`outcome`]), recorded deviations ([`expectations`]), fault
+//!   figures ([`fault_figures`]), generated-run conclusions ([`regression`])
+//!   and peer releases ([`versions`]).
+//!
+//! The `zkurator-harness` crate executes all this against real peers.
+
+pub mod capabilities;
+pub mod checkers;
+pub mod checkers_data;
+pub mod corpus;
+pub mod expectations;
+pub mod fault_figures;
+pub mod history;
+pub mod limits;
+pub mod lines;
+pub mod model;
+pub mod needs;
+pub mod outcome;
+pub mod protocol;
+pub mod regression;
+pub mod runtimes;
+pub mod scenario;
+pub mod steps;
+pub mod versions;
+pub mod workload;
