@@ -3,7 +3,9 @@
 //! # How it is put together
 //!
 //! * The Java side is one small adapter class, `zkurator.interop.CuratorContender`
-//!   (`java/src/zkurator/interop/CuratorContender.java` in this repository). One
+//!   (`java/src/zkurator/interop/CuratorContender.java` in this repository, with
+//!   package-private helpers beside it: `LockHandles` per lock kind, `Wire`,
+//!   `Sessions`, `CuratorInfo`; every `*.java` file under `java/` is compiled). One
 //!   instance is one contender: its own `CuratorFramework` (one ZooKeeper session)
 //!   and its own lock handle (`InterProcessMutex`, the deprecated
 //!   `InterProcessSemaphore` for a mutex with more than one lease, or the
