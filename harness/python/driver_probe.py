@@ -3,7 +3,7 @@
 Asks kazurator (0.2.0) how a list of children sorts, whether a node holds the
 lock and which node it watches otherwise, through the code kazurator itself runs
 in ``internals.Lock._acquire``; no ZooKeeper server is involved. Driven by
-``harness/src/differential.rs``.
+``harness/src/differential/``.
 
 Protocol (JSON lines, ASCII only):
 

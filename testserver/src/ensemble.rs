@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::builder::{ServerBuilder, PORT_ATTEMPTS};
 use crate::config::{PeerPorts, Settings, ZooCfg};
 use crate::error::ServerError;
 use crate::ports::free_port;
 use crate::process::{create_dir, is_port_clash, wait_ready, write_file, Node, Ready, Runtime, QUORUM_MAIN};
-use crate::server::{ServerBuilder, PORT_ATTEMPTS};
 use crate::watchdog::Watchdog;
 
 /// Time allowed for one `srvr` probe in [`ZkEnsemble::leader`].
@@ -37,6 +37,13 @@ pub struct ZkEnsemble {
 struct State {
     nodes: Vec<Node>,
     watchdog: Watchdog,
+}
+
+impl ServerBuilder {
+    /// Starts an ensemble of `n` servers with these settings; see [`ZkEnsemble::start`].
+    pub fn start_ensemble(self, n: usize) -> Result<ZkEnsemble, ServerError> {
+        ZkEnsemble::start_with(self.validated()?, n)
+    }
 }
 
 impl ZkEnsemble {

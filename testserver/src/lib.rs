@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+mod builder;
 mod config;
 mod ensemble;
 mod error;
@@ -32,9 +33,10 @@ mod server;
 mod shared;
 mod watchdog;
 
+pub use builder::ServerBuilder;
 pub use ensemble::ZkEnsemble;
 pub use error::ServerError;
 pub use fourlw::{four_letter, server_version};
 pub use locate::{find_java, find_zookeeper_jars, java_binary, zookeeper_classpath, DEBIAN_JAVA_DIR};
-pub use server::{ServerBuilder, ZkServer};
+pub use server::ZkServer;
 pub use shared::{external_connect_string, shared_connect_string};

@@ -1,21 +1,14 @@
 package zkurator.interop;
 
+import static zkurator.interop.Wire.describe;
+import static zkurator.interop.Wire.error;
+import static zkurator.interop.Wire.ok;
+import static zkurator.interop.Wire.strs;
+import static zkurator.interop.Wire.unhex;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.net.URL;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
-import java.util.Deque;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -23,27 +16,20 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.zip.ZipEntry;
 
 import org.apache.curator.CuratorConnectionLossException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
-import org.apache.curator.framework.recipes.locks.InterProcessLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphore;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
-import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.locks.Revoker;
-import org.apache.curator.framework.recipes.locks.StandardLockInternalsDriver;
 import org.apache.curator.retry.RetryNTimes;
-import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.data.Stat;
 
 /**
  * One interop-harness contender backed by real Apache Curator: its own
@@ -89,94 +75,13 @@ import org.apache.zookeeper.data.Stat;
  * children of the lock path whose ephemeralOwner is this contender's session id.
  */
 public final class CuratorContender {
-    private enum Side {
-        MUTEX("mutex"), READ("read"), WRITE("write");
-
-        final String wire;
-
-        Side(String wire) {
-            this.wire = wire;
-        }
-
-        static Side parse(String s) {
-            for (Side side : values()) {
-                if (side.wire.equals(s)) {
-                    return side;
-                }
-            }
-            throw new IllegalArgumentException("unknown side: " + s);
-        }
-    }
-
-    /** InterProcessMutex exposing the node it holds and carrying optional node data. */
-    private static final class Mutex extends InterProcessMutex {
-        private final byte[] data;
-
-        Mutex(CuratorFramework client, String path, byte[] data) {
-            super(client, path);
-            this.data = data;
-        }
-
-        @Override
-        protected byte[] getLockNodeBytes() {
-            return data;
-        }
-
-        String heldNode() {
-            return getLockPath();
-        }
-    }
-
-    /**
-     * The node a read/write side holds. Curator 5.0 to 5.2.0 have no public
-     * ReadLock/WriteLock classes to subclass, so the protected getLockPath() of
-     * the side's InterProcessMutex is read by reflection (every 5.x has it).
-     */
-    private static String heldNode(InterProcessMutex side) {
-        try {
-            java.lang.reflect.Method getLockPath = InterProcessMutex.class.getDeclaredMethod("getLockPath");
-            getLockPath.setAccessible(true);
-            return (String) getLockPath.invoke(side);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("InterProcessMutex.getLockPath: " + e, e);
-        }
-    }
-
-    /** A failure that already knows its wire kind. */
-    private static final class Failure extends Exception {
-        final String kind;
-
-        Failure(String kind, String message) {
-            super(message);
-            this.kind = kind;
-        }
-    }
-
-    private static final String READ_NAME = "__READ__";
-    private static final String WRITE_NAME = "__WRIT__";
-    private static final String MUTEX_NAME = "lock-";
-
     private final String id;
     private final String lockPath;
     private final String kind;
-    private final int maxLeases;
-    private final byte[] lockData;
     private final CuratorFramework client;
     private final ExecutorService thread;
     private final String setupProblem;
-
-    // Touched only on the contender thread.
-    private Mutex mutex;
-    private InterProcessSemaphore semaphore;
-    private InterProcessSemaphoreV2 semaphoreV2;
-    private InterProcessSemaphoreMutex semaphoreMutex;
-    private InterProcessMultiLock multiLock;
-    private final List<Mutex> members = new ArrayList<>();
-    private final Deque<Lease> leases = new ArrayDeque<>();
-    private InterProcessMutex writeLock;
-    private InterProcessMutex readLock;
-    private final Map<Side, Integer> held = new EnumMap<>(Side.class);
-    private final List<Side> revoked = new ArrayList<>();
+    private final LockHandles locks;
 
     private volatile boolean crashed;
     private volatile boolean closed;
@@ -193,7 +98,6 @@ public final class CuratorContender {
         this.id = id;
         this.lockPath = lockPath;
         this.kind = kind;
-        this.maxLeases = maxLeases;
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "curator-contender-" + id);
             t.setDaemon(true);
@@ -227,7 +131,7 @@ public final class CuratorContender {
             problem = describe(e);
         }
         this.setupProblem = problem;
-        this.lockData = data;
+        this.locks = new LockHandles(built, lockPath, kind, maxLeases, data, () -> crashed);
         this.client = built;
     }
 
@@ -245,34 +149,7 @@ public final class CuratorContender {
                 throw new Failure("session-lost", "could not connect to ZooKeeper within "
                         + connectWaitMillis + " ms");
             }
-            if (kind.equals("multi-lock")) {
-                List<InterProcessLock> locks = new ArrayList<>();
-                for (int i = 0; i < maxLeases; i++) {
-                    Mutex member = new Mutex(client, ZKPaths.makePath(lockPath, "m" + i), lockData);
-                    members.add(member);
-                    locks.add(member);
-                }
-                multiLock = new InterProcessMultiLock(locks);
-            } else if (kind.equals("semaphore")) {
-                if (maxLeases == 1) {
-                    semaphoreMutex = new InterProcessSemaphoreMutex(client, lockPath);
-                } else {
-                    semaphoreV2 = new InterProcessSemaphoreV2(client, lockPath, maxLeases);
-                    if (lockData != null) {
-                        semaphoreV2.setNodeData(lockData);
-                    }
-                }
-            } else if (kind.equals("mutex")) {
-                if (maxLeases == 1) {
-                    mutex = new Mutex(client, lockPath, lockData);
-                } else {
-                    semaphore = new InterProcessSemaphore(client, lockPath, maxLeases);
-                }
-            } else {
-                InterProcessReadWriteLock rw = new InterProcessReadWriteLock(client, lockPath, lockData);
-                writeLock = rw.writeLock();
-                readLock = rw.readLock();
-            }
+            locks.create();
             return ok();
         });
         if (!reply.equals(ok())) {
@@ -317,51 +194,16 @@ public final class CuratorContender {
     /** Acquire a side; timeoutMillis &lt; 0 waits forever. */
     public String acquire(String sideName, long timeoutMillis) {
         return run(() -> {
-            Side side = checkSide(Side.parse(sideName));
-            String node;
-            if (multiLock != null) {
-                if (timeoutMillis < 0) {
-                    multiLock.acquire();
-                } else if (!multiLock.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
-                    throw timeoutOrCrash(timeoutMillis);
-                }
-                node = members.get(0).heldNode();
-            } else if (semaphoreV2 != null || semaphoreMutex != null) {
-                node = acquireSemaphore(timeoutMillis);
-            } else if (semaphore != null) {
-                Lease lease;
-                if (timeoutMillis < 0) {
-                    lease = semaphore.acquire();
-                } else {
-                    lease = semaphore.acquire(timeoutMillis, TimeUnit.MILLISECONDS);
-                    if (lease == null) {
-                        throw timeoutOrCrash(timeoutMillis);
-                    }
-                }
-                if (lease == null || lease.getNodeName() == null) {
-                    throw lostOrOther("InterProcessSemaphore.acquire returned no lease");
-                }
-                leases.push(lease);
-                node = ZKPaths.makePath(lockPath, lease.getNodeName());
-            } else {
-                InterProcessMutex lock = lockOf(side);
-                if (timeoutMillis < 0) {
-                    lock.acquire();
-                } else if (!lock.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
-                    throw timeoutOrCrash(timeoutMillis);
-                }
-                node = heldNodeOf(side);
-            }
-            held.merge(side, 1, Integer::sum);
-            return "{\"reply\":\"granted\",\"node\":" + str(node) + "}";
+            Side side = locks.checkSide(Side.parse(sideName));
+            return locks.acquire(side, timeoutMillis);
         });
     }
 
     /** Release a side once. */
     public String release(String sideName) {
         return run(() -> {
-            Side side = checkSide(Side.parse(sideName));
-            releaseOnce(side);
+            Side side = locks.checkSide(Side.parse(sideName));
+            locks.releaseOnce(side);
             return ok();
         });
     }
@@ -369,31 +211,7 @@ public final class CuratorContender {
     /** Participant nodes, full paths, in lock order. */
     public String participants() {
         return run(() -> {
-            List<String> nodes = new ArrayList<>();
-            if (multiLock != null) {
-                // The first member's nodes: where every multi-lock contender queues.
-                nodes.addAll(members.get(0).getParticipantNodes());
-            } else if (kind.equals("semaphore")) {
-                // Curator lists lease names unsorted; full paths in sequence order here.
-                InterProcessSemaphoreV2 lister = semaphoreV2 != null ? semaphoreV2
-                        : new InterProcessSemaphoreV2(client, lockPath, 1);
-                for (String name : lister.getParticipantNodes()) {
-                    nodes.add(ZKPaths.makePath(leasesPath(), name));
-                }
-                nodes.sort(Comparator.comparing(CuratorContender::rwSortKey));
-            } else if (kind.equals("mutex")) {
-                // InterProcessSemaphore has no participant listing; an InterProcessMutex on the
-                // same path (creating nothing) lists the same lock- layout with Curator's sorter.
-                InterProcessMutex lister = mutex != null ? mutex : new InterProcessMutex(client, lockPath);
-                nodes.addAll(lister.getParticipantNodes());
-            } else {
-                // Curator filters each side's participants by its own lock name; merge both
-                // and order them by the shared sequence suffix as Curator's read lock sorts.
-                nodes.addAll(writeLock.getParticipantNodes());
-                nodes.addAll(readLock.getParticipantNodes());
-                nodes.sort(Comparator.comparing(CuratorContender::rwSortKey));
-            }
-            return "{\"reply\":\"participants\",\"nodes\":" + strs(nodes) + "}";
+            return locks.participants();
         });
     }
 
@@ -404,14 +222,14 @@ public final class CuratorContender {
      */
     public String makeRevocable(String sideName) {
         return run(() -> {
-            Side side = checkSide(Side.parse(sideName));
-            if (semaphore != null || kind.equals("semaphore") || multiLock != null) {
+            Side side = locks.checkSide(Side.parse(sideName));
+            if (locks.semaphore != null || kind.equals("semaphore") || locks.multiLock != null) {
                 throw new Failure("unsupported", "Curator's semaphores and multi-locks are not revocable");
             }
-            lockOf(side).makeRevocable(lock -> {
+            locks.lockOf(side).makeRevocable(lock -> {
                 // Called on a Curator thread: hand the release to the owning thread.
                 try {
-                    thread.submit(() -> revokedRelease(side));
+                    thread.submit(() -> locks.revokedRelease(side));
                 } catch (RejectedExecutionException ignored) {
                     // crashed or closed
                 }
@@ -470,7 +288,7 @@ public final class CuratorContender {
      */
     public String writeValue(String counter, String sideName, String protection) {
         return run(() -> {
-            Side side = checkSide(Side.parse(sideName));
+            Side side = locks.checkSide(Side.parse(sideName));
             if (remembered < 0) {
                 return error("not-held", "write-value without a read-value");
             }
@@ -479,8 +297,8 @@ public final class CuratorContender {
             try {
                 if (protection.equals("plain")) {
                     client.setData().forPath(counter, value);
-                } else if (protection.equals("guarded") && semaphore == null) {
-                    String node = heldNodeOf(side);
+                } else if (protection.equals("guarded") && locks.semaphore == null) {
+                    String node = locks.heldNodeOf(side);
                     if (node == null) {
                         return error("rejected", "holds no " + sideName + " lock node to check");
                     }
@@ -503,28 +321,7 @@ public final class CuratorContender {
     /** What this contender believes it holds, and the nodes its session owns. */
     public String status() {
         return run(() -> {
-            StringBuilder sb = new StringBuilder("{\"reply\":\"status\",\"held\":[");
-            boolean first = true;
-            for (Map.Entry<Side, Integer> e : held.entrySet()) {
-                if (e.getValue() > 0) {
-                    if (!first) {
-                        sb.append(',');
-                    }
-                    first = false;
-                    sb.append('[').append(str(e.getKey().wire)).append(',').append(e.getValue()).append(']');
-                }
-            }
-            sb.append("],\"nodes\":").append(strs(ownedNodes()));
-            sb.append(",\"revoked\":[");
-            for (int i = 0; i < revoked.size(); i++) {
-                if (i > 0) {
-                    sb.append(',');
-                }
-                sb.append(str(revoked.get(i).wire));
-            }
-            revoked.clear();
-            sb.append("]}");
-            return sb.toString();
+            return locks.status();
         });
     }
 
@@ -538,14 +335,14 @@ public final class CuratorContender {
         String reply = run(() -> {
             Exception failure = null;
             for (Side side : Side.values()) {
-                while (held.getOrDefault(side, 0) > 0) {
+                while (locks.held.getOrDefault(side, 0) > 0) {
                     try {
-                        releaseOnce(side);
+                        locks.releaseOnce(side);
                     } catch (Exception e) {
                         if (failure == null) {
                             failure = e;
                         }
-                        held.put(side, 0);
+                        locks.held.put(side, 0);
                     }
                 }
             }
@@ -599,7 +396,7 @@ public final class CuratorContender {
         try {
             if (dropConnectionOnly) {
                 try {
-                    dropConnection(client.getZookeeperClient().getZooKeeper());
+                    Sessions.dropConnection(client.getZookeeperClient().getZooKeeper());
                 } catch (Exception e) {
                     dropFailure = e;
                 }
@@ -621,254 +418,21 @@ public final class CuratorContender {
         }
     }
 
-    /** Marks a ZooKeeper handle closed and drops its socket, without a closeSession. */
-    private static void dropConnection(ZooKeeper zk) throws Exception {
-        Field cnxnField = ZooKeeper.class.getDeclaredField("cnxn");
-        cnxnField.setAccessible(true);
-        Object cnxn = cnxnField.get(zk);
-        Class<?> cnxnClass = Class.forName("org.apache.zookeeper.ClientCnxn");
-        Field state = cnxnClass.getDeclaredField("state");
-        state.setAccessible(true);
-        state.set(cnxn, ZooKeeper.States.CLOSED);
-        Field sendThreadField = cnxnClass.getDeclaredField("sendThread");
-        sendThreadField.setAccessible(true);
-        Object sendThread = sendThreadField.get(cnxn);
-        Method getSocket = sendThread.getClass().getDeclaredMethod("getClientCnxnSocket");
-        getSocket.setAccessible(true);
-        Object socket = getSocket.invoke(sendThread);
-        Method onClosing = Class.forName("org.apache.zookeeper.ClientCnxnSocket").getDeclaredMethod("onClosing");
-        onClosing.setAccessible(true);
-        onClosing.invoke(socket);
-    }
 
     // ------------------------------------------------------------ static info
 
     /** Version of the curator-framework jar actually loaded. */
     public static String curatorVersion() {
-        Package p = CuratorFramework.class.getPackage();
-        if (p != null && p.getImplementationVersion() != null) {
-            return p.getImplementationVersion();
-        }
-        Path jar = null;
-        try {
-            URL location = CuratorFramework.class.getProtectionDomain().getCodeSource().getLocation();
-            jar = Paths.get(location.toURI()).toRealPath();
-            try (JarFile jf = new JarFile(jar.toFile())) {
-                ZipEntry e = jf.getEntry("META-INF/maven/org.apache.curator/curator-framework/pom.properties");
-                if (e != null) {
-                    try (InputStream in = jf.getInputStream(e)) {
-                        Properties props = new Properties();
-                        props.load(in);
-                        String v = props.getProperty("version");
-                        if (v != null) {
-                            return v;
-                        }
-                    }
-                }
-            }
-        } catch (Exception ignored) {
-            // fall through to the file name
-        }
-        if (jar != null) {
-            String name = jar.getFileName().toString();
-            if (name.startsWith("curator-framework-") && name.endsWith(".jar")) {
-                return name.substring("curator-framework-".length(), name.length() - 4);
-            }
-        }
-        return "unknown";
+        return CuratorInfo.version();
     }
 
     /** Where curator-framework was loaded from. */
     public static String curatorLocation() {
-        try {
-            return String.valueOf(CuratorFramework.class.getProtectionDomain().getCodeSource().getLocation());
-        } catch (Exception e) {
-            return "unknown";
-        }
+        return CuratorInfo.location();
     }
 
     // --------------------------------------------------------------- internals
 
-    private Side checkSide(Side side) throws Failure {
-        boolean fits = kind.equals("read-write") ? side != Side.MUTEX : side == Side.MUTEX;
-        if (!fits) {
-            throw new Failure("other", "side " + side.wire + " does not exist on a " + kind + " lock");
-        }
-        return side;
-    }
-
-    private InterProcessMutex lockOf(Side side) {
-        switch (side) {
-            case READ:
-                return readLock;
-            case WRITE:
-                return writeLock;
-            default:
-                return mutex;
-        }
-    }
-
-    private String heldNodeOf(Side side) {
-        switch (side) {
-            case READ:
-                return heldNode(readLock);
-            case WRITE:
-                return heldNode(writeLock);
-            default:
-                return mutex.heldNode();
-        }
-    }
-
-    private void releaseOnce(Side side) throws Exception {
-        if (multiLock != null) {
-            // Curator releases every member (the last first) even if one fails.
-            boolean wasHeld = multiLock.isAcquiredInThisProcess() && held.getOrDefault(side, 0) > 0;
-            try {
-                multiLock.release();
-            } finally {
-                if (wasHeld) {
-                    held.merge(side, -1, Integer::sum);
-                }
-            }
-            return;
-        }
-        if (semaphoreMutex != null) {
-            if (held.getOrDefault(side, 0) <= 0) {
-                throw new Failure("not-held", "the semaphore mutex " + lockPath + " is not held");
-            }
-            held.merge(side, -1, Integer::sum);
-            semaphoreMutex.release();
-            return;
-        }
-        if (semaphore != null || semaphoreV2 != null) {
-            Lease lease = leases.peek();
-            if (lease == null) {
-                throw new Failure("not-held", "no lease of " + lockPath + " is held");
-            }
-            leases.pop();
-            held.merge(side, -1, Integer::sum);
-            lease.close();
-            return;
-        }
-        // Curator decides whether we hold it (IllegalMonitorStateException otherwise).
-        // It forgets the hold even when deleting the node fails, and so do we.
-        boolean wasHeld = lockOf(side).isOwnedByCurrentThread();
-        try {
-            lockOf(side).release();
-        } finally {
-            if (wasHeld && held.getOrDefault(side, 0) > 0) {
-                held.merge(side, -1, Integer::sum);
-            }
-        }
-    }
-
-    private Void revokedRelease(Side side) {
-        if (held.getOrDefault(side, 0) <= 0) {
-            return null;
-        }
-        while (held.getOrDefault(side, 0) > 0) {
-            try {
-                releaseOnce(side);
-            } catch (Exception e) {
-                held.put(side, 0);
-            }
-        }
-        revoked.add(side);
-        return null;
-    }
-
-    /** Where this contender's lock nodes live: the lock path, or a semaphore's leases/. */
-    private String leasesPath() {
-        return kind.equals("semaphore") ? ZKPaths.makePath(lockPath, "leases") : lockPath;
-    }
-
-    /**
-     * One lease of a SemaphoreV2 or the SemaphoreMutex; returns its node (full path).
-     * Curator's own acquire: the SemaphoreMutex is not reentrant, so a holder asking
-     * again waits on itself, as with Curator.
-     */
-    private String acquireSemaphore(long timeoutMillis) throws Exception {
-        Lease lease;
-        if (semaphoreMutex != null) {
-            if (timeoutMillis < 0) {
-                semaphoreMutex.acquire();
-            } else if (!semaphoreMutex.acquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
-                throw timeoutOrCrash(timeoutMillis);
-            }
-            java.lang.reflect.Field field = InterProcessSemaphoreMutex.class.getDeclaredField("lease");
-            field.setAccessible(true);
-            lease = (Lease) field.get(semaphoreMutex);
-        } else {
-            lease = timeoutMillis < 0 ? semaphoreV2.acquire()
-                    : semaphoreV2.acquire(timeoutMillis, TimeUnit.MILLISECONDS);
-            if (lease == null) {
-                throw timeoutOrCrash(timeoutMillis);
-            }
-            leases.push(lease);
-        }
-        if (lease == null || lease.getNodeName() == null) {
-            throw lostOrOther("Curator's semaphore returned no lease");
-        }
-        return ZKPaths.makePath(leasesPath(), lease.getNodeName());
-    }
-
-    private List<String> ownedNodes() throws Exception {
-        if (multiLock != null) {
-            List<String> all = new ArrayList<>();
-            for (int i = 0; i < members.size(); i++) {
-                all.addAll(ownedNodesIn(ZKPaths.makePath(this.lockPath, "m" + i)));
-            }
-            return all;
-        }
-        return ownedNodesIn(leasesPath());
-    }
-
-    private List<String> ownedNodesIn(String lockPath) throws Exception {
-        long session = client.getZookeeperClient().getZooKeeper().getSessionId();
-        List<String> children;
-        try {
-            children = client.getChildren().forPath(lockPath);
-        } catch (KeeperException.NoNodeException e) {
-            return new ArrayList<>();
-        }
-        List<String> mine = new ArrayList<>();
-        for (String child : children) {
-            String full = ZKPaths.makePath(lockPath, child);
-            Stat stat = client.checkExists().forPath(full);
-            if (stat != null && stat.getEphemeralOwner() == session) {
-                mine.add(full);
-            }
-        }
-        mine.sort(Comparator.comparing(CuratorContender::rwSortKey));
-        return mine;
-    }
-
-    /** Curator's sort key: the text after the lock name (whole name if none). */
-    private static String rwSortKey(String path) {
-        String name = ZKPaths.getNodeFromPath(path);
-        name = StandardLockInternalsDriver.standardFixForSorting(name, READ_NAME);
-        name = StandardLockInternalsDriver.standardFixForSorting(name, WRITE_NAME);
-        name = StandardLockInternalsDriver.standardFixForSorting(name, MUTEX_NAME);
-        name = StandardLockInternalsDriver.standardFixForSorting(name, "lease-");
-        return name;
-    }
-
-    private Failure timeoutOrCrash(long timeoutMillis) {
-        if (crashed) {
-            return new Failure("session-lost", "contender crashed while acquiring");
-        }
-        if (client.getState() != org.apache.curator.framework.imps.CuratorFrameworkState.STARTED) {
-            return new Failure("session-lost", "Curator client is " + client.getState());
-        }
-        return new Failure("timeout", "not acquired within " + timeoutMillis + " ms");
-    }
-
-    private Failure lostOrOther(String message) {
-        if (crashed) {
-            return new Failure("session-lost", "contender crashed: " + message);
-        }
-        return new Failure("other", message);
-    }
 
     private String run(Callable<String> body) {
         if (crashed) {
@@ -925,68 +489,6 @@ public final class CuratorContender {
             }
         }
         return error("other", message);
-    }
-
-    private static String describe(Throwable t) {
-        String m = t.getMessage();
-        return t.getClass().getName() + (m == null ? "" : ": " + m);
-    }
-
-    private static String ok() {
-        return "{\"reply\":\"ok\"}";
-    }
-
-    private static String error(String kind, String message) {
-        return "{\"reply\":\"error\",\"kind\":" + str(kind) + ",\"message\":" + str(message) + "}";
-    }
-
-    private static String strs(Collection<String> values) {
-        StringBuilder sb = new StringBuilder("[");
-        boolean first = true;
-        for (String v : values) {
-            if (!first) {
-                sb.append(',');
-            }
-            first = false;
-            sb.append(str(v));
-        }
-        return sb.append(']').toString();
-    }
-
-    private static String str(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"').toString();
-    }
-
-    private static byte[] unhex(String hex) {
-        if (hex == null) {
-            return new byte[0];
-        }
-        if (hex.length() % 2 != 0) {
-            throw new IllegalArgumentException("odd-length hex lock data");
-        }
-        byte[] out = new byte[hex.length() / 2];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
-        }
-        return out;
     }
 
     @Override
