@@ -109,7 +109,9 @@ pub fn run_corpus(
 /// the embedded JVM) has its session expired while the runner waits.
 fn fault_of(runtime: Runtime) -> &'static str {
     match runtime {
-        Runtime::RustProcess | Runtime::Kazurator | Runtime::KazooNative => "SIGSTOP past the session timeout",
+        Runtime::RustProcess | Runtime::Kazurator | Runtime::KazooNative | Runtime::GoZk | Runtime::External(_) => {
+            "SIGSTOP past the session timeout"
+        }
         _ => "session expired by the server while it paused",
     }
 }
