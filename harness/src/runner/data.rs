@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use zookeeper_client::{Acls, CreateMode};
 
-use super::{stop, Run, Stop};
+use super::state::{stop, Run, Stop};
 use crate::checkers::Violation;
 use crate::checkers_data;
 use crate::contender::{Command, LockKind, Reply};

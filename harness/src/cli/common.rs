@@ -1,0 +1,35 @@
+//! What the subcommands share: loading scenarios, naming runtimes, writing
+//! reports and failing with a message.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use zkurator_harness::scenario::{self, Scenario};
+
+/// The scenarios of `paths` (files, directories or names of `corpus`'s
+/// scenarios; none: all of `corpus`).
+pub fn load(corpus: &Path, paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+    let paths = zkurator_harness::corpus::resolve(paths, corpus)?;
+    zkurator_harness::corpus::load_paths(&paths).map_err(|e| e.to_string())
+}
+
+/// Writes each report that has a path.
+pub fn write_reports<const N: usize>(reports: [(Option<PathBuf>, String); N]) -> Result<(), String> {
+    for (path, text) in reports {
+        if let Some(path) = path {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The runtimes of `names` (runtime names as scenarios spell them).
+pub fn runtimes_named(names: &[String]) -> Result<Vec<zkurator_harness::contender::Runtime>, String> {
+    names.iter().map(|name| scenario::parse_runtime(name).ok_or_else(|| format!("unknown runtime {name:?}"))).collect()
+}
+
+/// Prints `message` as an error; exit code 2.
+pub fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}

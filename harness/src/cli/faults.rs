@@ -1,0 +1,46 @@
+//! `faults`: the fault scenarios (faults/ of the corpus) and the fault table.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use zkurator_harness::backend::Backend;
+use zkurator_harness::runner::Peers;
+use zkurator_harness::scenario;
+
+use super::common::{fail, write_reports};
+
+/// `faults`: runs the fault scenarios of `corpus` and prints the fault table.
+pub fn faults(corpus: &Path, json: Option<PathBuf>, junit: Option<PathBuf>, skip_slow: bool) -> ExitCode {
+    use zkurator_harness::{faults, preflight};
+    if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
+        return fail(e);
+    }
+    let backend = match Backend::local() {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let dir = &corpus.join(scenario::FAULT_SUBDIR);
+    let peers = Peers::default();
+    let used = zkurator_harness::corpus::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
+    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
+        return fail(e);
+    }
+    let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, console::user_attended_stderr());
+    let (report, figures) = match ran {
+        Ok(ran) => ran,
+        Err(e) => return fail(e),
+    };
+    print!("{}", report.matrix(console::colors_enabled()));
+    println!("\n{}", faults::markdown(&figures));
+    if let Err(e) = write_reports([(json, faults::json(&figures)), (junit, report.junit())]) {
+        return fail(e);
+    }
+    // Runs without a recorded peer deviation must have no double grant and no leak.
+    let unexplained: Vec<_> = figures.iter().filter(|f| f.deviation.is_none()).cloned().collect();
+    let (_, _, double_grants, leaked) = faults::totals(&unexplained);
+    if report.as_expected() && double_grants == 0 && leaked == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

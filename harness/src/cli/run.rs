@@ -1,0 +1,83 @@
+//! `run`: scenarios against a ZooKeeper, the matrix and its reports.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use zkurator_harness::backend::Backend;
+use zkurator_harness::expectations::Expectations;
+use zkurator_harness::runner::Peers;
+use zkurator_harness::scenario;
+use zkurator_harness::suite;
+
+use super::common::{fail, load, runtimes_named, write_reports};
+
+/// Where `run` gets its ZooKeeper when `--zk-connect` is not given.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Zk {
+    /// A server process started by the harness (Debian's zookeeper jars).
+    Local,
+    /// The official zookeeper image through testcontainers (needs Docker).
+    Docker,
+}
+
+/// `run`: runs the scenarios of `paths` (default: all of `corpus`) and
+/// prints the matrix.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    corpus: &Path,
+    paths: Vec<PathBuf>,
+    zk_connect: Option<String>,
+    zk: Zk,
+    runtimes: Option<Vec<String>>,
+    expectations: Option<PathBuf>,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+) -> ExitCode {
+    use zkurator_harness::preflight;
+    let scenarios = match load(corpus, &paths) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let wanted = match runtimes.as_deref().map(runtimes_named).transpose() {
+        Ok(wanted) => wanted,
+        Err(e) => return fail(e),
+    };
+    let scenarios = match zkurator_harness::corpus::select(scenarios, wanted.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let expectations_path = expectations.unwrap_or_else(|| corpus.join(scenario::EXPECTATIONS_FILE));
+    let expectations = match Expectations::load(&expectations_path) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let backend = match (zk_connect, zk) {
+        (Some(connect), _) => Ok(Backend::external(&connect)),
+        (None, Zk::Local) => Backend::local(),
+        (None, Zk::Docker) => Backend::docker(),
+    };
+    if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
+        return fail(e);
+    }
+    let backend = match backend {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let peers = Peers::default();
+    let ready = preflight::server(&backend.connect_string())
+        .and_then(|()| preflight::runtimes(&preflight::used(&scenarios), &peers));
+    if let Err(e) = ready {
+        return fail(e);
+    }
+    let report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
+    print!("{}", report.matrix(console::colors_enabled()));
+    if let Err(e) = write_reports([(json, report.json()), (junit, report.junit())]) {
+        return fail(e);
+    }
+    if report.as_expected() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,31 @@
+//! `workload`: the lost-update workloads (workloads/ of the corpus) and their
+//! figures table.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use zkurator_harness::backend::Backend;
+
+use super::common::{fail, runtimes_named};
+
+/// `workload`: runs the workloads of the corpus (`corpus`, called once the
+/// runtimes are known) whose contenders all use `runtimes`, and prints the
+/// figures table.
+pub fn workload(runtimes: Option<&[String]>, corpus: impl FnOnce() -> Result<PathBuf, String>) -> ExitCode {
+    let runtimes = match runtimes.map(runtimes_named).transpose() {
+        Ok(runtimes) => runtimes,
+        Err(e) => return fail(e),
+    };
+    let corpus = match corpus() {
+        Ok(corpus) => corpus,
+        Err(e) => return fail(e),
+    };
+    match Backend::local() {
+        Ok(backend) => zkurator_harness::workload_report::main(
+            &corpus.join(zkurator_harness::workload::WORKLOAD_SUBDIR),
+            runtimes.as_deref(),
+            &backend,
+        ),
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,217 @@
+//! The state of one run ([`Run`]) and its I/O: the runner's own session and
+//! listing of the lock directory, the contenders' commands and replies, and
+//! the [`Stop`] a failed expectation ends the run with.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::RecvTimeoutError;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use zookeeper_client::Client;
+
+use super::driver::{spawn_driver, Driver};
+use super::peers::Peers;
+use super::timing::{Timing, RUNNER_CONNECT_TIMEOUT};
+use crate::checkers::Violation;
+use crate::contender::{Command, ContenderSpec, Reply, Runtime};
+use crate::fault_figures::{FaultKind, FaultStats};
+use crate::history::{EventKind, History};
+use crate::model::Model;
+use crate::nemesis::ServerControl;
+use crate::scenario::Scenario;
+
+/// A failed expectation: stops the run.
+pub(super) struct Stop(pub(super) Violation);
+
+/// A [`Stop`] from `checker` with `message`.
+pub(super) fn stop(checker: &'static str, message: String) -> Stop {
+    Stop(Violation { checker, message })
+}
+
+/// The state of one run.
+pub(super) struct Run<'a> {
+    /// The scenario being run.
+    pub(super) scenario: &'a Scenario,
+    /// Restarts or kills the servers (server steps).
+    pub(super) control: &'a dyn ServerControl,
+    /// The run's bounds and windows.
+    pub(super) timing: &'a Timing,
+    /// The servers' connect string.
+    connect: String,
+    /// The run's lock directory (a fresh one per run).
+    pub(super) lock_path: String,
+    /// Drives the runner's own session.
+    pub(super) tokio: tokio::runtime::Runtime,
+    /// The runner's own session, once made.
+    zk: Option<Client>,
+    /// What the lock queue should do.
+    pub(super) model: Model,
+    /// The contenders, by id.
+    pub(super) drivers: BTreeMap<String, Driver>,
+    /// Every command, reply, fault and listing, for the checkers.
+    pub(super) history: History,
+    /// Children the scenario put into the lock directory itself.
+    pub(super) foreign: Vec<String>,
+    /// What the run's faults did.
+    pub(super) stats: FaultStats,
+    /// The last fault on each contender, and when it was injected.
+    pub(super) faulted: BTreeMap<String, (FaultKind, Instant)>,
+    /// A holder's death whose waiters the next settle times.
+    pub(super) holder_died: Option<(FaultKind, Runtime, Instant)>,
+    /// When the last reply arrived (stamped by the contender's thread).
+    pub(super) last_reply_at: Option<Instant>,
+    /// The workload's counter node, once a workload step created it.
+    pub(super) counter: Option<String>,
+}
+
+impl<'a> Run<'a> {
+    /// A run of `scenario` on `connect`, its lock directory named afresh.
+    pub(super) fn new(
+        scenario: &'a Scenario,
+        connect: &str,
+        control: &'a dyn ServerControl,
+        timing: &'a Timing,
+    ) -> Self {
+        // A worker thread keeps the runner's session alive between its requests.
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let pairing = if scenario.pairing.is_empty() { "fixed".to_owned() } else { scenario.pairing.clone() };
+        let lock_path =
+            format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
+        Run {
+            scenario,
+            control,
+            timing,
+            connect: connect.to_owned(),
+            lock_path,
+            tokio,
+            zk: None,
+            model: Model::new(scenario.kind, &scenario.contenders),
+            drivers: BTreeMap::new(),
+            history: History::default(),
+            foreign: Vec::new(),
+            stats: FaultStats::default(),
+            faulted: BTreeMap::new(),
+            holder_died: None,
+            last_reply_at: None,
+            counter: None,
+        }
+    }
+
+    /// The runner's own session, made on first use (or after it ended).
+    pub(super) fn zk(&mut self) -> Result<Client, Stop> {
+        if let Some(zk) = &self.zk {
+            return Ok(zk.clone());
+        }
+        let connecting = Client::connector()
+            .with_session_timeout(Duration::from_secs(10))
+            .with_connection_timeout(Duration::from_secs(5))
+            .connect(&self.connect);
+        let connect = self.tokio.block_on(async { tokio::time::timeout(RUNNER_CONNECT_TIMEOUT, connecting).await });
+        let zk = match connect {
+            Ok(Ok(zk)) => zk,
+            Ok(Err(e)) => {
+                return Err(stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))
+            }
+            Err(_) => {
+                return Err(stop(
+                    "setup",
+                    format!(
+                        "runner cannot connect to ZooKeeper at {}: no session within {RUNNER_CONNECT_TIMEOUT:?}; is a server running there?",
+                        self.connect
+                    ),
+                ))
+            }
+        };
+        self.zk = Some(zk.clone());
+        Ok(zk)
+    }
+
+    /// Starts every contender of the scenario, each on its own thread.
+    pub(super) fn start_contenders(&mut self, peers: &Peers) -> Result<(), Stop> {
+        self.zk()?;
+        for (id, runtime) in &self.scenario.contenders {
+            let spec = ContenderSpec {
+                id: id.clone(),
+                connect: self.connect.clone(),
+                lock_path: self.lock_path.clone(),
+                kind: self.scenario.kind,
+                lock_data: self.scenario.lock_data.as_ref().map(|d| d.clone().into_bytes()),
+                session_timeout: self.scenario.session_timeout,
+            };
+            let pin = self.scenario.pins.iter().find(|(pinned, _)| pinned == id).map(|(_, version)| *version);
+            let driver = spawn_driver(*runtime, pin, spec, peers)
+                .map_err(|message| stop("setup", format!("{runtime} contender {id} did not start: {message}")))?;
+            self.drivers.insert(id.clone(), driver);
+        }
+        Ok(())
+    }
+
+    /// The runner's end of contender `id`.
+    pub(super) fn driver(&mut self, id: &str) -> &mut Driver {
+        self.drivers.get_mut(id).expect("contenders were validated by the parser")
+    }
+
+    /// Sends a command and records its invoke.
+    pub(super) fn send(&mut self, id: &str, command: Command) -> Result<(), Stop> {
+        self.history.record(id, EventKind::Invoke(command.clone()));
+        self.driver(id).commands.send(command).map_err(|_| stop("runtime", format!("contender {id} is gone")))
+    }
+
+    /// Waits up to `within` for the contender's reply and records it.
+    pub(super) fn reply(&mut self, id: &str, within: Duration) -> Option<Reply> {
+        let (reply, at) = match self.driver(id).replies.recv_timeout(within) {
+            Ok(got) => got,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+        };
+        self.last_reply_at = Some(at);
+        self.history.record_at(at, id, EventKind::Complete(reply.clone()));
+        if let Reply::Granted { node } = &reply {
+            if let Some(side) = self.driver(id).pending.take() {
+                self.driver(id).nodes.insert(side, node.clone());
+            }
+        }
+        Some(reply)
+    }
+
+    /// Sends and waits for the reply, which must come within `within`.
+    pub(super) fn call(&mut self, id: &str, command: Command, within: Duration) -> Result<Reply, Stop> {
+        let described = format!("{command:?}");
+        self.send(id, command)?;
+        self.reply(id, within).ok_or_else(|| stop("model", format!("{id}: no reply to {described} within {within:?}")))
+    }
+
+    /// Lists the lock directory, riding out a server outage (restart, leader
+    /// change) for up to a grant bound: the runner's own session survives it,
+    /// or a new one is made.
+    pub(super) fn list(&mut self) -> Result<Vec<String>, Stop> {
+        use zookeeper_client::Error as Zk;
+        let deadline = Instant::now() + self.timing.grant_bound;
+        let children = loop {
+            let zk = self.zk()?;
+            let listed = self.tokio.block_on(crate::layout::list(&zk, &self.lock_path, self.scenario.kind));
+            let error = match listed {
+                Ok(children) => break children,
+                Err(Zk::NoNode) => break Vec::new(),
+                Err(e @ (Zk::SessionExpired | Zk::ClientClosed)) => {
+                    self.zk = None;
+                    e
+                }
+                Err(e @ (Zk::ConnectionLoss | Zk::Timeout)) => e,
+                Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
+            };
+            if Instant::now() >= deadline {
+                return Err(stop(
+                    "runner",
+                    format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound),
+                ));
+            }
+            thread::sleep(Duration::from_millis(100));
+        };
+        self.history.record("zk", EventKind::Listing(children.clone()));
+        Ok(children)
+    }
+}

@@ -1,0 +1,178 @@
+//! Runs one step of a scenario: sends its command (or injects its fault, or
+//! acts on the server) and checks the outcome against the model.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use zookeeper_client::{Acls, CreateMode};
+
+use super::state::{stop, Run, Stop};
+use crate::checkers;
+use crate::contender::{Command, Reply, Runtime, Side};
+use crate::fault_figures::{FaultKind, Injected, Role};
+use crate::model::Outcome;
+use crate::scenario::Action;
+
+impl Run<'_> {
+    /// Runs one step and checks what followed against the model.
+    pub(super) fn step(&mut self, step: &crate::scenario::Step) -> Result<(), Stop> {
+        let prediction = self.model.step(&step.action).map_err(|e| stop("scenario", e.0))?;
+        if let (Some(expect), Some(outcome)) = (step.expect, &prediction.outcome) {
+            if !outcome.satisfies(expect) {
+                return Err(stop(
+                    "scenario",
+                    format!("the scenario expects {expect:?} but the model says {outcome:?}"),
+                ));
+            }
+        }
+        let bound = self.timing.grant_bound;
+        match &step.action {
+            Action::Acquire { contender, side, timeout } => {
+                let command = Command::Acquire { side: *side, timeout: *timeout };
+                self.driver(contender).pending = Some(*side);
+                self.send(contender, command)?;
+                let expected = prediction.outcome.clone().unwrap_or(Outcome::Ok);
+                let wait = match expected {
+                    Outcome::Blocked => self.timing.blocked_window,
+                    _ => timeout.unwrap_or_default() + bound,
+                };
+                let reply = self.reply(contender, wait);
+                self.compare(contender, &expected, reply)?;
+            }
+            Action::Release { contender, side } => {
+                let reply = self.call(contender, Command::Release { side: *side }, bound)?;
+                self.driver(contender).nodes.remove(side);
+                self.compare(contender, prediction.outcome.as_ref().unwrap_or(&Outcome::Ok), Some(reply))?;
+            }
+            Action::Participants { contender } => {
+                let reply = self.call(contender, Command::Participants, bound)?;
+                let children = self.list()?;
+                match reply {
+                    Reply::Participants { nodes } => {
+                        if let Some(v) = checkers::participants(&nodes, &children, &self.lock_path, self.scenario.kind)
+                        {
+                            return Err(Stop(v));
+                        }
+                    }
+                    other => return Err(stop("participants", format!("{contender} answered {other:?}"))),
+                }
+            }
+            Action::Revocable { contender, side } => {
+                let reply = self.call(contender, Command::MakeRevocable { side: *side }, bound)?;
+                self.compare(contender, &Outcome::Ok, Some(reply))?;
+            }
+            Action::Revoke { contender, target, side } => {
+                let node = self.driver(target).nodes.get(side).cloned();
+                let node = node.ok_or_else(|| stop("runtime", format!("{target} reported no node for {side:?}")))?;
+                let reply = self.call(contender, Command::Revoke { node }, bound)?;
+                self.compare(contender, &Outcome::Ok, Some(reply))?;
+            }
+            Action::AwaitRevoked { contender, side } => self.await_revoked(contender, *side)?,
+            Action::Crash { contender } => self.contender_fault(contender, FaultKind::Crash, &prediction)?,
+            Action::Expire { contender } => self.contender_fault(contender, FaultKind::Expire, &prediction)?,
+            Action::Kill { contender } => self.contender_fault(contender, FaultKind::Kill, &prediction)?,
+            Action::ExpectLost { contender, side, within } => self.expect_lost(contender, *side, *within)?,
+            Action::Server(op) => {
+                let at = Instant::now();
+                let done = self.control.apply(*op).map_err(|e| stop("server", e))?;
+                tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
+                let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime).collect();
+                runtimes.sort();
+                runtimes.dedup();
+                for runtime in runtimes {
+                    self.stats.injected.push(Injected {
+                        kind: FaultKind::of_server(*op),
+                        runtime,
+                        role: Role::Everyone,
+                    });
+                }
+            }
+            Action::Sleep(d) => thread::sleep(*d),
+            Action::Foreign(name) => {
+                let zk = self.zk()?;
+                let path = format!("{}/{name}", self.lock_path);
+                let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
+                self.tokio
+                    .block_on(async {
+                        zk.mkdir(&self.lock_path, &persistent).await?;
+                        zk.create(&path, b"", &persistent).await
+                    })
+                    .map_err(|e| stop("runner", format!("create {path}: {e}")))?;
+                self.foreign.push(name.clone());
+            }
+            Action::Remove(name) => {
+                let zk = self.zk()?;
+                let path = format!("{}/{name}", self.lock_path);
+                self.tokio
+                    .block_on(zk.delete(&path, None))
+                    .map_err(|e| stop("runner", format!("delete {path}: {e}")))?;
+            }
+            Action::ExpectData { contender, side, data } => {
+                let node = self.driver(contender).nodes.get(side).cloned();
+                let node = node.ok_or_else(|| stop("runtime", format!("{contender} reported no node for {side:?}")))?;
+                let zk = self.zk()?;
+                let (stored, _) =
+                    self.tokio.block_on(zk.get_data(&node)).map_err(|e| stop("runner", format!("read {node}: {e}")))?;
+                if stored != data.as_bytes() {
+                    return Err(stop(
+                        "data",
+                        format!("{node} holds {:?}, expected {data:?}", String::from_utf8_lossy(&stored)),
+                    ));
+                }
+            }
+            Action::ExpectGone(within) => self.expect_gone(*within)?,
+            Action::Data { contender, step: data } => self.data_step(contender, data, step.expect)?,
+        }
+        // Whether this step can let a waiter in (rightly or wrongly): only
+        // then do waiters get a blocked window of their own to show a wrong
+        // grant. A step that frees nothing gives them none; a wrong grant
+        // still shows in the check of this step or the next.
+        let frees = match &step.action {
+            Action::Acquire { .. } => prediction.outcome == Some(Outcome::Timeout),
+            Action::Sleep(_)
+            | Action::Participants { .. }
+            | Action::Revocable { .. }
+            | Action::ExpectData { .. }
+            | Action::Foreign(_) => false,
+            Action::Data { step, .. } => step.frees(),
+            _ => true,
+        };
+        match step.action {
+            // The holder lets go on its own time: grants and node counts are
+            // checked at its `await-revoked` step.
+            Action::Revoke { .. } => Ok(()),
+            Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true, frees),
+            _ => self.settle(&prediction.granted, false, frees),
+        }
+    }
+
+    /// `C await-revoked SIDE`: C lets go of SIDE once revoked.
+    fn await_revoked(&mut self, id: &str, side: Side) -> Result<(), Stop> {
+        let deadline = Instant::now() + self.timing.grant_bound;
+        loop {
+            match self.call(id, Command::Status, self.timing.grant_bound)? {
+                Reply::Status(status) if status.revoked.contains(&side) => {
+                    self.driver(id).nodes.remove(&side);
+                    return Ok(());
+                }
+                Reply::Status(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
+                other => {
+                    return Err(stop("revocation", format!("{id} did not release {side:?} when revoked: {other:?}")))
+                }
+            }
+        }
+    }
+
+    /// `expect-gone`: the lock directory is removed within `within`.
+    fn expect_gone(&mut self, within: Duration) -> Result<(), Stop> {
+        let zk = self.zk()?;
+        let deadline = Instant::now() + within;
+        while self.tokio.block_on(zk.check_stat(&self.lock_path)).ok().flatten().is_some() {
+            if Instant::now() >= deadline {
+                return Err(stop("cleanup", format!("{} still exists after {within:?}", self.lock_path)));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
