@@ -233,11 +233,13 @@ pub fn scenario_dir(explicit: Option<&Path>) -> Result<PathBuf, String> {
     }
 }
 
-/// 64-bit FNV-1a: a hash whose value does not change between Rust releases.
-struct Fnv(u64);
+/// 64-bit FNV-1a: a hash whose value does not change between Rust releases
+/// (names the unpacked trees here and the compiled Java adapter).
+pub(crate) struct Fnv(u64);
 
 impl Fnv {
-    fn new() -> Self {
+    /// The FNV offset basis.
+    pub(crate) fn new() -> Self {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 }

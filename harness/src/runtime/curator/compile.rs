@@ -35,7 +35,7 @@ pub(super) fn compile_adapter(javac: &Path, jars: &[PathBuf]) -> Result<PathBuf,
         return Err(InitError::Failed(format!("no Java sources under {}", source_dir.display())));
     }
     // Content hash of the sources and the classpath (FNV-1a, stable across builds).
-    let mut hash = Fnv::new();
+    let mut hash = crate::assets::Fnv::new();
     for source in &sources {
         let text = fs::read(source).map_err(|e| InitError::Failed(format!("cannot read {}: {e}", source.display())))?;
         hash.write(source.strip_prefix(source_dir).unwrap_or(source).to_string_lossy().as_bytes());
@@ -94,26 +94,4 @@ pub(super) fn compile_adapter(javac: &Path, jars: &[PathBuf]) -> Result<PathBuf,
         }
     }
     Ok(classes)
-}
-
-/// 64-bit FNV-1a: a hash whose value does not change between Rust releases.
-pub(super) struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
