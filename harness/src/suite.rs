@@ -82,15 +82,8 @@ pub fn run_suite_detailed(
             _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
             Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
             Err(message) => {
-                let result = crate::outcome::RunResult {
-                    label: scenario.label(),
-                    scenario: scenario.name.clone(),
-                    pairing: scenario.pairing.clone(),
-                    runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
-                    violations: vec![crate::checkers::Violation { checker: "setup", message }],
-                    duration: std::time::Duration::ZERO,
-                    steps_done: 0,
-                };
+                let mut result = not_run(scenario);
+                result.violations.push(crate::checkers::Violation { checker: crate::outcome::SETUP, message });
                 (result, Default::default())
             }
         };

@@ -92,11 +92,6 @@ impl Runtime {
         .unwrap_or_default()
     }
 
-    /// zkurator in one of its built-in forms.
-    pub fn is_zkurator(self) -> bool {
-        matches!(self, Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks)
-    }
-
     /// Lives in the harness's own process, so it cannot be killed.
     pub fn in_harness_process(self) -> bool {
         self.capabilities().in_harness_process

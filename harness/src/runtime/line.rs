@@ -258,11 +258,6 @@ impl LineContender {
         self.hello.versions.get(library).cloned().unwrap_or_default()
     }
 
-    /// What its hello declared.
-    pub fn hello(&self) -> &Hello {
-        &self.hello
-    }
-
     /// Whether the runtime stores the spec's `lock_data` in its lock nodes.
     pub fn stores_lock_data(&self) -> bool {
         self.ready.lock_data.unwrap_or(self.hello.capabilities.lock_data)

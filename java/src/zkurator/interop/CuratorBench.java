@@ -378,27 +378,6 @@ public final class CuratorBench {
 
     private static String error(Throwable e) {
         String message = e.getClass().getSimpleName() + ": " + e.getMessage();
-        return "{\"ok\":false,\"error\":" + quote(message) + "}";
-    }
-
-    private static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        return sb.append('"').toString();
+        return "{\"ok\":false,\"error\":" + Wire.str(message) + "}";
     }
 }
