@@ -17,11 +17,13 @@ pub enum LockError {
         /// What is wrong with it.
         problem: PathProblem,
     },
-    /// An acquire with a timeout did not get the lock in time; its node was deleted.
+    /// An acquire with a timeout above zero did not get the lock in time;
+    /// its node was deleted.
     #[error("timed out after {0:?} waiting for the lock")]
     Timeout(Duration),
-    /// [`try_lock`](crate::Mutex::try_lock) (or `try_read`/`try_write`) found
-    /// the lock taken; its node was deleted.
+    /// A try (`try_lock`, `try_read`, `try_write`, `try_acquire`, or any
+    /// acquire with a zero timeout: one meaning, one error) found the lock
+    /// taken; its node was deleted.
     #[error("the lock is held by another contender")]
     WouldBlock,
     /// A guard was asked to re-enter or extend a hold that is already lost.
@@ -43,11 +45,24 @@ pub enum LockError {
     /// A [`MultiLock`](crate::MultiLock) was given no member.
     #[error("a multi-lock needs at least one member")]
     NoMembers,
-    /// The lock-node data (with the node's path) would not fit in one
-    /// ZooKeeper request; refused before any request is sent.
-    #[error("lock data of {len} bytes does not fit in a ZooKeeper request of at most {limit} bytes (the server's jute.maxbuffer; raise it with max_request_bytes if the server allows more)")]
+    /// A [`MultiLock`](crate::MultiLock) was given two different kinds of
+    /// lock on one path, which would wait on each other; no request was sent.
+    #[error("a multi-lock cannot take both a {first} and a {second} on {path}: they would wait on each other")]
+    ConflictingMembers {
+        /// The lock path given twice.
+        path: String,
+        /// What the first member takes there.
+        first: String,
+        /// What the later member takes there.
+        second: String,
+    },
+    /// Lock-node data, or a guarded write, would not fit in one ZooKeeper
+    /// request; refused before any request is sent (a larger request would
+    /// make the server drop the connection, failing every request in flight).
+    #[error("{len} bytes do not fit in a ZooKeeper request of at most {limit} bytes (the server's jute.maxbuffer; raise it with max_request_bytes if the server allows more)")]
     DataTooLarge {
-        /// Bytes of lock data given.
+        /// Bytes of the request: the lock data, or the guarded write's
+        /// operations with their paths.
         len: usize,
         /// The request size limit in bytes.
         limit: usize,
@@ -95,6 +110,15 @@ impl LockError {
     /// ```
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, LockError::ZooKeeper { source: zookeeper_client::Error::ConnectionLoss, .. })
+    }
+
+    /// The error of an acquire that gave up at its deadline: a zero timeout
+    /// is a try ([`LockError::WouldBlock`]), any other is [`LockError::Timeout`].
+    pub(crate) fn gave_up(timeout: Option<Duration>) -> LockError {
+        match timeout {
+            Some(Duration::ZERO) => LockError::WouldBlock,
+            other => LockError::Timeout(other.unwrap_or_default()),
+        }
     }
 
     /// Classifies a client error from `operation` on `path`.

@@ -31,7 +31,7 @@ use crate::hold::Hold;
 /// let (data, stat) = client.get_data("/orders/next-id").await.expect("read");
 /// let next = u64::from_str_radix(std::str::from_utf8(&data).unwrap_or("0"), 10).unwrap_or(0) + 1;
 /// let mut write = guard.guarded();
-/// write.set_data("/orders/next-id", next.to_string().as_bytes(), Some(stat.version))?;
+/// write.set_data("/orders/next-id", next.to_string().as_bytes(), Some(stat.version));
 /// match write.commit().await {
 ///     Ok(_) => println!("written under {}", guard.node_path()),
 ///     Err(LockError::NotHeld { node }) => eprintln!("lock {node} is gone: nothing was written"),
@@ -47,7 +47,15 @@ pub struct GuardedWrite<'h> {
     writer: MultiWriter<'h>,
     /// What each operation after the check is and its path, for errors.
     ops: Vec<(&'static str, String)>,
+    /// The first operation refused while building, reported by `commit`.
+    refused: Option<LockError>,
+    /// The request's size so far, as the server will count it.
+    bytes: usize,
 }
+
+/// Room one operation of a `multi` takes besides its path and data: its
+/// header, version, flags and ACLs.
+const OP_OVERHEAD: usize = 256;
 
 /// The result of one operation of a committed [`GuardedWrite`], in the order
 /// the operations were added (the lock-node check is not listed).
@@ -74,40 +82,68 @@ impl<'h> GuardedWrite<'h> {
     pub(crate) fn new(hold: &'h Hold) -> Result<GuardedWrite<'h>> {
         let mut writer = hold.client().new_multi_writer();
         writer.add_check_version(hold.node_path(), -1).map_err(|e| LockError::from_zk("check", hold.node_path(), e))?;
-        Ok(GuardedWrite { hold, writer, ops: Vec::new() })
+        let bytes = OP_OVERHEAD + hold.node_path().len();
+        Ok(GuardedWrite { hold, writer, ops: Vec::new(), refused: None, bytes })
     }
 
-    /// Adds a create of `path` (see `Client::create`).
-    pub fn create(&mut self, path: &str, data: &[u8], options: &CreateOptions<'_>) -> Result<&mut Self> {
-        self.writer.add_create(path, data, options).map_err(|e| LockError::from_zk("create", path, e))?;
-        self.ops.push(("create", path.to_owned()));
-        Ok(self)
+    /// Adds a create of `path` (see `Client::create`). A bad path is
+    /// reported by [`commit`](Self::commit), which then sends nothing.
+    pub fn create(&mut self, path: &str, data: &[u8], options: &CreateOptions<'_>) -> &mut Self {
+        let added = self.writer.add_create(path, data, options);
+        self.added("create", path, data.len(), added)
     }
 
     /// Adds a set of `path`'s data, at `expected_version` if given.
-    pub fn set_data(&mut self, path: &str, data: &[u8], expected_version: Option<i32>) -> Result<&mut Self> {
-        self.writer.add_set_data(path, data, expected_version).map_err(|e| LockError::from_zk("set data", path, e))?;
-        self.ops.push(("set data", path.to_owned()));
-        Ok(self)
+    pub fn set_data(&mut self, path: &str, data: &[u8], expected_version: Option<i32>) -> &mut Self {
+        let added = self.writer.add_set_data(path, data, expected_version);
+        self.added("set data", path, data.len(), added)
     }
 
     /// Adds a delete of `path`, at `expected_version` if given.
-    pub fn delete(&mut self, path: &str, expected_version: Option<i32>) -> Result<&mut Self> {
-        self.writer.add_delete(path, expected_version).map_err(|e| LockError::from_zk("delete", path, e))?;
-        self.ops.push(("delete", path.to_owned()));
-        Ok(self)
+    pub fn delete(&mut self, path: &str, expected_version: Option<i32>) -> &mut Self {
+        let added = self.writer.add_delete(path, expected_version);
+        self.added("delete", path, 0, added)
+    }
+
+    fn added(
+        &mut self,
+        operation: &'static str,
+        path: &str,
+        data: usize,
+        added: Result<(), zookeeper_client::Error>,
+    ) -> &mut Self {
+        match added {
+            Ok(()) => {
+                self.ops.push((operation, path.to_owned()));
+                self.bytes += OP_OVERHEAD + path.len() + data;
+            }
+            Err(error) => {
+                self.refused.get_or_insert(LockError::from_zk(operation, path, error));
+            }
+        }
+        self
     }
 
     /// Sends the check and the operations as one transaction: all of them
     /// are applied, or none.
     ///
-    /// Errors: [`LockError::NotHeld`] when the lock node is gone;
+    /// Errors: the first operation refused while building (a bad path),
+    /// and [`LockError::DataTooLarge`] for a transaction larger than the
+    /// server's request limit (the lock's `max_request_bytes`), both before
+    /// any request is sent; [`LockError::NotHeld`] when the lock node is gone;
     /// [`LockError::SessionLost`] when the hold's session ended; a failed
     /// operation as [`LockError::ZooKeeper`] with its operation and path
     /// (e.g. `BadVersion`); a reply lost with the connection is
     /// [`LockError::is_outcome_unknown`]: the transaction may or may not have
     /// been applied.
     pub async fn commit(mut self) -> Result<Vec<GuardedResult>> {
+        if let Some(refused) = self.refused.take() {
+            return Err(refused);
+        }
+        let limit = self.hold.max_request_bytes();
+        if self.bytes > limit {
+            return Err(LockError::DataTooLarge { len: self.bytes, limit });
+        }
         let results = match self.writer.commit().await {
             Ok(results) => results,
             Err(MultiWriteError::OperationFailed { index: 0, source }) => {
@@ -160,7 +196,7 @@ impl Hold {
     /// ```
     pub async fn guarded_set_data(&self, path: &str, data: &[u8], expected_version: Option<i32>) -> Result<Stat> {
         let mut write = self.guarded();
-        write.set_data(path, data, expected_version)?;
+        write.set_data(path, data, expected_version);
         match write.commit().await?.pop() {
             Some(GuardedResult::Set { stat }) => Ok(stat),
             other => Err(unexpected("set data", path, other)),
@@ -171,7 +207,7 @@ impl Hold {
     /// created path (with its sequence, if sequential).
     pub async fn guarded_create(&self, path: &str, data: &[u8], options: &CreateOptions<'_>) -> Result<String> {
         let mut write = self.guarded();
-        write.create(path, data, options)?;
+        write.create(path, data, options);
         match write.commit().await?.pop() {
             Some(GuardedResult::Created { path, .. }) => Ok(path),
             other => Err(unexpected("create", path, other)),
@@ -182,7 +218,7 @@ impl Hold {
     /// hold's lock node exists.
     pub async fn guarded_delete(&self, path: &str, expected_version: Option<i32>) -> Result<()> {
         let mut write = self.guarded();
-        write.delete(path, expected_version)?;
+        write.delete(path, expected_version);
         match write.commit().await?.pop() {
             Some(GuardedResult::Deleted) => Ok(()),
             other => Err(unexpected("delete", path, other)),

@@ -1,8 +1,7 @@
 //! [`Hold`]: one lock node of one caller, shared by the guards of that hold
 //! (the first guard and the ones re-entered from it); its node goes with the
-//! last of them.
+//! last of them, counted by [`Shares`], not by the `Arc`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex as StdMutex;
 
 use tokio::sync::watch;
@@ -12,16 +11,21 @@ use crate::error::{LockError, Result};
 use crate::fencing::FencingToken;
 use crate::internals::{self, Acquired};
 use crate::monitor::{self, HoldState, HoldStatus, LossReason};
+use crate::node_watch::{NodeWatch, Seen};
+use crate::shares::Shares;
 
 /// One hold of a lock: a lock node this caller created and holds the lock
 /// with. Every guard derefs to the `Hold` it rests on, so `guard.status()`,
 /// `guard.lost()` and `guard.fencing_token()` are methods of this type.
 ///
-/// A hold is watched for loss from the first time one of its guards asks
-/// ([`status`](Self::status), [`is_lost`](Self::is_lost),
+/// From the acquire on, the server watches the node for this hold (an exists
+/// watch sent with the acquire, whose answer nobody waits for), so a node
+/// deleted by someone else counts as lost as soon as the client hears of it,
+/// whether or not anyone asked before. The loss watcher task (session
+/// timeouts while cut off, revocation requests) starts the first time one of
+/// its guards asks ([`status`](Self::status), [`is_lost`](Self::is_lost),
 /// [`lost`](Self::lost) or [`revocation_requested`](Self::revocation_requested));
-/// until then it costs no task and no request. Revocable locks are watched
-/// from the start.
+/// revocable locks are watched from the start.
 #[derive(Debug)]
 pub struct Hold {
     client: Client,
@@ -33,12 +37,17 @@ pub struct Hold {
     /// The runtime the hold was acquired on: a guard dropped outside any
     /// runtime still gets its node deleted there.
     runtime: Option<tokio::runtime::Handle>,
-    /// Set once a release deleted (or is deleting) the node.
-    released: AtomicBool,
+    /// The guards of this hold, and whether a release ended it.
+    shares: Shares,
+    /// The exists watch on the node, set by the acquire.
+    node: NodeWatch,
+    /// The largest request the server takes (for guarded writes).
+    max_request_bytes: usize,
 }
 
 impl Hold {
-    pub(crate) fn new(client: Client, acquired: Acquired, revocable: bool) -> Hold {
+    pub(crate) fn new(client: Client, acquired: Acquired, revocable: bool, max_request_bytes: usize) -> Hold {
+        let node = NodeWatch::start(&client, &acquired.path);
         let hold = Hold {
             client,
             acquired,
@@ -46,7 +55,9 @@ impl Hold {
             state: watch::channel(HoldState::HELD).0,
             monitor: StdMutex::new(None),
             runtime: tokio::runtime::Handle::try_current().ok(),
-            released: AtomicBool::new(false),
+            shares: Shares::one(),
+            node,
+            max_request_bytes,
         };
         if revocable {
             hold.watch();
@@ -69,11 +80,12 @@ impl Hold {
         FencingToken::from_czxid(self.acquired.czxid)
     }
 
-    /// The hold's status now. The first answer comes from the session's
-    /// state; a deleted node shows a round trip later.
+    /// The hold's status now, from what the client has heard: the node's
+    /// deletion (as soon as its event or any later reply of the session
+    /// arrived), the session's state, and the loss watcher.
     pub fn status(&self) -> HoldStatus {
         self.watch();
-        self.state.borrow().status
+        self.known_status()
     }
 
     /// True once the hold is definitely lost.
@@ -112,9 +124,21 @@ impl Hold {
         }
     }
 
-    /// The client (and so the session) this hold was acquired on.
-    pub(crate) fn client(&self) -> &Client {
+    /// The client (and so the session) this hold was acquired on: guarded
+    /// writes go out on it, and so should reads that must see this hold's
+    /// own writes in order.
+    pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The largest request the server takes, as the lock was built with.
+    pub(crate) fn max_request_bytes(&self) -> usize {
+        self.max_request_bytes
+    }
+
+    /// The guard count of this hold.
+    pub(crate) fn shares(&self) -> &Shares {
+        &self.shares
     }
 
     /// The text after the lock name (the sequence), for a downgrade.
@@ -122,9 +146,26 @@ impl Hold {
         &self.acquired.sequence
     }
 
-    /// What is known without a request or a watcher: lost if the watcher saw
-    /// it, or if the session says so. Used before re-entering a hold.
+    /// What is known without a request: lost if released, if the node's
+    /// watch or the loss watcher saw it go, or if the session says so.
+    /// Used by `is_held`, before re-entering a hold, and by `status`.
     pub(crate) fn known_status(&self) -> HoldStatus {
+        if let lost @ HoldStatus::Lost(_) = self.state.borrow().status {
+            return lost;
+        }
+        if self.shares.ended() {
+            return HoldStatus::Lost(LossReason::Released);
+        }
+        match self.node.seen() {
+            Seen::Deleted => {
+                self.state.send_modify(|s| s.status = HoldStatus::Lost(LossReason::NodeDeleted));
+                return HoldStatus::Lost(LossReason::NodeDeleted);
+            }
+            // The watch is used up (a write to the node, the session):
+            // the loss watcher looks from now on.
+            Seen::Spent => self.watch(),
+            Seen::Nothing => {}
+        }
         match self.state.borrow().status {
             lost @ HoldStatus::Lost(_) => lost,
             _ => monitor::status_now(&self.client, self.acquired.answered_at),
@@ -143,7 +184,7 @@ impl Hold {
     /// what the session's state tells without a request.
     fn watch(&self) {
         let mut monitor = self.monitor.lock().unwrap_or_else(|p| p.into_inner());
-        if monitor.is_some() || self.released.load(Ordering::Acquire) {
+        if monitor.is_some() || self.shares.ended() {
             return;
         }
         let Some(runtime) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) else {
@@ -168,7 +209,7 @@ impl Hold {
     /// Ends the hold locally (watcher stopped, guards told) and returns the
     /// node to delete, unless a release already took it.
     fn end(&self) -> Option<&str> {
-        if self.released.swap(true, Ordering::AcqRel) {
+        if !self.shares.end() {
             return None;
         }
         if let Some(monitor) = self.monitor.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -187,16 +228,22 @@ impl Hold {
     /// with its session or node has nothing left to delete: that is `Ok`.
     pub(crate) async fn release(&self) -> Result<()> {
         match self.end() {
-            Some(node) => internals::delete_released(&self.client, node.to_owned()).await,
+            Some(node) => internals::delete_released(&self.client, node.to_owned(), self.runtime.as_ref()).await,
             None => Ok(()),
+        }
+    }
+
+    /// Ends the hold and deletes its node in the background (on the runtime
+    /// it was acquired on when there is none here): the last guard's drop.
+    pub(crate) fn end_in_background(&self) {
+        if let Some(node) = self.end() {
+            internals::delete_in_background(&self.client, node.to_owned(), self.runtime.as_ref());
         }
     }
 }
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if let Some(node) = self.end() {
-            internals::delete_in_background(&self.client, node.to_owned(), self.runtime.as_ref());
-        }
+        self.end_in_background();
     }
 }

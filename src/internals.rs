@@ -9,7 +9,8 @@ use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventTyp
 
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
-use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME, READ_LOCK_NAME};
+use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME};
+#[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
 
 /// Pause before retrying a request that failed with connection loss.
@@ -29,6 +30,17 @@ pub(crate) enum Rule {
     Count { max_leases: u32 },
 }
 
+impl Rule {
+    /// The rule applied to the sorted children: does `ours` hold?
+    pub(crate) fn decide<S: AsRef<str>>(&self, sorted: &[S], ours: &str) -> Decision {
+        match self {
+            Rule::Exclusive { max_leases } => driver::decide_exclusive(sorted, ours, *max_leases),
+            Rule::Read { downgrade_from } => driver::decide_read(sorted, ours, downgrade_from.is_some()),
+            Rule::Count { max_leases } => driver::decide_count(sorted, ours, *max_leases),
+        }
+    }
+}
+
 /// Everything an attempt needs to know about the lock it contends for.
 pub(crate) struct Target<'a> {
     pub client: &'a Client,
@@ -38,7 +50,8 @@ pub(crate) struct Target<'a> {
     pub data: &'a [u8],
     pub acls: &'a [Acl],
     pub rule: Rule,
-    /// A deliberately broken rule (negative controls only).
+    /// A deliberately broken rule (negative controls; harness builds only).
+    #[cfg(zkurator_harness)]
     pub broken: Option<NegativeControl>,
 }
 
@@ -74,7 +87,7 @@ impl Target<'_> {
     /// A timeout bounds the waiting, not the first question (given up to a
     /// session timeout): a zero timeout tries once, as Curator's `acquire(0, ms)`.
     pub async fn acquire(&self, timeout: Option<Duration>) -> Result<Acquired> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = deadline_after(timeout);
         loop {
             let mut cleanup = Cleanup::new(self.client, self.lock_path, new_protected_prefix());
             let outcome = self.attempt(&mut cleanup, deadline).await;
@@ -91,7 +104,7 @@ impl Target<'_> {
                     cleanup.delete_now().await;
                     return Err(match failure {
                         Failure::Error(error) => error,
-                        _ => LockError::Timeout(timeout.unwrap_or_default()),
+                        _ => LockError::gave_up(timeout),
                     });
                 }
             }
@@ -100,7 +113,7 @@ impl Target<'_> {
 
     /// One attempt: create our node, then wait until it holds the lock.
     async fn attempt(&self, cleanup: &mut Cleanup, deadline: Option<Instant>) -> Result<Acquired, Failure> {
-        let first_answer_by = deadline.map(|d| d.max(Instant::now() + self.client.session_timeout()));
+        let first_answer_by = deadline.map(|d| d.max(Instant::now() + self.client.session_timeout().min(HOUR)));
         let (mut acquired, children) =
             within(first_answer_by, self.create_and_list(&cleanup.prefix)).await.ok_or(Failure::TimedOut)??;
         cleanup.node = Some(acquired.path.clone());
@@ -252,20 +265,19 @@ impl Target<'_> {
 
     /// This attempt's rule applied to the sorted children.
     fn decide<S: AsRef<str>>(&self, sorted: &[S], ours: &str) -> Decision {
-        match (&self.rule, self.broken) {
-            (Rule::Read { .. }, Some(NegativeControl::ReadIgnoresWriters)) => driver::decide_read(sorted, ours, true),
-            (Rule::Exclusive { max_leases }, Some(NegativeControl::WriteIgnoresReaders)) => {
-                let others: Vec<&str> =
-                    sorted.iter().map(AsRef::as_ref).filter(|c| !c.contains(READ_LOCK_NAME)).collect();
-                driver::decide_exclusive(&others, ours, *max_leases)
-            }
-            (Rule::Exclusive { max_leases }, _) => driver::decide_exclusive(sorted, ours, *max_leases),
-            (Rule::Read { downgrade_from }, _) => driver::decide_read(sorted, ours, downgrade_from.is_some()),
-            (Rule::Count { .. }, Some(NegativeControl::LeaseIgnoresCount)) => {
-                driver::decide_count(sorted, ours, u32::MAX)
-            }
-            (Rule::Count { max_leases }, _) => driver::decide_count(sorted, ours, *max_leases),
+        #[cfg(zkurator_harness)]
+        if let Some(decision) = self.broken.and_then(|control| control.decide(&self.rule, sorted, ours)) {
+            return decision;
         }
+        self.rule.decide(sorted, ours)
+    }
+
+    /// Whether a negative control breaks this attempt's rule.
+    fn is_broken(&self) -> bool {
+        #[cfg(zkurator_harness)]
+        return self.broken.is_some();
+        #[cfg(not(zkurator_harness))]
+        false
     }
 
     /// Whether no node that blocks ours can appear ahead of it after our
@@ -279,7 +291,7 @@ impl Target<'_> {
     /// waited for on this path, and a waiting node deleted by a third party
     /// is reported as lost once the holder asks ([`crate::MutexGuard::status`]).
     fn no_node_can_queue_ahead(&self) -> bool {
-        self.broken.is_none()
+        !self.is_broken()
             && match self.rule {
                 Rule::Exclusive { max_leases } => max_leases == 1 && self.lock_name == MUTEX_LOCK_NAME,
                 Rule::Read { .. } => true,
@@ -335,6 +347,15 @@ impl Target<'_> {
     }
 }
 
+/// An hour: no session timeout is longer (ZooKeeper caps them far lower).
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The instant `timeout` from now; `None` (wait without end) for no timeout
+/// or one too large to add to the clock (`Duration::MAX` from a config file).
+pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
 /// Runs `future` until `deadline` (if any); `None` if the deadline came first.
 async fn within<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
     match deadline {
@@ -388,19 +409,24 @@ pub(crate) async fn guaranteed_delete(client: &Client, path: &str) -> Result<()>
 /// A guaranteed delete in the caller's task (no task hop on the way to the
 /// server); if the caller stops waiting before it is done, a background task
 /// takes over, so the node still goes.
-pub(crate) async fn delete_released(client: &Client, path: String) -> Result<()> {
+pub(crate) async fn delete_released(
+    client: &Client,
+    path: String,
+    runtime: Option<&tokio::runtime::Handle>,
+) -> Result<()> {
     struct HandOff<'a> {
         client: &'a Client,
         path: Option<String>,
+        runtime: Option<&'a tokio::runtime::Handle>,
     }
     impl Drop for HandOff<'_> {
         fn drop(&mut self) {
             if let Some(path) = self.path.take() {
-                delete_in_background(self.client, path, None);
+                delete_in_background(self.client, path, self.runtime);
             }
         }
     }
-    let mut pending = HandOff { client, path: Some(path) };
+    let mut pending = HandOff { client, path: Some(path), runtime };
     let result = guaranteed_delete(client, pending.path.as_deref().unwrap_or_default()).await;
     pending.path = None;
     result
@@ -421,9 +447,11 @@ pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Opti
 
 /// Deletes the node of an attempt that did not end holding the lock. Armed
 /// until [`Cleanup::disarm`]; dropped while armed (a cancelled acquire), it
-/// deletes in the background.
+/// deletes in the background: on the runtime the attempt started on when it
+/// is dropped outside any runtime.
 struct Cleanup {
     client: Client,
+    runtime: Option<tokio::runtime::Handle>,
     lock_path: String,
     /// The attempt's `_c_<uuid>-` prefix: finds the node when the create's
     /// reply never arrived.
@@ -435,7 +463,14 @@ struct Cleanup {
 
 impl Cleanup {
     fn new(client: &Client, lock_path: &str, prefix: String) -> Self {
-        Cleanup { client: client.clone(), lock_path: lock_path.to_owned(), prefix, node: None, armed: true }
+        Cleanup {
+            client: client.clone(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
+            lock_path: lock_path.to_owned(),
+            prefix,
+            node: None,
+            armed: true,
+        }
     }
 
     fn disarm(&mut self) {
@@ -486,11 +521,11 @@ impl Drop for Cleanup {
         if !self.armed {
             return;
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
+        match tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
+            Some(runtime) => {
                 runtime.spawn(self.task());
             }
-            Err(_) => warn!(
+            None => warn!(
                 prefix = self.prefix,
                 "acquire cancelled outside a tokio runtime: its node stays until the session ends"
             ),

@@ -47,8 +47,6 @@ pub mod names;
 mod names;
 #[cfg(zkurator_harness)]
 pub mod negative;
-#[cfg(not(zkurator_harness))]
-mod negative;
 
 mod error;
 mod fencing;
@@ -58,16 +56,21 @@ mod internals;
 mod monitor;
 mod multi;
 mod mutex;
+mod node_watch;
 #[cfg(all(target_os = "linux", feature = "nodelay"))]
 mod nodelay;
+mod options;
 mod path;
 mod read_guard;
+mod registry;
 mod revoke;
 mod rwlock;
 mod semaphore;
 mod semaphore_mutex;
 mod session;
+mod share;
 mod shared;
+mod shares;
 mod write_guard;
 
 pub use error::{LockError, Result};

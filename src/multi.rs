@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::monitor::LossReason;
-use crate::mutex::{would_block, Mutex, MutexGuard};
+use crate::mutex::{Mutex, MutexGuard};
 use crate::read_guard::ReadGuard;
 use crate::rwlock::ReadWriteLock;
 use crate::semaphore::LeaseGuard;
@@ -46,6 +46,17 @@ impl From<SemaphoreMutex> for Member {
 }
 
 impl Member {
+    /// The lock path and what is taken there: equal for members that are
+    /// the same lock.
+    fn identity(&self) -> (&str, String) {
+        match self {
+            Member::Mutex(m) => (m.lock_path(), format!("mutex of {} lease(s)", m.max_leases())),
+            Member::SemaphoreMutex(m) => (m.path(), "semaphore mutex".to_owned()),
+            Member::Read(rw) => (rw.lock_path(), "read lock".to_owned()),
+            Member::Write(rw) => (rw.lock_path(), "write lock".to_owned()),
+        }
+    }
+
     async fn acquire(&self, timeout: Option<Duration>) -> Result<MemberGuard> {
         Ok(match (self, timeout) {
             (Member::Mutex(m), None) => MemberGuard::Mutex(m.lock().await?),
@@ -129,11 +140,28 @@ impl MultiLock {
 
     /// A multi-lock of the given members, taken in this order.
     /// [`LockError::NoMembers`] for an empty list.
+    ///
+    /// A member given twice (the same lock path and kind: a transfer from an
+    /// account to itself) is one member, taken once, as Curator's reentrancy
+    /// takes it. Two different kinds on one path (a read and a write lock, a
+    /// mutex and a read/write lock) would wait on each other:
+    /// [`LockError::ConflictingMembers`], before any request.
     pub fn of(members: Vec<Member>) -> Result<MultiLock> {
         if members.is_empty() {
             return Err(LockError::NoMembers);
         }
-        Ok(MultiLock { members })
+        let mut kept: Vec<Member> = Vec::with_capacity(members.len());
+        for member in members {
+            let (path, kind) = member.identity();
+            match kept.iter().map(Member::identity).find(|(p, _)| *p == path) {
+                Some((_, taken)) if taken == kind => continue,
+                Some((_, taken)) => {
+                    return Err(LockError::ConflictingMembers { path: path.to_owned(), first: taken, second: kind })
+                }
+                None => kept.push(member),
+            }
+        }
+        Ok(MultiLock { members: kept })
     }
 
     /// The members, in acquire order.
@@ -156,11 +184,11 @@ impl MultiLock {
     /// Takes every member if all are free now; [`LockError::WouldBlock`]
     /// otherwise, with nothing held.
     pub async fn try_lock(&self) -> Result<MultiGuard> {
-        self.acquire(Some(Duration::ZERO)).await.map_err(would_block)
+        self.acquire(Some(Duration::ZERO)).await
     }
 
     async fn acquire(&self, timeout: Option<Duration>) -> Result<MultiGuard> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = crate::internals::deadline_after(timeout);
         let mut guard = MultiGuard { guards: Vec::with_capacity(self.members.len()) };
         for member in &self.members {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -169,7 +197,7 @@ impl MultiLock {
                 Err(error) => {
                     let _ = guard.release().await;
                     return Err(match error {
-                        LockError::Timeout(_) => LockError::Timeout(timeout.unwrap_or_default()),
+                        LockError::Timeout(_) | LockError::WouldBlock => LockError::gave_up(timeout),
                         other => other,
                     });
                 }

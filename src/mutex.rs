@@ -5,11 +5,11 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use zookeeper_client::Acl;
-
-use crate::error::{LockError, Result};
+use crate::error::Result;
 use crate::hold::Hold;
+use crate::options::shared_setters;
 use crate::session::SessionSource;
+use crate::share::Share;
 use crate::shared::{Settings, Shared, SideKind};
 
 /// A distributed lock handle on one lock path: Curator's `InterProcessMutex`.
@@ -52,6 +52,8 @@ pub struct MutexBuilder {
     settings: Settings,
 }
 
+shared_setters!(MutexBuilder);
+
 impl MutexBuilder {
     /// Lets up to `n` holders in at once (kazurator `Mutex(max_leases=n)`,
     /// Curator `InterProcessSemaphore`). Zero counts as one.
@@ -60,36 +62,10 @@ impl MutexBuilder {
         self
     }
 
-    /// Bytes stored in the lock node (default: this host's address, as Curator).
-    pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
-        self.settings.data = Some(data.into());
-        self
-    }
-
-    /// ACLs for the lock nodes and created parents (default: open to anyone).
-    pub fn acls(mut self, acls: Vec<Acl>) -> Self {
-        self.settings.acls = acls;
-        self
-    }
-
     /// Opts in to revocation requests: [`Hold::revocation_requested`]
     /// resolves when someone calls [`crate::revoke`] on the held node.
     pub fn revocable(mut self, revocable: bool) -> Self {
         self.settings.revocable = revocable;
-        self
-    }
-
-    /// The largest request the server accepts (its `jute.maxbuffer`; default
-    /// ZooKeeper's 1 MiB): lock data that cannot fit is refused by `build`.
-    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
-        self.settings.max_request_bytes = bytes;
-        self
-    }
-
-    /// Breaks this handle's lock rule on purpose (the harness's negative controls).
-    #[cfg(zkurator_harness)]
-    pub fn negative_control(mut self, control: crate::negative::NegativeControl) -> Self {
-        self.settings.broken = Some(control);
         self
     }
 
@@ -104,7 +80,7 @@ impl Mutex {
     /// A mutex on `lock_path` with default options, on `source` (a `&Client`
     /// or a [`SessionSource`]).
     ///
-    /// Fails with [`LockError::InvalidPath`] for a path ZooKeeper cannot use as
+    /// Fails with [`crate::LockError::InvalidPath`] for a path ZooKeeper cannot use as
     /// a lock directory.
     pub fn new(source: impl Into<SessionSource>, lock_path: &str) -> Result<Mutex> {
         Mutex::builder(source, lock_path).build()
@@ -123,6 +99,21 @@ impl Mutex {
     /// The lock directory.
     pub fn lock_path(&self) -> &str {
         self.shared.lock_path()
+    }
+
+    /// Where this handle gets its sessions: `source.client().await` is the
+    /// client new acquires use (a hold's own is [`Hold::client`]).
+    pub fn source(&self) -> &SessionSource {
+        self.shared.source()
+    }
+
+    /// How many holders the mutex lets in at once (1 unless built with
+    /// [`MutexBuilder::max_leases`]).
+    pub fn max_leases(&self) -> u32 {
+        match self.kind {
+            SideKind::Mutex { max_leases } => max_leases,
+            _ => 1,
+        }
     }
 
     /// Whether a caller of this handle (or a clone) holds the lock now:
@@ -145,28 +136,22 @@ impl Mutex {
         self.acquire(None).await
     }
 
-    /// Waits at most `timeout` for the lock; [`LockError::Timeout`] after it,
-    /// with this attempt's node already deleted. A zero timeout tries once.
+    /// Waits at most `timeout` for the lock; [`crate::LockError::Timeout`] after it,
+    /// with this attempt's node already deleted. A zero timeout tries once, as
+    /// [`try_lock`](Self::try_lock), and fails with [`crate::LockError::WouldBlock`]. A
+    /// timeout too large for the clock (`Duration::MAX`) waits without end.
     pub async fn lock_timeout(&self, timeout: Duration) -> Result<MutexGuard> {
         self.acquire(Some(timeout)).await
     }
 
     /// Takes the lock if it is free now, in one round trip (Curator's
-    /// `acquire(0, ms)`); [`LockError::WouldBlock`] otherwise, with no node left.
+    /// `acquire(0, ms)`); [`crate::LockError::WouldBlock`] otherwise, with no node left.
     pub async fn try_lock(&self) -> Result<MutexGuard> {
-        self.acquire(Some(Duration::ZERO)).await.map_err(would_block)
+        self.acquire(Some(Duration::ZERO)).await
     }
 
     async fn acquire(&self, timeout: Option<Duration>) -> Result<MutexGuard> {
-        Ok(MutexGuard { hold: self.shared.acquire(self.kind, timeout).await? })
-    }
-}
-
-/// A zero-timeout attempt's timeout is a busy lock.
-pub(crate) fn would_block(error: LockError) -> LockError {
-    match error {
-        LockError::Timeout(_) => LockError::WouldBlock,
-        other => other,
+        Ok(MutexGuard { share: self.shared.acquire(self.kind, timeout).await? })
     }
 }
 
@@ -188,7 +173,7 @@ pub(crate) async fn participant_nodes(shared: &Shared, kind: SideKind) -> Result
 #[derive(Debug)]
 #[must_use = "dropping the guard releases the lock"]
 pub struct MutexGuard {
-    hold: Arc<Hold>,
+    share: Share,
 }
 
 impl MutexGuard {
@@ -196,15 +181,14 @@ impl MutexGuard {
     /// owning thread): no node, no request. The node goes with the last
     /// guard. [`LockError::Lost`] if the hold is known to be lost.
     pub fn reenter(&self) -> Result<MutexGuard> {
-        self.hold.ensure_live()?;
-        Ok(MutexGuard { hold: self.hold.clone() })
+        Ok(MutexGuard { share: self.share.reenter()? })
     }
 
     /// Lets this guard go; when it is the last of its hold, deletes the node
     /// and waits for it (retried through connection loss until done or the
     /// session ends, and finished in the background if this future is dropped).
     pub async fn release(self) -> Result<()> {
-        release_last(self.hold).await
+        self.share.release().await
     }
 }
 
@@ -212,14 +196,6 @@ impl Deref for MutexGuard {
     type Target = Hold;
 
     fn deref(&self) -> &Hold {
-        &self.hold
-    }
-}
-
-/// Drops one guard's share of a hold; the last one deletes the node.
-pub(crate) async fn release_last(hold: Arc<Hold>) -> Result<()> {
-    match Arc::into_inner(hold) {
-        Some(hold) => hold.release().await,
-        None => Ok(()),
+        &self.share
     }
 }

@@ -19,3 +19,29 @@ pub enum NegativeControl {
     /// soon as its node exists, however many leases are out.
     LeaseIgnoresCount,
 }
+
+impl NegativeControl {
+    /// The broken decision for `rule`, or `None` where this control leaves
+    /// the rule alone.
+    pub(crate) fn decide<S: AsRef<str>>(
+        self,
+        rule: &crate::internals::Rule,
+        sorted: &[S],
+        ours: &str,
+    ) -> Option<crate::driver::Decision> {
+        use crate::driver;
+        use crate::internals::Rule;
+        match (rule, self) {
+            (Rule::Read { .. }, NegativeControl::ReadIgnoresWriters) => Some(driver::decide_read(sorted, ours, true)),
+            (Rule::Exclusive { max_leases }, NegativeControl::WriteIgnoresReaders) => {
+                let others: Vec<&str> =
+                    sorted.iter().map(AsRef::as_ref).filter(|c| !c.contains(crate::names::READ_LOCK_NAME)).collect();
+                Some(driver::decide_exclusive(&others, ours, *max_leases))
+            }
+            (Rule::Count { .. }, NegativeControl::LeaseIgnoresCount) => {
+                Some(driver::decide_count(sorted, ours, u32::MAX))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,11 +1,10 @@
 //! [`ReadGuard`]: proof of a hold of a read/write lock's read side.
 
 use std::ops::Deref;
-use std::sync::Arc;
 
 use crate::error::Result;
 use crate::hold::Hold;
-use crate::mutex::release_last;
+use crate::share::Share;
 
 /// Proof of a read hold of a [`crate::ReadWriteLock`].
 ///
@@ -18,26 +17,25 @@ use crate::mutex::release_last;
 #[derive(Debug)]
 #[must_use = "dropping the guard releases the read lock"]
 pub struct ReadGuard {
-    hold: Arc<Hold>,
+    share: Share,
 }
 
 impl ReadGuard {
-    pub(crate) fn new(hold: Arc<Hold>) -> ReadGuard {
-        ReadGuard { hold }
+    pub(crate) fn new(share: Share) -> ReadGuard {
+        ReadGuard { share }
     }
 
     /// One more guard of this read hold (Curator's reentrant read by the
     /// owning thread): no node, no request. [`crate::LockError::Lost`] if the hold is
     /// known to be lost.
     pub fn reenter(&self) -> Result<ReadGuard> {
-        self.hold.ensure_live()?;
-        Ok(ReadGuard { hold: self.hold.clone() })
+        Ok(ReadGuard { share: self.share.reenter()? })
     }
 
     /// Lets this guard go; the last guard of the hold deletes the node and
     /// waits for it.
     pub async fn release(self) -> Result<()> {
-        release_last(self.hold).await
+        self.share.release().await
     }
 }
 
@@ -45,6 +43,6 @@ impl Deref for ReadGuard {
     type Target = Hold;
 
     fn deref(&self) -> &Hold {
-        &self.hold
+        &self.share
     }
 }

@@ -3,10 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use zookeeper_client::Acl;
-
 use crate::error::Result;
-use crate::mutex::{participant_nodes, would_block};
+use crate::mutex::participant_nodes;
+use crate::options::shared_setters;
 use crate::read_guard::ReadGuard;
 use crate::session::SessionSource;
 use crate::shared::{Settings, Shared, SideKind};
@@ -52,37 +51,12 @@ pub struct ReadWriteLockBuilder {
     settings: Settings,
 }
 
+shared_setters!(ReadWriteLockBuilder);
+
 impl ReadWriteLockBuilder {
-    /// Bytes stored in both sides' lock nodes (Curator's `lockData`; default:
-    /// this host's address).
-    pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
-        self.settings.data = Some(data.into());
-        self
-    }
-
-    /// ACLs for the lock nodes and created parents (default: open to anyone).
-    pub fn acls(mut self, acls: Vec<Acl>) -> Self {
-        self.settings.acls = acls;
-        self
-    }
-
     /// Opts in to revocation requests on both sides.
     pub fn revocable(mut self, revocable: bool) -> Self {
         self.settings.revocable = revocable;
-        self
-    }
-
-    /// The largest request the server accepts (its `jute.maxbuffer`; default
-    /// ZooKeeper's 1 MiB): lock data that cannot fit is refused by `build`.
-    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
-        self.settings.max_request_bytes = bytes;
-        self
-    }
-
-    /// Breaks this lock's rules on purpose (the harness's negative controls).
-    #[cfg(zkurator_harness)]
-    pub fn negative_control(mut self, control: crate::negative::NegativeControl) -> Self {
-        self.settings.broken = Some(control);
         self
     }
 
@@ -109,12 +83,18 @@ impl ReadWriteLock {
         self.shared.lock_path()
     }
 
+    /// Where this lock gets its sessions (see [`crate::Mutex::source`]).
+    pub fn source(&self) -> &SessionSource {
+        self.shared.source()
+    }
+
     /// Waits for the read lock (cancellation safe, as every acquire).
     pub async fn read(&self) -> Result<ReadGuard> {
         self.read_with(None).await
     }
 
-    /// Waits at most `timeout` for the read lock; a zero timeout tries once.
+    /// Waits at most `timeout` for the read lock; a zero timeout tries once
+    /// ([`crate::LockError::WouldBlock`]), `Duration::MAX` waits without end.
     pub async fn read_timeout(&self, timeout: Duration) -> Result<ReadGuard> {
         self.read_with(Some(timeout)).await
     }
@@ -122,7 +102,7 @@ impl ReadWriteLock {
     /// The read lock if no writer holds or queues ahead now, in one round
     /// trip; [`crate::LockError::WouldBlock`] otherwise, with no node left.
     pub async fn try_read(&self) -> Result<ReadGuard> {
-        self.read_with(Some(Duration::ZERO)).await.map_err(would_block)
+        self.read_with(Some(Duration::ZERO)).await
     }
 
     /// Waits for the write lock.
@@ -130,7 +110,8 @@ impl ReadWriteLock {
         self.write_with(None).await
     }
 
-    /// Waits at most `timeout` for the write lock; a zero timeout tries once.
+    /// Waits at most `timeout` for the write lock; a zero timeout tries once
+    /// ([`crate::LockError::WouldBlock`]), `Duration::MAX` waits without end.
     pub async fn write_timeout(&self, timeout: Duration) -> Result<WriteGuard> {
         self.write_with(Some(timeout)).await
     }
@@ -138,7 +119,7 @@ impl ReadWriteLock {
     /// The write lock if it is free now, in one round trip;
     /// [`crate::LockError::WouldBlock`] otherwise, with no node left.
     pub async fn try_write(&self) -> Result<WriteGuard> {
-        self.write_with(Some(Duration::ZERO)).await.map_err(would_block)
+        self.write_with(Some(Duration::ZERO)).await
     }
 
     /// Whether a caller of this handle (or a clone) holds the read lock now

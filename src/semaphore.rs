@@ -10,19 +10,20 @@
 //! and cancellation, and session renewal are those of the other locks.
 
 use std::ops::Deref;
-use std::sync::{Arc, Mutex as StdMutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
-use zookeeper_client::{Acl, Client};
+use zookeeper_client::Client;
 
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::internals::Rule;
-use crate::monitor::HoldStatus;
-use crate::mutex::{release_last, would_block};
 use crate::names::{LEASE_LOCK_NAME, MUTEX_LOCK_NAME, SEMAPHORE_LEASES_DIR, SEMAPHORE_LOCKS_DIR};
+use crate::options::shared_setters;
+use crate::registry::Registry;
 use crate::session::SessionSource;
+use crate::share::Share;
 use crate::shared::{Settings, Shared};
 
 /// A counting semaphore shared across processes: Curator's
@@ -53,7 +54,7 @@ pub struct Semaphore {
     shared: Arc<Shared>,
     max_leases: u32,
     /// Leases taken through this handle and its clones (for `leases_held`).
-    leases: Arc<StdMutex<Vec<Weak<Hold>>>>,
+    leases: Arc<Registry>,
 }
 
 /// Options for a [`Semaphore`] (or a [`crate::SemaphoreMutex`]); start with
@@ -67,34 +68,9 @@ pub struct SemaphoreBuilder {
     settings: Settings,
 }
 
+shared_setters!(SemaphoreBuilder);
+
 impl SemaphoreBuilder {
-    /// Bytes stored in the lease nodes and the `locks/` mutex node (default:
-    /// this host's address, as Curator; its `setNodeData`).
-    pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
-        self.settings.data = Some(data.into());
-        self
-    }
-
-    /// ACLs for the nodes and created parents (default: open to anyone).
-    pub fn acls(mut self, acls: Vec<Acl>) -> Self {
-        self.settings.acls = acls;
-        self
-    }
-
-    /// The largest request the server accepts (its `jute.maxbuffer`): node
-    /// data that cannot fit is refused by `build`.
-    pub fn max_request_bytes(mut self, bytes: usize) -> Self {
-        self.settings.max_request_bytes = bytes;
-        self
-    }
-
-    /// Breaks this handle's lease rule on purpose (the harness's negative controls).
-    #[cfg(zkurator_harness)]
-    pub fn negative_control(mut self, control: crate::negative::NegativeControl) -> Self {
-        self.settings.broken = Some(control);
-        self
-    }
-
     /// Validates the path and the data size and makes the handle. No request is sent.
     pub fn build(self) -> Result<Semaphore> {
         let shared = Shared::new(self.source, &self.path, self.settings)?;
@@ -132,6 +108,11 @@ impl Semaphore {
         self.shared.lock_path()
     }
 
+    /// Where this semaphore gets its sessions (see [`crate::Mutex::source`]).
+    pub fn source(&self) -> &SessionSource {
+        self.shared.source()
+    }
+
     /// The number of leases this handle assumes.
     pub fn max_leases(&self) -> u32 {
         self.max_leases
@@ -140,8 +121,7 @@ impl Semaphore {
     /// Leases taken through this handle (and its clones) that are live now:
     /// not released, not known lost.
     pub fn leases_held(&self) -> usize {
-        let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-        leases.iter().filter_map(Weak::upgrade).filter(|h| !matches!(h.known_status(), HoldStatus::Lost(_))).count()
+        self.leases.live()
     }
 
     /// The lease nodes (full paths), oldest first, foreign children included:
@@ -163,7 +143,8 @@ impl Semaphore {
     }
 
     /// Waits at most `timeout` for a lease; [`LockError::Timeout`] after it,
-    /// with this taker's nodes deleted. A zero timeout tries once.
+    /// with this taker's nodes deleted. A zero timeout tries once
+    /// ([`LockError::WouldBlock`]); `Duration::MAX` waits without end.
     pub async fn acquire_timeout(&self, timeout: Duration) -> Result<LeaseGuard> {
         Ok(self.take(1, Some(timeout)).await?.remove(0))
     }
@@ -171,7 +152,7 @@ impl Semaphore {
     /// Takes a lease if one is free now and no other taker is ahead
     /// (Curator's `acquire(0, ms)`); [`LockError::WouldBlock`] otherwise.
     pub async fn try_acquire(&self) -> Result<LeaseGuard> {
-        Ok(self.take(1, Some(Duration::ZERO)).await.map_err(would_block)?.remove(0))
+        Ok(self.take(1, Some(Duration::ZERO)).await?.remove(0))
     }
 
     /// Waits until `n` leases are free and takes them all, or none.
@@ -191,20 +172,18 @@ impl Semaphore {
         if n == 0 || n > self.max_leases {
             return Err(LockError::LeaseCount { requested: n, max_leases: self.max_leases });
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = crate::internals::deadline_after(timeout);
         loop {
             let client = self.shared.source().client().await?;
             match self.take_on(&client, n, deadline).await {
-                Ok(holds) => {
-                    let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-                    leases.retain(|h| h.strong_count() > 0);
-                    leases.extend(holds.iter().map(Arc::downgrade));
-                    return Ok(holds.into_iter().map(|hold| LeaseGuard { hold }).collect());
+                Ok(shares) => {
+                    shares.iter().for_each(|share| self.leases.add(share.hold()));
+                    return Ok(shares.into_iter().map(|share| LeaseGuard { share }).collect());
                 }
                 Err(LockError::SessionLost(error)) if self.shared.source().renews() => {
                     tracing::debug!(%error, path = self.path(), "session ended while taking leases; again on a new one");
                 }
-                Err(LockError::Timeout(_)) => return Err(LockError::Timeout(timeout.unwrap_or_default())),
+                Err(LockError::Timeout(_) | LockError::WouldBlock) => return Err(LockError::gave_up(timeout)),
                 Err(error) => return Err(error),
             }
         }
@@ -213,7 +192,7 @@ impl Semaphore {
     /// Takes the `locks/` mutex, then `n` leases, then lets the mutex go. On
     /// any failure the leases taken are returned; a dropped future leaves the
     /// deletes to the holds' and the acquire loop's background cleanup.
-    async fn take_on(&self, client: &Client, n: u32, deadline: Option<Instant>) -> Result<Vec<Arc<Hold>>> {
+    async fn take_on(&self, client: &Client, n: u32, deadline: Option<Instant>) -> Result<Vec<Share>> {
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let serial = Rule::Exclusive { max_leases: 1 };
         let serial = self.shared.contend_under(client, SEMAPHORE_LOCKS_DIR, MUTEX_LOCK_NAME, serial, left()).await?;
@@ -222,7 +201,7 @@ impl Semaphore {
         for _ in 0..n {
             let rule = Rule::Count { max_leases: self.max_leases };
             match self.shared.contend_under(client, SEMAPHORE_LEASES_DIR, LEASE_LOCK_NAME, rule, left()).await {
-                Ok(lease) => leases.push(Arc::new(lease)),
+                Ok(lease) => leases.push(lease),
                 Err(error) => {
                     failure = Some(error);
                     break;
@@ -232,7 +211,7 @@ impl Semaphore {
         let serial_released = serial.release().await;
         if let Some(error) = failure.or(serial_released.err()) {
             for lease in leases {
-                let _ = release_last(lease).await;
+                let _ = lease.release().await;
             }
             return Err(error);
         }
@@ -254,14 +233,14 @@ fn sequence(name: &str) -> &str {
 #[derive(Debug)]
 #[must_use = "dropping the guard returns the lease"]
 pub struct LeaseGuard {
-    hold: Arc<Hold>,
+    share: Share,
 }
 
 impl LeaseGuard {
     /// Returns the lease: deletes its node and waits for it (retried through
     /// connection loss until done or the session ends).
     pub async fn release(self) -> Result<()> {
-        release_last(self.hold).await
+        self.share.release().await
     }
 }
 
@@ -269,6 +248,6 @@ impl Deref for LeaseGuard {
     type Target = Hold;
 
     fn deref(&self) -> &Hold {
-        &self.hold
+        &self.share
     }
 }

@@ -46,6 +46,11 @@ impl SemaphoreMutex {
         SemaphoreMutex { semaphore }
     }
 
+    /// Where this mutex gets its sessions (see [`crate::Mutex::source`]).
+    pub fn source(&self) -> &crate::SessionSource {
+        self.semaphore.source()
+    }
+
     /// The mutex's path (the parent of `locks/` and `leases/`).
     pub fn path(&self) -> &str {
         self.semaphore.path()
@@ -68,7 +73,7 @@ impl SemaphoreMutex {
     }
 
     /// Waits at most `timeout`; [`crate::LockError::Timeout`] after it, with no
-    /// node left. A zero timeout tries once.
+    /// node left. A zero timeout tries once ([`crate::LockError::WouldBlock`]).
     pub async fn lock_timeout(&self, timeout: Duration) -> Result<LeaseGuard> {
         self.semaphore.acquire_timeout(timeout).await
     }

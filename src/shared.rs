@@ -1,7 +1,7 @@
 //! What the handles of one lock path share (session source, settings, the
 //! holds they made) and the one way to contend for a side of it.
 
-use std::sync::{Arc, Mutex as StdMutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use zookeeper_client::{Acl, Client};
@@ -10,11 +10,13 @@ use crate::driver::SortNames;
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::internals::{Rule, Target};
-use crate::monitor::HoldStatus;
 use crate::names::{MUTEX_LOCK_NAME, READ_LOCK_NAME, WRITE_LOCK_NAME};
+#[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
 use crate::path::validate_lock_path;
+use crate::registry::Registry;
 use crate::session::SessionSource;
+use crate::share::Share;
 
 /// ZooKeeper's default request limit (`jute.maxbuffer`, 0xfffff bytes).
 pub(crate) const DEFAULT_MAX_REQUEST_BYTES: usize = 0xfffff;
@@ -74,6 +76,7 @@ pub(crate) struct Settings {
     pub acls: Vec<Acl>,
     pub revocable: bool,
     pub max_request_bytes: usize,
+    #[cfg(zkurator_harness)]
     pub broken: Option<NegativeControl>,
 }
 
@@ -84,6 +87,7 @@ impl Default for Settings {
             acls: Vec::new(),
             revocable: false,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            #[cfg(zkurator_harness)]
             broken: None,
         }
     }
@@ -97,9 +101,11 @@ pub(crate) struct Shared {
     data: Vec<u8>,
     acls: Vec<Acl>,
     revocable: bool,
+    max_request_bytes: usize,
+    #[cfg(zkurator_harness)]
     broken: Option<NegativeControl>,
     /// Holds made through these handles, per side (for `is_held`).
-    holds: [StdMutex<Vec<Weak<Hold>>>; 2],
+    holds: [Registry; 2],
 }
 
 impl Shared {
@@ -118,6 +124,8 @@ impl Shared {
             data,
             acls: settings.acls,
             revocable: settings.revocable,
+            max_request_bytes: limit,
+            #[cfg(zkurator_harness)]
             broken: settings.broken,
             holds: Default::default(),
         }))
@@ -135,13 +143,14 @@ impl Shared {
     /// everyone already there, this process's other holds included. On a
     /// renewing session source, an acquire whose session ended starts again
     /// on a new session.
-    pub(crate) async fn acquire(&self, kind: SideKind, timeout: Option<Duration>) -> Result<Arc<Hold>> {
+    pub(crate) async fn acquire(&self, kind: SideKind, timeout: Option<Duration>) -> Result<Share> {
+        #[cfg(zkurator_harness)]
         if self.broken == Some(NegativeControl::SharedHold) {
-            if let Some(hold) = self.live_hold(kind) {
-                return Ok(hold);
+            if let Some(hold) = self.holds[kind.index()].live_holds().pop() {
+                return Ok(Share::join(hold));
             }
         }
-        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let deadline = crate::internals::deadline_after(timeout);
         loop {
             let client = self.source.client().await?;
             let left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
@@ -150,7 +159,7 @@ impl Shared {
                     tracing::debug!(%error, lock = self.lock_path, "session ended while acquiring; again on a new one");
                 }
                 // The caller's timeout, not what was left of it on this session.
-                Err(LockError::Timeout(_)) => return Err(LockError::Timeout(timeout.unwrap_or_default())),
+                Err(LockError::Timeout(_) | LockError::WouldBlock) => return Err(LockError::gave_up(timeout)),
                 result => return result,
             }
         }
@@ -163,7 +172,7 @@ impl Shared {
         kind: SideKind,
         rule: Rule,
         timeout: Option<Duration>,
-    ) -> Result<Arc<Hold>> {
+    ) -> Result<Share> {
         let target = Target {
             client,
             lock_path: &self.lock_path,
@@ -172,14 +181,13 @@ impl Shared {
             data: &self.data,
             acls: &self.acls,
             rule,
+            #[cfg(zkurator_harness)]
             broken: self.broken,
         };
         let acquired = target.acquire(timeout).await?;
-        let hold = Arc::new(Hold::new(client.clone(), acquired, self.revocable));
-        let mut holds = self.holds[kind.index()].lock().unwrap_or_else(|p| p.into_inner());
-        holds.retain(|h| h.strong_count() > 0);
-        holds.push(Arc::downgrade(&hold));
-        Ok(hold)
+        let share = Share::first(Arc::new(Hold::new(client.clone(), acquired, self.revocable, self.max_request_bytes)));
+        self.holds[kind.index()].add(share.hold());
+        Ok(share)
     }
 
     /// One contender on the directory `dir` below the lock path (the
@@ -193,7 +201,7 @@ impl Shared {
         lock_name: &'static str,
         rule: Rule,
         timeout: Option<Duration>,
-    ) -> Result<Hold> {
+    ) -> Result<Share> {
         let lock_path = format!("{}/{dir}", self.lock_path);
         let target = Target {
             client,
@@ -203,21 +211,17 @@ impl Shared {
             data: &self.data,
             acls: &self.acls,
             rule,
+            #[cfg(zkurator_harness)]
             broken: self.broken,
         };
         let acquired = target.acquire(timeout).await?;
-        Ok(Hold::new(client.clone(), acquired, false))
+        Ok(Share::first(Arc::new(Hold::new(client.clone(), acquired, false, self.max_request_bytes))))
     }
 
     /// Whether a hold of `kind` made through these handles is live (not
     /// released, not known lost).
     pub(crate) fn is_held(&self, kind: SideKind) -> bool {
-        self.live_hold(kind).is_some()
-    }
-
-    fn live_hold(&self, kind: SideKind) -> Option<Arc<Hold>> {
-        let holds = self.holds[kind.index()].lock().unwrap_or_else(|p| p.into_inner());
-        holds.iter().filter_map(Weak::upgrade).find(|h| !matches!(h.known_status(), HoldStatus::Lost(_)))
+        self.holds[kind.index()].live() > 0
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::internals::Rule;
-use crate::mutex::release_last;
 use crate::read_guard::ReadGuard;
+use crate::share::Share;
 use crate::shared::{Shared, SideKind};
 
 /// Proof of the write hold of a [`crate::ReadWriteLock`].
@@ -20,20 +20,19 @@ use crate::shared::{Shared, SideKind};
 #[must_use = "dropping the guard releases the write lock"]
 pub struct WriteGuard {
     lock: Arc<Shared>,
-    hold: Arc<Hold>,
+    share: Share,
 }
 
 impl WriteGuard {
-    pub(crate) fn new(lock: Arc<Shared>, hold: Arc<Hold>) -> WriteGuard {
-        WriteGuard { lock, hold }
+    pub(crate) fn new(lock: Arc<Shared>, share: Share) -> WriteGuard {
+        WriteGuard { lock, share }
     }
 
     /// One more guard of this write hold (Curator's reentrant write by the
     /// owning thread): no node, no request. [`crate::LockError::Lost`] if the
     /// hold is known to be lost.
     pub fn reenter(&self) -> Result<WriteGuard> {
-        self.hold.ensure_live()?;
-        Ok(WriteGuard { lock: self.lock.clone(), hold: self.hold.clone() })
+        Ok(WriteGuard { lock: self.lock.clone(), share: self.share.reenter()? })
     }
 
     /// Takes the read lock while holding the write lock (Curator's read
@@ -44,9 +43,9 @@ impl WriteGuard {
     /// One round trip; [`crate::LockError::Lost`] if the write hold is known
     /// to be lost.
     pub async fn read(&self) -> Result<ReadGuard> {
-        self.hold.ensure_live()?;
-        let rule = Rule::Read { downgrade_from: Some(self.hold.sequence().to_owned()) };
-        let read = self.lock.contend(self.hold.client(), SideKind::Read, rule, None).await?;
+        self.share.ensure_live()?;
+        let rule = Rule::Read { downgrade_from: Some(self.share.sequence().to_owned()) };
+        let read = self.lock.contend(self.share.client(), SideKind::Read, rule, None).await?;
         Ok(ReadGuard::new(read))
     }
 
@@ -63,7 +62,7 @@ impl WriteGuard {
     /// Lets this guard go; the last guard of the hold deletes the node and
     /// waits for it.
     pub async fn release(self) -> Result<()> {
-        release_last(self.hold).await
+        self.share.release().await
     }
 }
 
@@ -71,7 +70,7 @@ impl Deref for WriteGuard {
     type Target = Hold;
 
     fn deref(&self) -> &Hold {
-        &self.hold
+        &self.share
     }
 }
 

@@ -43,7 +43,7 @@ async fn a_holder_writes_sets_creates_and_deletes_in_one_transaction() {
     let created = guard.guarded_create(&child, b"c", &persistent()).await.unwrap();
     assert_eq!(created, child);
     let mut write = guard.guarded();
-    write.delete(&child, None).unwrap().set_data(&data, b"2", None).unwrap();
+    write.delete(&child, None).set_data(&data, b"2", None);
     let results = write.commit().await.unwrap();
     assert!(matches!(results.as_slice(), [GuardedResult::Deleted, GuardedResult::Set { .. }]), "{results:?}");
     assert_eq!(read(&client, &data).await, "2");
@@ -65,8 +65,8 @@ async fn a_holder_whose_node_was_deleted_cannot_write_but_a_plain_write_can() {
     assert_eq!(refused, Err(LockError::NotHeld { node: node.clone() }));
     assert!(!refused.unwrap_err().is_outcome_unknown());
     let mut write = guard.guarded();
-    write.create(&format!("{data}/x"), b"", &persistent()).unwrap();
-    write.set_data(&data, b"stale", None).unwrap();
+    write.create(&format!("{data}/x"), b"", &persistent());
+    write.set_data(&data, b"stale", None);
     assert!(matches!(write.commit().await, Err(LockError::NotHeld { .. })));
     assert_eq!(read(&client, &data).await, "0", "a refused guarded write changed the data");
     assert_eq!(client.check_stat(&format!("{data}/x")).await.unwrap(), None, "half a transaction applied");
@@ -103,7 +103,7 @@ async fn a_failed_operation_applies_nothing_and_names_its_path() {
     let lock = ReadWriteLock::new(&client, &lock_path("guarded-badversion")).unwrap();
     let write = lock.write().await.unwrap();
     let mut tx = write.guarded();
-    tx.set_data(&data, b"1", None).unwrap().set_data(&data, b"2", Some(7)).unwrap();
+    tx.set_data(&data, b"1", None).set_data(&data, b"2", Some(7));
     match tx.commit().await {
         Err(LockError::ZooKeeper { operation: "set data", path, source: ZkError::BadVersion }) => {
             assert_eq!(path, data)
