@@ -178,3 +178,17 @@ async fn release_waits_for_its_delete_while_another_thread_asks_is_held() {
     stop.store(true, Ordering::Relaxed);
     assert!(asker.join().unwrap() > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_session_expires_and_the_handle_carries_on_on_a_multi_thread_runtime() {
+    let connector = zookeeper_client::Client::connector().with_session_timeout(SESSION_TIMEOUT);
+    let sessions = zkurator::SessionSource::renewing(connector, connect_string());
+    let mutex = Mutex::new(&sessions, &lock_path("expiry-multi-thread")).unwrap();
+    let old = mutex.lock().await.unwrap();
+    kill_session(old.client()).await;
+    assert_eq!(tokio::time::timeout(SESSION_TIMEOUT, old.lost()).await.unwrap(), LossReason::SessionEnded);
+    let new = mutex.lock_timeout(Duration::from_secs(10)).await.expect("a new session");
+    assert_ne!(new.client().session_id(), old.client().session_id());
+    assert!(!mutex.source().client().await.unwrap().state().is_terminated());
+    new.release().await.unwrap();
+}

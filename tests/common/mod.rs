@@ -63,22 +63,26 @@ pub async fn wait_empty(client: &Client, path: &str) {
 /// the same session id and password takes the session over and closes it.
 ///
 /// The original client would race to take its session back, so the twin runs
-/// on a thread of its own while this (current-thread) runtime, and with it the
-/// original's connection task, is blocked; once thawed, the original reconnects
-/// and learns that its session expired. Retries until the original sees it.
+/// on a thread of its own while every worker of this runtime is held (this
+/// task blocks its own; on a multi-thread runtime one task per other worker
+/// blocks that one), and with them the original's connection task; once
+/// thawed, the original reconnects and learns that its session expired.
+/// Retries until the original sees it. Works on any runtime flavour.
 pub async fn kill_session(client: &Client) {
     use tokio::runtime::{Handle, RuntimeFlavor};
-    assert_eq!(
-        Handle::current().runtime_flavor(),
-        RuntimeFlavor::CurrentThread,
-        "kill_session freezes the test's runtime: use a current-thread #[tokio::test]"
-    );
+    let runtime = Handle::current();
+    let others = match runtime.runtime_flavor() {
+        RuntimeFlavor::CurrentThread => 0,
+        _ => runtime.metrics().num_workers().saturating_sub(1),
+    };
     let mut state = client.state_watcher();
     for _ in 0..10 {
+        let thaw = freeze_workers(&runtime, others);
         let session = client.session().clone();
         let connect = connect_string();
-        // Blocks this runtime's only thread until the twin has closed the session.
+        // Blocks this task's worker until the twin has closed the session.
         std::thread::spawn(move || close_as_twin(session, &connect)).join().expect("the twin thread");
+        drop(thaw);
         let ended = tokio::time::timeout(Duration::from_secs(3), async {
             while !state.peek_state().is_terminated() {
                 state.changed().await;
@@ -89,6 +93,26 @@ pub async fn kill_session(client: &Client) {
         }
     }
     panic!("could not kill session {:?}", client.session());
+}
+
+/// Holds `count` workers of `runtime` (besides the caller's) until the
+/// returned senders are dropped.
+fn freeze_workers(runtime: &tokio::runtime::Handle, count: usize) -> Vec<std::sync::mpsc::Sender<()>> {
+    let (frozen_tx, frozen_rx) = std::sync::mpsc::channel::<()>();
+    let mut thaws = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (thaw_tx, thaw_rx) = std::sync::mpsc::channel::<()>();
+        let frozen_tx = frozen_tx.clone();
+        runtime.spawn(async move {
+            let _ = frozen_tx.send(());
+            let _ = thaw_rx.recv_timeout(Duration::from_secs(10));
+        });
+        thaws.push(thaw_tx);
+    }
+    for _ in 0..count {
+        let _ = frozen_rx.recv_timeout(Duration::from_secs(2));
+    }
+    thaws
 }
 
 /// Connects with `session` on a runtime of its own and drops the connection,
