@@ -7,9 +7,10 @@ use std::sync::Mutex as StdMutex;
 use tokio::sync::watch;
 use zookeeper_client::Client;
 
+use crate::cleanup;
 use crate::error::{LockError, Result};
 use crate::fencing::FencingToken;
-use crate::internals::{self, Acquired};
+use crate::internals::Acquired;
 use crate::monitor::{self, HoldState, HoldStatus, LossReason};
 use crate::node_watch::{NodeWatch, Seen};
 use crate::shares::Shares;
@@ -228,7 +229,7 @@ impl Hold {
     /// with its session or node has nothing left to delete: that is `Ok`.
     pub(crate) async fn release(&self) -> Result<()> {
         match self.end() {
-            Some(node) => internals::delete_released(&self.client, node.to_owned(), self.runtime.as_ref()).await,
+            Some(node) => cleanup::delete_released(&self.client, node.to_owned(), self.runtime.as_ref()).await,
             None => Ok(()),
         }
     }
@@ -237,7 +238,7 @@ impl Hold {
     /// it was acquired on when there is none here): the last guard's drop.
     pub(crate) fn end_in_background(&self) {
         if let Some(node) = self.end() {
-            internals::delete_in_background(&self.client, node.to_owned(), self.runtime.as_ref());
+            cleanup::delete_in_background(&self.client, node.to_owned(), self.runtime.as_ref());
         }
     }
 }

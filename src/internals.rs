@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::debug;
 use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventType};
 
+use crate::cleanup::Cleanup;
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
 use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME};
@@ -14,7 +15,7 @@ use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME};
 use crate::negative::NegativeControl;
 
 /// Pause before retrying a request that failed with connection loss.
-const RETRY_PAUSE: Duration = Duration::from_millis(50);
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 /// How an attempt decides whether it holds the lock.
 #[derive(Clone, Debug)]
@@ -389,146 +390,6 @@ pub(crate) async fn list_children(client: &Client, lock_path: &str) -> Result<Ve
             Err(ZkError::NoNode) => return Ok(Vec::new()),
             Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
             Err(error) => return Err(LockError::from_zk("list children", lock_path, error)),
-        }
-    }
-}
-
-/// Deletes a lock node, retrying through connection loss until it is gone or
-/// the session ends (which removes it too): Curator's guaranteed delete.
-pub(crate) async fn guaranteed_delete(client: &Client, path: &str) -> Result<()> {
-    loop {
-        match client.delete(path, None).await {
-            Ok(()) | Err(ZkError::NoNode) => return Ok(()),
-            Err(ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) => return Ok(()),
-            Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
-            Err(error) => return Err(LockError::from_zk("delete", path, error)),
-        }
-    }
-}
-
-/// A guaranteed delete in the caller's task (no task hop on the way to the
-/// server); if the caller stops waiting before it is done, a background task
-/// takes over, so the node still goes.
-pub(crate) async fn delete_released(
-    client: &Client,
-    path: String,
-    runtime: Option<&tokio::runtime::Handle>,
-) -> Result<()> {
-    struct HandOff<'a> {
-        client: &'a Client,
-        path: Option<String>,
-        runtime: Option<&'a tokio::runtime::Handle>,
-    }
-    impl Drop for HandOff<'_> {
-        fn drop(&mut self) {
-            if let Some(path) = self.path.take() {
-                delete_in_background(self.client, path, self.runtime);
-            }
-        }
-    }
-    let mut pending = HandOff { client, path: Some(path), runtime };
-    let result = guaranteed_delete(client, pending.path.as_deref().unwrap_or_default()).await;
-    pending.path = None;
-    result
-}
-
-/// Runs a guaranteed delete as its own task, so it finishes even if nobody
-/// waits for it. Outside a tokio runtime it cannot: the node then stays until
-/// the session ends, and a warning says so.
-pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Option<&tokio::runtime::Handle>) {
-    match tokio::runtime::Handle::try_current().ok().or_else(|| fallback.cloned()) {
-        Some(runtime) => {
-            let client = client.clone();
-            runtime.spawn(async move { guaranteed_delete(&client, &path).await });
-        }
-        None => warn!(node = path, "released outside a tokio runtime: the node stays until the session ends"),
-    }
-}
-
-/// Deletes the node of an attempt that did not end holding the lock. Armed
-/// until [`Cleanup::disarm`]; dropped while armed (a cancelled acquire), it
-/// deletes in the background: on the runtime the attempt started on when it
-/// is dropped outside any runtime.
-struct Cleanup {
-    client: Client,
-    runtime: Option<tokio::runtime::Handle>,
-    lock_path: String,
-    /// The attempt's `_c_<uuid>-` prefix: finds the node when the create's
-    /// reply never arrived.
-    prefix: String,
-    /// The node, once the create's reply arrived.
-    node: Option<String>,
-    armed: bool,
-}
-
-impl Cleanup {
-    fn new(client: &Client, lock_path: &str, prefix: String) -> Self {
-        Cleanup {
-            client: client.clone(),
-            runtime: tokio::runtime::Handle::try_current().ok(),
-            lock_path: lock_path.to_owned(),
-            prefix,
-            node: None,
-            armed: true,
-        }
-    }
-
-    fn disarm(&mut self) {
-        self.armed = false;
-    }
-
-    /// The cleanup as a future of its own. The list it may send goes out after
-    /// the attempt's create on the same session, so it sees that create.
-    fn task(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let client = self.client.clone();
-        let lock_path = self.lock_path.clone();
-        let prefix = self.prefix.clone();
-        let node = self.node.clone();
-        async move {
-            let nodes = match node {
-                Some(node) => vec![node],
-                None => match list_children(&client, &lock_path).await {
-                    Ok(children) => children
-                        .into_iter()
-                        .filter(|child| child.starts_with(&prefix))
-                        .map(|child| format!("{lock_path}/{child}"))
-                        .collect(),
-                    Err(error) => {
-                        warn!(%error, lock = lock_path, "could not look for an abandoned lock node");
-                        Vec::new()
-                    }
-                },
-            };
-            for node in nodes {
-                if let Err(error) = guaranteed_delete(&client, &node).await {
-                    warn!(%error, node, "could not delete an abandoned lock node");
-                }
-            }
-        }
-    }
-
-    /// Deletes now and waits for it.
-    async fn delete_now(&mut self) {
-        if self.armed {
-            self.armed = false;
-            self.task().await;
-        }
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        match tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
-            Some(runtime) => {
-                runtime.spawn(self.task());
-            }
-            None => warn!(
-                prefix = self.prefix,
-                "acquire cancelled outside a tokio runtime: its node stays until the session ends"
-            ),
         }
     }
 }

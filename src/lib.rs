@@ -48,6 +48,7 @@ mod names;
 #[cfg(zkurator_harness)]
 pub mod negative;
 
+mod cleanup;
 mod error;
 mod fencing;
 mod guarded;

@@ -179,7 +179,7 @@ pub struct MutexGuard {
 impl MutexGuard {
     /// One more guard of this hold (Curator's reentrant `acquire` by the
     /// owning thread): no node, no request. The node goes with the last
-    /// guard. [`LockError::Lost`] if the hold is known to be lost.
+    /// guard. [`crate::LockError::Lost`] if the hold is known to be lost.
     pub fn reenter(&self) -> Result<MutexGuard> {
         Ok(MutexGuard { share: self.share.reenter()? })
     }
