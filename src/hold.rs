@@ -158,10 +158,11 @@ impl Hold {
             return HoldStatus::Lost(LossReason::Released);
         }
         match self.node.seen() {
-            Seen::Deleted => {
-                self.state.send_modify(|s| s.status = HoldStatus::Lost(LossReason::NodeDeleted));
-                return HoldStatus::Lost(LossReason::NodeDeleted);
-            }
+            Seen::Deleted => self.state.send_modify(|s| {
+                if !matches!(s.status, HoldStatus::Lost(_)) {
+                    s.status = HoldStatus::Lost(LossReason::NodeDeleted);
+                }
+            }),
             // The watch is used up (a write to the node, the session):
             // the loss watcher looks from now on.
             Seen::Spent => self.watch(),
@@ -191,7 +192,11 @@ impl Hold {
         let Some(runtime) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) else {
             return;
         };
-        let now = monitor::status_now(&self.client, self.acquired.answered_at);
+        // The node's deletion, if heard of, came first: it names the loss.
+        let now = match self.node.seen() {
+            Seen::Deleted => HoldStatus::Lost(LossReason::NodeDeleted),
+            _ => monitor::status_now(&self.client, self.acquired.answered_at),
+        };
         self.state.send_modify(|s| {
             if s.status == HoldStatus::Held {
                 s.status = now;

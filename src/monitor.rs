@@ -96,7 +96,10 @@ pub(crate) async fn monitor(
             Ok((data, _stat, watcher)) => {
                 last_answered = sent;
                 state.send_modify(|s| {
-                    s.status = HoldStatus::Held;
+                    // A loss seen meanwhile (the node watch's deletion) stays.
+                    if !matches!(s.status, HoldStatus::Lost(_)) {
+                        s.status = HoldStatus::Held;
+                    }
                     s.revocation_requested |= revocable && data == REVOKE_MESSAGE;
                 });
                 tokio::select! {
@@ -140,9 +143,14 @@ pub(crate) async fn monitor(
     publish_loss(&node, reason, &state);
 }
 
+/// Publishes the loss, unless one was published before: the first loss names it.
 fn publish_loss(node: &str, reason: LossReason, state: &watch::Sender<HoldState>) {
     tracing::debug!(node, ?reason, "lock lost");
-    state.send_modify(|s| s.status = HoldStatus::Lost(reason));
+    state.send_modify(|s| {
+        if !matches!(s.status, HoldStatus::Lost(_)) {
+            s.status = HoldStatus::Lost(reason);
+        }
+    });
 }
 
 /// Follows the session from `current`: returns `None` once connected again,
@@ -157,7 +165,11 @@ async fn ride_out_disconnect(
         match session_status(current, deadline) {
             HoldStatus::Held => return None,
             HoldStatus::Lost(reason) => return Some(reason),
-            HoldStatus::Suspended => state.send_modify(|s| s.status = HoldStatus::Suspended),
+            HoldStatus::Suspended => state.send_modify(|s| {
+                if !matches!(s.status, HoldStatus::Lost(_)) {
+                    s.status = HoldStatus::Suspended;
+                }
+            }),
         }
         current = match tokio::time::timeout_at(deadline, session.changed()).await {
             Ok(next) => next,

@@ -3,6 +3,8 @@
 //! unique lock paths and a few polling helpers.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::time::Duration;
 
 use zookeeper_client::Client;

@@ -108,6 +108,22 @@ fn regressions() -> Vec<Vec<Op>> {
             Guarded { guard: 0, over_limit: true },
             Guarded { guard: 1, over_limit: false },
         ],
+        // Found by the search: a node deleted, then the session expired,
+        // then the first status() (before: it said SessionEnded, as the
+        // session's state was published before the node watch was read).
+        vec![
+            Acquire { session: 0, target: Target::Mutex(0), wait: Wait::Try, via_clone: false },
+            OperatorDelete(0),
+            Expire(0),
+            Status(0),
+        ],
+        // A connection cut: the holds and their exists watches live on.
+        vec![
+            Acquire { session: 1, target: Target::Read, wait: Wait::Try, via_clone: false },
+            Cut(1),
+            OperatorDelete(0),
+            Reenter(0),
+        ],
         // A zero timeout on a taken lock is a try: WouldBlock, as try_lock.
         vec![
             Acquire { session: 0, target: Target::Mutex(1), wait: Wait::Zero, via_clone: false },
@@ -130,7 +146,7 @@ fn the_kept_schedules_agree_with_the_model() {
 #[cfg(zkurator_harness)]
 #[test]
 fn a_handle_sharing_its_hold_is_caught_by_the_search() {
-    match runner(24, 16).run(&ops::schedule(14), |schedule| play_schedule(&schedule, true)) {
+    match runner(64, 16).run(&ops::schedule(14), |schedule| play_schedule(&schedule, true)) {
         Err(TestError::Fail(why, schedule)) => {
             eprintln!("caught, shrunk to {} steps: {schedule:?}\n{why}", schedule.len());
             assert!(schedule.len() <= 6, "shrinking left {} steps", schedule.len());

@@ -70,6 +70,8 @@ pub enum Op {
     OperatorDelete(u8),
     /// The session's current ZooKeeper session expires.
     Expire(u8),
+    /// The session's connection is cut (it reconnects; the session lives on).
+    Cut(u8),
 }
 
 fn target() -> impl Strategy<Value = Target> {
@@ -101,7 +103,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (session.clone(), proptest::collection::vec(0..MUTEX_PATHS, 1..4))
             .prop_map(|(session, paths)| Op::Multi { session, paths }),
         1 => guard.prop_map(Op::OperatorDelete),
-        1 => session.prop_map(Op::Expire),
+        1 => session.clone().prop_map(Op::Expire),
+        1 => session.prop_map(Op::Cut),
     ]
 }
 

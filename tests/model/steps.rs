@@ -238,6 +238,13 @@ pub async fn play(world: &mut World, op: &Op) -> Result<(), String> {
             }
             Ok(())
         }
+        Op::Cut(session) => {
+            let handles = &world.sessions[*session as usize];
+            handles.proxy.cut();
+            // The client reconnects through the proxy on the same session.
+            let client = handles.source.client().await.map_err(|e| format!("{e}"))?;
+            crate::world::round_trip(&client).await
+        }
         Op::Expire(session) => {
             let client = world.sessions[*session as usize].source.client().await.map_err(|e| format!("{e}"))?;
             common::kill_session(&client).await;

@@ -6,6 +6,7 @@ use zkurator::{
 };
 use zookeeper_client::Client;
 
+use crate::common::proxy::CutProxy;
 use crate::common::{self, children};
 use crate::ops::{Target, MUTEX_PATHS, SESSIONS};
 use crate::spec::{Model, LEASES};
@@ -52,6 +53,8 @@ pub struct Live {
 
 /// One session's handles (and a clone of each, sharing their holds).
 pub struct Handles {
+    /// The session's way to the server, to cut.
+    pub proxy: CutProxy,
     pub source: SessionSource,
     pub mutexes: Vec<(Mutex, Mutex)>,
     pub rw: (ReadWriteLock, ReadWriteLock),
@@ -80,7 +83,8 @@ impl World {
         let mut sessions = Vec::new();
         for _ in 0..SESSIONS {
             let connector = Client::connector().with_session_timeout(common::SESSION_TIMEOUT);
-            let source = SessionSource::renewing(connector, common::connect_string());
+            let proxy = CutProxy::start(&common::connect_string()).await;
+            let source = SessionSource::renewing(connector, proxy.connect_string());
             let mutexes = (0..MUTEX_PATHS)
                 .map(|p| {
                     let m = mutex(&source, &format!("{base}/m{p}"), broken);
@@ -89,7 +93,13 @@ impl World {
                 .collect();
             let rw = read_write(&source, &format!("{base}/rw"), broken);
             let semaphore = Semaphore::new(&source, &format!("{base}/sem"), LEASES as u32).unwrap();
-            sessions.push(Handles { source, mutexes, rw: (rw.clone(), rw), semaphore: (semaphore.clone(), semaphore) });
+            sessions.push(Handles {
+                proxy,
+                source,
+                mutexes,
+                rw: (rw.clone(), rw),
+                semaphore: (semaphore.clone(), semaphore),
+            });
         }
         World { base, data, sessions, operator, guards: Vec::new(), model: Model::new(SESSIONS as usize) }
     }
@@ -113,7 +123,7 @@ impl World {
         for handles in &self.sessions {
             // The session's events (node deletions) arrive before this reply.
             let client = handles.source.client().await.map_err(|e| format!("session: {e}"))?;
-            client.check_stat("/").await.map_err(|e| format!("round trip: {e}"))?;
+            round_trip(&client).await?;
         }
         for (s, handles) in self.sessions.iter().enumerate() {
             let s = s as u8;
@@ -139,19 +149,14 @@ impl World {
             }
         }
         for target in [Target::Mutex(0), Target::Mutex(1), Target::Write, Target::Lease] {
-            self.nodes_settle(target).await?;
+            self.nodes_settle(&self.dir(target), self.model.nodes(target)).await?;
         }
-        let serial = children(&self.operator, &format!("{}/sem/locks", self.base)).await;
-        if !serial.is_empty() {
-            return Err(format!("the semaphore's locks/ mutex left nodes: {serial:?}"));
-        }
-        Ok(())
+        // The semaphore's `locks/` mutex is held only while taking leases.
+        self.nodes_settle(&format!("{}/sem/locks", self.base), Vec::new()).await
     }
 
-    /// Waits (for background deletes) until `target`'s nodes are the model's.
-    async fn nodes_settle(&self, target: Target) -> Result<(), String> {
-        let dir = self.dir(target);
-        let expected = self.model.nodes(target);
+    /// Waits (for background deletes) until `dir`'s nodes are `expected`.
+    async fn nodes_settle(&self, dir: &str, expected: Vec<String>) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
         loop {
             let mut found: Vec<String> =
@@ -184,4 +189,18 @@ fn read_write(source: &SessionSource, path: &str, broken: bool) -> ReadWriteLock
         if broken { builder.negative_control(zkurator::negative::NegativeControl::SharedHold) } else { builder };
     let _ = broken;
     builder.build().unwrap()
+}
+
+/// A reply on `client`'s session (after a reconnection, if one is under way).
+pub async fn round_trip(client: &Client) -> Result<(), String> {
+    let mut last = None;
+    for _ in 0..100 {
+        match client.check_stat("/").await {
+            Ok(_) => return Ok(()),
+            Err(e @ zookeeper_client::Error::ConnectionLoss) => last = Some(e),
+            Err(e) => return Err(format!("round trip: {e}")),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(format!("no round trip within 2 s: {last:?}"))
 }
