@@ -248,14 +248,35 @@ impl Target<'_> {
                     self.wait_for_children_change(&children).await?
                 }
                 Decision::Watch(other) => {
-                    let holds_once_gone = self.no_node_can_queue_ahead()
-                        && self.decide(&driver::without(&children, &other), ours) == Decision::Holds;
+                    // What the rule says once `other` is gone, where no node
+                    // can queue ahead of ours meanwhile: held, or the node
+                    // to watch then (the one ahead of `other`).
+                    let then =
+                        self.no_node_can_queue_ahead().then(|| self.decide(&driver::without(&children, &other), ours));
                     // A waiter keeps no listing while it sleeps: with many
                     // waiters the listings, not the waiters, would fill memory.
                     drop(std::mem::take(&mut children));
-                    let (gone, asked_at) = self.wait_for_change(&other).await?;
-                    if gone && holds_once_gone {
-                        return Ok(Some(asked_at));
+                    match then {
+                        Some(Decision::Holds) => {
+                            let (gone, asked_at) = self.wait_for_change(&other).await?;
+                            if gone {
+                                return Ok(Some(asked_at));
+                            }
+                        }
+                        // Also watch the node ahead of `other`: it usually
+                        // goes when `other` becomes the holder, and the
+                        // listing that follows, made while `other` holds,
+                        // lets `other`'s own exit hand the lock over alone
+                        // (one round trip per handoff, not two).
+                        Some(Decision::Watch(ahead)) => {
+                            tokio::select! {
+                                changed = self.wait_for_change(&other) => { changed?; }
+                                changed = self.wait_for_change(&ahead) => { changed?; }
+                            }
+                        }
+                        _ => {
+                            self.wait_for_change(&other).await?;
+                        }
                     }
                 }
             }

@@ -245,3 +245,46 @@ async fn lease_waiter_enters_when_any_earlier_lease_goes() {
     guard.release().await.unwrap();
     first.release().await.unwrap();
 }
+
+/// Long queues where waiters in the middle time out, are cancelled or hold
+/// for a while: a waiter that takes the lock on its predecessor's delete
+/// (having learnt, by watching the node ahead of it, that the predecessor
+/// was the holder) must never let two in, for the mutex and the read side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queues_with_waiters_leaving_midway_never_let_two_in() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let clients = [client().await, client().await, client().await];
+    let path = lock_path("long-queue");
+    let inside = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let granted = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for task in 0..12u64 {
+        let mutex = Mutex::new(&clients[task as usize % 3], &path).unwrap();
+        let (inside, most, granted) = (inside.clone(), most.clone(), granted.clone());
+        tasks.push(tokio::spawn(async move {
+            for round in 0..8u64 {
+                let wait = Duration::from_millis((task * 7 + round * 13) % 40 + 1);
+                let attempt = match (task + round) % 3 {
+                    0 => mutex.lock().await.ok(),
+                    1 => mutex.lock_timeout(wait).await.ok(),
+                    _ => tokio::time::timeout(wait, mutex.lock()).await.ok().and_then(Result::ok),
+                };
+                let Some(guard) = attempt else { continue };
+                granted.fetch_add(1, Ordering::SeqCst);
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(round % 3)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                guard.release().await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(60), task).await.expect("no waiter hangs").unwrap();
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 1, "two holders at once");
+    assert!(granted.load(Ordering::SeqCst) >= 32, "only {} grants", granted.load(Ordering::SeqCst));
+    wait_empty(&clients[0], &path).await;
+}
