@@ -6,7 +6,8 @@ use zkurator::{LockError, Mutex};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let servers = std::env::var("ZK_CONNECT").unwrap_or_else(|_| "127.0.0.1:2181".to_owned());
-    let client = Client::connect(&servers).await?;
+    // TCP_NODELAY on (Linux): an uncontended acquire is one round trip.
+    let client = zkurator::connect(Client::connector(), &servers).await?;
     let mutex = Mutex::new(&client, "/locks/orders")?;
 
     // Each call is a contender of its own: tasks sharing `mutex` exclude each other.

@@ -49,6 +49,7 @@ mod names;
 pub mod negative;
 
 mod cleanup;
+mod connect;
 mod error;
 mod fencing;
 mod guarded;
@@ -58,7 +59,6 @@ mod monitor;
 mod multi;
 mod mutex;
 mod node_watch;
-#[cfg(all(target_os = "linux", feature = "nodelay"))]
 mod nodelay;
 mod options;
 mod path;
@@ -74,6 +74,7 @@ mod shared;
 mod shares;
 mod write_guard;
 
+pub use connect::connect;
 pub use error::{LockError, Result};
 pub use fencing::FencingToken;
 pub use guarded::{GuardedResult, GuardedWrite};
@@ -81,7 +82,6 @@ pub use hold::Hold;
 pub use monitor::{HoldStatus, LossReason};
 pub use multi::{Member, MultiGuard, MultiLock};
 pub use mutex::{Mutex, MutexBuilder, MutexGuard};
-#[cfg(all(target_os = "linux", feature = "nodelay"))]
 pub use nodelay::{keep_nodelay, NodelayError};
 pub use path::{validate_lock_path, PathProblem};
 pub use read_guard::ReadGuard;

@@ -1,4 +1,5 @@
-//! Opt-in: turns Nagle's algorithm off on a client's ZooKeeper connections.
+//! Turns Nagle's algorithm off on a client's ZooKeeper connections, so the
+//! list an acquire sends right behind its create leaves at once.
 //!
 //! `zookeeper-client` 0.11 connects without `TCP_NODELAY` (the Java client and
 //! so Curator set it). With Nagle's algorithm on, a request written while an
@@ -7,12 +8,17 @@
 //! reply arrives, so an acquire costs two round trips instead of one, and a
 //! release waits for whatever request is still in flight.
 //!
-//! [`keep_nodelay`] finds the client's sockets to the servers of its connect
-//! string and sets `TCP_NODELAY` on them, now and after every reconnection.
-//! Linux only: it reads `/proc/self/fd` and takes a copy of each socket with
-//! `pidfd_getfd(2)` (Linux 5.6), so it never touches a descriptor it does not
-//! own. Sockets of other clients in the process connected to the same servers
-//! are switched too, which only makes them faster. Remove the call once
+//! [`connect`](crate::connect) and renewing [`SessionSource`](crate::SessionSource)s
+//! do this for every client they make; [`keep_nodelay`] does it for a client
+//! connected some other way. It finds the client's sockets to the servers of
+//! its connect string and sets `TCP_NODELAY` on them, now and after every
+//! reconnection. Linux only: it reads `/proc/self/fd` and takes a copy of
+//! each socket with `pidfd_getfd(2)` (Linux 5.6), or, where a seccomp filter
+//! or an old kernel refuses that (containers), with `fcntl(F_DUPFD_CLOEXEC)`.
+//! Sockets of other clients in the process connected to the same servers are
+//! switched too, which only makes them faster. Elsewhere it reports
+//! [`NodelayError::Unsupported`] and the client keeps Nagle's algorithm
+//! (correct, one round trip slower per acquire). Remove it once
 //! `zookeeper-client` sets the option itself.
 //!
 //! ```no_run
@@ -48,8 +54,8 @@ pub enum NodelayError {
         /// The resolver's error.
         source: std::io::Error,
     },
-    /// The operating system refused (not Linux, Linux older than 5.6, or a
-    /// seccomp filter that forbids `pidfd_getfd`).
+    /// The operating system refused (not Linux, or no way to reach the
+    /// process's own descriptors).
     #[error("cannot reach the client's sockets ({what}): {source}")]
     Unsupported {
         /// The call that failed.
@@ -134,11 +140,21 @@ fn split_host_port(host: &str) -> Option<(&str, u16)> {
 
 #[cfg(target_os = "linux")]
 fn switch_sockets(servers: &[SocketAddr]) -> Result<usize, NodelayError> {
-    use rustix::process::{getpid, pidfd_getfd, pidfd_open, PidfdFlags, PidfdGetfdFlags};
+    use rustix::process::{getpid, pidfd_open, PidfdFlags};
+    // pidfd_getfd where allowed; seccomp filters (containers) often refuse it.
+    switch_sockets_with(servers, pidfd_open(getpid(), PidfdFlags::empty()).ok())
+}
+
+/// [`switch_sockets`] with copies taken through `this_process` (a pidfd), or
+/// with `fcntl` when there is none or it is refused.
+#[cfg(target_os = "linux")]
+fn switch_sockets_with(
+    servers: &[SocketAddr],
+    this_process: Option<std::os::fd::OwnedFd>,
+) -> Result<usize, NodelayError> {
+    use rustix::process::{pidfd_getfd, PidfdGetfdFlags};
 
     let unsupported = |what| move |source: std::io::Error| NodelayError::Unsupported { what, source };
-    let this_process =
-        pidfd_open(getpid(), PidfdFlags::empty()).map_err(std::io::Error::from).map_err(unsupported("pidfd_open"))?;
     let descriptors = std::fs::read_dir("/proc/self/fd").map_err(unsupported("read /proc/self/fd"))?;
     let mut switched = 0;
     for entry in descriptors.flatten() {
@@ -148,11 +164,16 @@ fn switch_sockets(servers: &[SocketAddr]) -> Result<usize, NodelayError> {
         if !is_socket {
             continue;
         }
-        let copy = match pidfd_getfd(&this_process, fd, PidfdGetfdFlags::empty()) {
-            Ok(copy) => copy,
+        let by_pidfd = this_process.as_ref().map(|pidfd| pidfd_getfd(pidfd, fd, PidfdGetfdFlags::empty()));
+        let copy = match by_pidfd {
+            Some(Ok(copy)) => copy,
             // Closed since the directory was read.
-            Err(rustix::io::Errno::BADF) => continue,
-            Err(error) => return Err(unsupported("pidfd_getfd")(error.into())),
+            Some(Err(rustix::io::Errno::BADF)) => continue,
+            _ => match duplicate(fd) {
+                Ok(copy) => copy,
+                Err(rustix::io::Errno::BADF) => continue,
+                Err(error) => return Err(unsupported("fcntl F_DUPFD_CLOEXEC")(error.into())),
+            },
         };
         let socket = socket2::SockRef::from(&copy);
         if !matches!(socket.r#type(), Ok(socket2::Type::STREAM)) {
@@ -168,6 +189,17 @@ fn switch_sockets(servers: &[SocketAddr]) -> Result<usize, NodelayError> {
     Ok(switched)
 }
 
+/// A copy of this process's descriptor `fd` (the fallback to `pidfd_getfd`).
+#[cfg(target_os = "linux")]
+fn duplicate(fd: std::os::fd::RawFd) -> rustix::io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: `fd` is a number read from /proc/self/fd and is only used for
+    // one fcntl call: closed meanwhile, the call fails with EBADF; reused
+    // meanwhile, the copy is of that new descriptor, which the caller only
+    // inspects (and switches only if it is a TCP socket to the servers).
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_dupfd_cloexec(borrowed, 0)
+}
+
 #[cfg(not(target_os = "linux"))]
 fn switch_sockets(_servers: &[SocketAddr]) -> Result<usize, NodelayError> {
     Err(NodelayError::Unsupported {
@@ -179,6 +211,27 @@ fn switch_sockets(_servers: &[SocketAddr]) -> Result<usize, NodelayError> {
 #[cfg(test)]
 mod tests {
     use super::split_host_port;
+
+    /// Both ways of reaching the process's own sockets switch a connected
+    /// socket (the `fcntl` one is what containers that refuse `pidfd_getfd` get).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn sockets_to_the_servers_are_switched_with_and_without_pidfd() {
+        use rustix::process::{getpid, pidfd_open, PidfdFlags};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = listener.local_addr().unwrap();
+        for pidfd in [false, true] {
+            let stream = std::net::TcpStream::connect(server).unwrap();
+            let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let elsewhere = std::net::TcpStream::connect(other.local_addr().unwrap()).unwrap();
+            assert!(!stream.nodelay().unwrap());
+            let this_process = pidfd.then(|| pidfd_open(getpid(), PidfdFlags::empty()).ok()).flatten();
+            let switched = super::switch_sockets_with(&[server], this_process).unwrap();
+            assert!(switched >= 1, "pidfd {pidfd}: nothing switched");
+            assert!(stream.nodelay().unwrap(), "pidfd {pidfd}: the socket to the server kept Nagle on");
+            assert!(!elsewhere.nodelay().unwrap(), "pidfd {pidfd}: a socket elsewhere was switched");
+        }
+    }
 
     #[test]
     fn host_port_forms() {

@@ -53,11 +53,13 @@ impl SessionSource {
     /// Sessions made by `connector` against `cluster` (a connect string), a
     /// new one whenever the current one has ended. The first is made by the
     /// first request.
+    ///
+    /// Each client is made by [`crate::connect`], so `TCP_NODELAY` is on.
     pub fn renewing(connector: Connector, cluster: impl Into<String>) -> SessionSource {
         let cluster = cluster.into();
         SessionSource::renewing_with(move || {
             let (connector, cluster) = (connector.clone(), cluster.clone());
-            async move { connector.connect(&cluster).await }
+            async move { crate::connect(connector, &cluster).await }
         })
     }
 

@@ -77,3 +77,23 @@ async fn bad_connect_strings_are_typed_errors() {
         other => panic!("expected Resolve, got {other:?}"),
     }
 }
+
+/// What the Quick start builds (`zkurator::connect`) and every client a
+/// renewing session source makes have Nagle's algorithm off, with no feature
+/// and no call of the user's.
+#[tokio::test]
+async fn the_default_clients_have_nagle_off() {
+    let server = ZkServer::builder().start().expect("a ZooKeeper server");
+    let servers = server.connect_string();
+    let client = zkurator::connect(Client::connector(), &servers).await.expect("connect");
+    assert_eq!(nodelay_of_sockets_to(server.port()), vec![true], "zkurator::connect left Nagle on");
+    drop(client);
+    eventually(Duration::from_secs(5), "the first client closed", || async {
+        nodelay_of_sockets_to(server.port()).is_empty()
+    })
+    .await;
+    let sessions = zkurator::SessionSource::renewing(Client::connector(), servers.clone());
+    let renewed = sessions.client().await.expect("a session");
+    assert_eq!(nodelay_of_sockets_to(server.port()), vec![true], "a renewing source's client kept Nagle on");
+    drop(renewed);
+}

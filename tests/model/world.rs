@@ -160,7 +160,7 @@ impl World {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
         loop {
             let mut found: Vec<String> =
-                children(&self.operator, &dir).await.into_iter().map(|c| format!("{dir}/{c}")).collect();
+                children(&self.operator, dir).await.into_iter().map(|c| format!("{dir}/{c}")).collect();
             found.sort();
             if found == expected {
                 return Ok(());

@@ -61,12 +61,12 @@ pub(super) async fn prepare(connect: &str, base: &str) -> Result<f64, String> {
 
 /// A client with the benchmark's session settings.
 pub(crate) async fn zk_connect(connect: &str) -> Result<Client, String> {
-    Client::connector()
-        .with_session_timeout(SESSION_TIMEOUT)
-        .with_connection_timeout(CONNECT_TIMEOUT)
-        .connect(connect)
-        .await
-        .map_err(|e| format!("cannot connect to ZooKeeper at {connect}: {e}"))
+    connector().connect(connect).await.map_err(|e| format!("cannot connect to ZooKeeper at {connect}: {e}"))
+}
+
+/// The benchmark's connector: its session and connection timeouts.
+pub(crate) fn connector() -> zookeeper_client::Connector {
+    Client::connector().with_session_timeout(SESSION_TIMEOUT).with_connection_timeout(CONNECT_TIMEOUT).clone()
 }
 
 /// Polls until `path` has at least `count` children (at most [`LOCK_TIMEOUT`]).

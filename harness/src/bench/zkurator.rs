@@ -15,7 +15,7 @@ use super::{measure, wait_for_children, zk_connect, LOCK_TIMEOUT};
 /// How a zkurator subject's client talks to the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Socket {
-    /// `TCP_NODELAY` set with [`zkurator::keep_nodelay`].
+    /// What the Quick start builds: [`zkurator::connect`] (`TCP_NODELAY` on).
     Nodelay,
     /// zookeeper-client's stock socket: Nagle's algorithm on.
     Nagle,
@@ -34,11 +34,12 @@ impl Socket {
 
 /// A client with the benchmark's settings and the chosen socket option.
 pub async fn connect(connect: &str, socket: Socket) -> Result<zookeeper_client::Client, String> {
-    let client = zk_connect(connect).await?;
-    if socket == Socket::Nodelay {
-        zkurator::keep_nodelay(&client, connect).await.map_err(|e| format!("keep_nodelay: {e}"))?;
+    match socket {
+        Socket::Nodelay => zkurator::connect(super::zk::connector(), connect)
+            .await
+            .map_err(|e| format!("cannot connect to ZooKeeper at {connect}: {e}")),
+        Socket::Nagle => zk_connect(connect).await,
     }
-    Ok(client)
 }
 
 /// A zkurator handle for one lock kind.
