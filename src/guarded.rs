@@ -136,7 +136,15 @@ impl<'h> GuardedWrite<'h> {
     /// (e.g. `BadVersion`); a reply lost with the connection is
     /// [`LockError::is_outcome_unknown`]: the transaction may or may not have
     /// been applied.
-    pub async fn commit(mut self) -> Result<Vec<GuardedResult>> {
+    pub async fn commit(self) -> Result<Vec<GuardedResult>> {
+        let result = self.send().await;
+        if let Err(error) = &result {
+            crate::observe::guarded_refused(error);
+        }
+        result
+    }
+
+    async fn send(mut self) -> Result<Vec<GuardedResult>> {
         if let Some(refused) = self.refused.take() {
             return Err(refused);
         }

@@ -13,6 +13,7 @@ use crate::fencing::FencingToken;
 use crate::internals::Acquired;
 use crate::monitor::{self, HoldState, HoldStatus, LossReason};
 use crate::node_watch::{NodeWatch, Seen};
+use crate::observe::{self, Kind};
 use crate::shares::Shares;
 
 /// One hold of a lock: a lock node this caller created and holds the lock
@@ -44,11 +45,23 @@ pub struct Hold {
     node: NodeWatch,
     /// The largest request the server takes (for guarded writes).
     max_request_bytes: usize,
+    /// What the hold is of (metrics' `kind`).
+    kind: Kind,
+    /// The hold's span, from the grant until the hold ends.
+    span: StdMutex<Option<tracing::Span>>,
 }
 
 impl Hold {
-    pub(crate) fn new(client: Client, acquired: Acquired, revocable: bool, max_request_bytes: usize) -> Hold {
+    pub(crate) fn new(
+        client: Client,
+        acquired: Acquired,
+        revocable: bool,
+        max_request_bytes: usize,
+        kind: Kind,
+    ) -> Hold {
         let node = NodeWatch::start(&client, &acquired.path);
+        let span = tracing::debug_span!("zkurator.hold", node = %acquired.path, kind = kind.label(), ended = tracing::field::Empty);
+        observe::holding(kind, 1.0);
         let hold = Hold {
             client,
             acquired,
@@ -59,6 +72,8 @@ impl Hold {
             shares: Shares::one(),
             node,
             max_request_bytes,
+            kind,
+            span: StdMutex::new(Some(span)),
         };
         if revocable {
             hold.watch();
@@ -202,6 +217,7 @@ impl Hold {
                 s.status = now;
             }
         });
+        observe::loss_watcher_started();
         let task = runtime.spawn(monitor::monitor(
             self.client.clone(),
             self.acquired.path.clone(),
@@ -215,8 +231,17 @@ impl Hold {
     /// Ends the hold locally (watcher stopped, guards told) and returns the
     /// node to delete, unless a release already took it.
     fn end(&self) -> Option<&str> {
+        // What the hold was when it ended: held (released) or lost, and why.
+        let was = if self.shares.ended() { None } else { Some(self.known_status()) };
         if !self.shares.end() {
             return None;
+        }
+        observe::holding(self.kind, -1.0);
+        if let Some(HoldStatus::Lost(reason)) = was {
+            observe::hold_lost(reason);
+        }
+        if let Some(span) = self.span.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            span.record("ended", tracing::field::debug(was.unwrap_or(HoldStatus::Held)));
         }
         if let Some(monitor) = self.monitor.lock().unwrap_or_else(|p| p.into_inner()).take() {
             monitor.abort();

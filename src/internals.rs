@@ -44,6 +44,8 @@ impl Rule {
 
 /// Everything an attempt needs to know about the lock it contends for.
 pub(crate) struct Target<'a> {
+    /// What is taken (metrics' `kind`).
+    pub kind: crate::observe::Kind,
     pub client: &'a Client,
     pub lock_path: &'a str,
     pub lock_name: &'static str,
@@ -231,9 +233,19 @@ impl Target<'_> {
         deadline: Option<Instant>,
     ) -> Result<Option<Instant>, Failure> {
         let mut answered_at = None;
+        let mut waiting = None;
         loop {
             driver::sort_children(&mut children, self.sort);
-            match self.decide(&children, ours) {
+            if answered_at.is_none() {
+                if let Some(position) = children.iter().position(|c| c == ours) {
+                    tracing::Span::current().record("position", position);
+                }
+            }
+            let decision = self.decide(&children, ours);
+            if waiting.is_none() && matches!(decision, Decision::Watch(_)) {
+                waiting = Some(crate::observe::Waiting::start(self.kind));
+            }
+            match decision {
                 Decision::Holds => return Ok(answered_at),
                 Decision::Missing => return Err(Failure::Vanished),
                 // Past the deadline (a zero timeout): no watch is set.

@@ -60,6 +60,7 @@ mod multi;
 mod mutex;
 mod node_watch;
 mod nodelay;
+mod observe;
 mod options;
 mod path;
 mod read_guard;

@@ -169,6 +169,17 @@ impl Semaphore {
     }
 
     async fn take(&self, n: u32, timeout: Option<Duration>) -> Result<Vec<LeaseGuard>> {
+        use tracing::Instrument;
+        let span = crate::shared::acquire_span(self.path(), crate::observe::Kind::Lease);
+        let started = std::time::Instant::now();
+        let result = self.take_quietly(n, timeout).instrument(span.clone()).await;
+        let _in = span.enter();
+        let outcome = crate::observe::outcome(&result);
+        crate::observe::acquire_ended(crate::observe::Kind::Lease, outcome, started.elapsed());
+        result
+    }
+
+    async fn take_quietly(&self, n: u32, timeout: Option<Duration>) -> Result<Vec<LeaseGuard>> {
         if n == 0 || n > self.max_leases {
             return Err(LockError::LeaseCount { requested: n, max_leases: self.max_leases });
         }

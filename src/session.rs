@@ -90,6 +90,9 @@ impl SessionSource {
                     return Ok(client.clone());
                 }
                 let client = connect().await.map_err(LockError::Connect)?;
+                if current.is_some() {
+                    crate::observe::session_renewed();
+                }
                 tracing::debug!(session = ?client.session_id(), "new ZooKeeper session for locks");
                 *current = Some(client.clone());
                 Ok(client)

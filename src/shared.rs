@@ -13,6 +13,7 @@ use crate::internals::{Rule, Target};
 use crate::names::{MUTEX_LOCK_NAME, READ_LOCK_NAME, WRITE_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
+use crate::observe::{self, Kind};
 use crate::path::validate_lock_path;
 use crate::registry::Registry;
 use crate::session::SessionSource;
@@ -49,6 +50,15 @@ impl SideKind {
             SideKind::Mutex { .. } => MUTEX_LOCK_NAME,
             SideKind::Read => READ_LOCK_NAME,
             SideKind::Write => WRITE_LOCK_NAME,
+        }
+    }
+
+    /// The metrics' `kind` of this side.
+    pub(crate) fn observed(self) -> Kind {
+        match self {
+            SideKind::Mutex { .. } => Kind::Mutex,
+            SideKind::Read => Kind::Read,
+            SideKind::Write => Kind::Write,
         }
     }
 
@@ -144,6 +154,19 @@ impl Shared {
     /// renewing session source, an acquire whose session ended starts again
     /// on a new session.
     pub(crate) async fn acquire(&self, kind: SideKind, timeout: Option<Duration>) -> Result<Share> {
+        use tracing::Instrument;
+        let span = acquire_span(&self.lock_path, kind.observed());
+        let started = std::time::Instant::now();
+        let result = self.acquire_quietly(kind, timeout).instrument(span.clone()).await;
+        if let Ok(share) = &result {
+            span.record("node", share.node_path());
+        }
+        let _in = span.enter();
+        observe::acquire_ended(kind.observed(), observe::outcome(&result), started.elapsed());
+        result
+    }
+
+    async fn acquire_quietly(&self, kind: SideKind, timeout: Option<Duration>) -> Result<Share> {
         #[cfg(zkurator_harness)]
         if self.broken == Some(NegativeControl::SharedHold) {
             if let Some(hold) = self.holds[kind.index()].live_holds().pop() {
@@ -174,6 +197,7 @@ impl Shared {
         timeout: Option<Duration>,
     ) -> Result<Share> {
         let target = Target {
+            kind: kind.observed(),
             client,
             lock_path: &self.lock_path,
             lock_name: kind.lock_name(),
@@ -185,7 +209,8 @@ impl Shared {
             broken: self.broken,
         };
         let acquired = target.acquire(timeout).await?;
-        let share = Share::first(Arc::new(Hold::new(client.clone(), acquired, self.revocable, self.max_request_bytes)));
+        let hold = Hold::new(client.clone(), acquired, self.revocable, self.max_request_bytes, kind.observed());
+        let share = Share::first(Arc::new(hold));
         self.holds[kind.index()].add(share.hold());
         Ok(share)
     }
@@ -203,7 +228,9 @@ impl Shared {
         timeout: Option<Duration>,
     ) -> Result<Share> {
         let lock_path = format!("{}/{dir}", self.lock_path);
+        let kind = if lock_name == crate::names::LEASE_LOCK_NAME { Kind::Lease } else { Kind::Serial };
         let target = Target {
+            kind,
             client,
             lock_path: &lock_path,
             lock_name,
@@ -215,7 +242,8 @@ impl Shared {
             broken: self.broken,
         };
         let acquired = target.acquire(timeout).await?;
-        Ok(Share::first(Arc::new(Hold::new(client.clone(), acquired, false, self.max_request_bytes))))
+        let hold = Hold::new(client.clone(), acquired, false, self.max_request_bytes, kind);
+        Ok(Share::first(Arc::new(hold)))
     }
 
     /// Whether a hold of `kind` made through these handles is live (not
@@ -223,6 +251,18 @@ impl Shared {
     pub(crate) fn is_held(&self, kind: SideKind) -> bool {
         self.holds[kind.index()].live() > 0
     }
+}
+
+/// The span of one acquire: the lock, the kind, the node once granted and
+/// its place in the queue at the first listing.
+pub(crate) fn acquire_span(lock_path: &str, kind: Kind) -> tracing::Span {
+    tracing::debug_span!(
+        "zkurator.acquire",
+        lock = lock_path,
+        kind = kind.label(),
+        node = tracing::field::Empty,
+        position = tracing::field::Empty
+    )
 }
 
 /// Curator's default lock-node data: this host's address as text (looked up once).
