@@ -126,8 +126,8 @@ enum Command {
     /// Plays proptest-generated schedules; a failure shrinks to a scenario in regressions/ of the
     /// corpus (of the cache directory with the built-in corpus).
     Gen {
-        /// Schedules to play.
-        #[arg(long, default_value_t = 20)]
+        /// Schedules to play (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         cases: u32,
         /// RNG seed (same seed, same schedules).
         #[arg(long, default_value_t = 1)]
@@ -157,6 +157,8 @@ fn main() -> ExitCode {
     let log = logging::init(cli.verbose, file_log);
     tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), pid = std::process::id(), "zkurator-harness");
     let code = dispatch(cli);
+    // Whatever is still running (nothing, normally) goes now, not after we exit.
+    zkurator_harness::reaper::finish();
     if code != ExitCode::SUCCESS {
         if let Some(log) = log {
             eprintln!("log: {}", log.display());

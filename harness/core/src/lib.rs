@@ -7,20 +7,24 @@
 //! - scenario files: the step language with a printer that round-trips
 //!   ([`steps`]), files and their expansion over runtimes ([`scenario`]),
 //!   the corpus ([`corpus`]), limits and positions ([`limits`], [`lines`]),
+//!   bounded reading of input files ([`bounded`]),
 //!   workload steps ([`workload`]);
 //! - the lock model ([`model`]) and what a scenario needs of its runtimes
 //!   ([`needs`]);
 //! - histories ([`history`]), the checkers ([`checkers`], [`checkers_data`]),
 //!   outcomes ([`outcome`]), recorded deviations ([`expectations`]), fault
-//!   figures ([`fault_figures`]), generated-run conclusions ([`regression`])
-//!   and peer releases ([`versions`]).
+//!   figures ([`fault_figures`]), generated-run conclusions ([`regression`]),
+//!   what a finished selection covered ([`coverage`]) and peer releases
+//!   ([`versions`]).
 //!
 //! The `zkurator-harness` crate executes all this against real peers.
 
+pub mod bounded;
 pub mod capabilities;
 pub mod checkers;
 pub mod checkers_data;
 pub mod corpus;
+pub mod coverage;
 pub mod expectations;
 pub mod fault_figures;
 pub mod history;

@@ -12,9 +12,37 @@
 //!   component (no `/`, not `.` or `..`, no characters ZooKeeper refuses).
 //! - Contender ids: `[A-Za-z0-9_-]+` and not `zk` or `sleep`, so a step can name them.
 //! - Placeholder expansion: at most [`MAX_PAIRINGS`] runs per file.
+//! - Input files: regular files of at most [`MAX_FILE_BYTES`] ([`crate::bounded`]).
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
+
+/// The largest input file (scenario, expectations, runtimes.toml) the harness reads.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The longest protocol line (hello, ready, reply) the harness reads from a contender.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The longest stderr line of a contender kept or logged; the rest of the line is dropped.
+pub const MAX_STDERR_LINE_BYTES: usize = 4 << 10;
+
+/// The most stderr bytes of one contender written to the log; the rest is
+/// read and dropped, with one note in the log that it was cut.
+pub const MAX_STDERR_LOG_BYTES: u64 = 256 << 10;
+
+/// How many characters of a bad line an error message quotes.
+pub const QUOTE_CHARS: usize = 120;
+
+/// The first [`QUOTE_CHARS`] characters of `text`, trimmed, with `…` and the
+/// full length when it was longer: what error messages quote of a bad line.
+pub fn quote(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.char_indices();
+    match chars.nth(QUOTE_CHARS) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &text[..end], text.len()),
+    }
+}
 
 /// The longest duration a step may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
@@ -143,5 +171,12 @@ mod tests {
         assert_eq!(pairings(2, 3), Ok(9));
         assert!(pairings(15, 3).is_err() && pairings(usize::MAX, 3).is_err());
         assert_eq!(pairings(0, 0), Ok(1));
+        assert_eq!(quote(" ab \n"), "\"ab\"");
+        let long = "é".repeat(500);
+        let quoted = quote(&long);
+        assert!(
+            quoted.starts_with('"') && quoted.ends_with("… (1000 bytes)") && quoted.chars().count() < 140,
+            "{quoted}"
+        );
     }
 }

@@ -120,7 +120,7 @@ pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<
     let default_file = Path::new(RUNTIMES_FILE);
     let file = file.or_else(|| default_file.is_file().then_some(default_file));
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file)
+        let text = crate::bounded::read_text(file)
             .map_err(|e| ExternalError::File { file: file.display().to_string(), message: e.to_string() })?;
         entries.extend(parse_file(file, &text)?);
     }

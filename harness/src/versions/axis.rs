@@ -145,6 +145,7 @@ pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
     };
     let scratch = std::env::temp_dir().join(format!("zkurator-versions-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&scratch);
+    crate::reaper::adopt_dir(&scratch);
     let mut worst = 0u8;
     let mut reports = Vec::new();
     for (i, combo) in combos.iter().enumerate() {
@@ -157,7 +158,7 @@ pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
             json = PathBuf::from(&child_args[at + 1]);
         }
         child_args.extend(combo.args().into_iter().map(OsString::from));
-        let status = std::process::Command::new(&binary).args(&child_args).status();
+        let status = run_child(&binary, &child_args);
         let code = match status {
             Ok(status) => status.code().unwrap_or(2) as u8,
             Err(e) => {
@@ -175,7 +176,23 @@ pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
         print!("{}", version_matrix(&reports));
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    crate::reaper::forget_dir(&scratch);
     ExitCode::from(worst)
+}
+
+/// Runs one child harness in a process group of its own that dies with this
+/// one (the parent-death signal, and the reaper's kill of the group), and
+/// kills what is left of the group when it is done.
+fn run_child(binary: &Path, args: &[OsString]) -> std::io::Result<std::process::ExitStatus> {
+    let mut command = std::process::Command::new(binary);
+    command.args(args);
+    crate::reaper::own_group(&mut command);
+    crate::runtime::child::die_with_parent(&mut command, false);
+    let mut child = command.spawn()?;
+    crate::reaper::adopt_group(child.id());
+    let status = child.wait();
+    crate::reaper::kill_group(child.id());
+    status
 }
 
 /// `--json F`/`--junit F` of the user get the combination in their name (one

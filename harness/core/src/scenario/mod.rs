@@ -181,7 +181,7 @@ struct RawScenario {
 
 /// Reads and expands one scenario file.
 pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+    let text = crate::bounded::read_text(path).map_err(|error| ScenarioError {
         file: path.to_owned(),
         line: 0,
         column: 0,
