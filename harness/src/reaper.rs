@@ -19,7 +19,8 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 
-/// The reaper's script; see the module documentation.
+/// The reaper's script; see the module documentation. (dash's `kill` reads
+/// `-s SIG -PGID` as options: the group needs `--`, except after `-0`.)
 const REAPER_SCRIPT: &str = r#"
 trap '' INT QUIT HUP TERM
 nl='
@@ -44,7 +45,7 @@ EOF
       dirs=$kept ;;
   esac
 done
-for g in $groups; do kill -s TERM -$g 2>/dev/null; done
+for g in $groups; do kill -s TERM -- -$g 2>/dev/null; done
 n=0
 while [ $n -lt 20 ]; do
   alive=''
@@ -53,7 +54,7 @@ while [ $n -lt 20 ]; do
   sleep 0.05
   n=$((n + 1))
 done
-for g in $groups; do kill -s KILL -$g 2>/dev/null; done
+for g in $groups; do kill -s KILL -- -$g 2>/dev/null; done
 while IFS= read -r d; do [ -z "$d" ] || rm -rf -- "$d"; done <<EOF
 $dirs
 EOF

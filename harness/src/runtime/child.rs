@@ -14,6 +14,10 @@ use crate::limits::{quote, MAX_LINE_BYTES, MAX_STDERR_LINE_BYTES, MAX_STDERR_LOG
 /// How many stderr lines a contender keeps for error messages.
 const STDERR_TAIL_LINES: usize = 40;
 
+/// Bytes the log adds to each stderr line it records (timestamp, level,
+/// target, contender id), counted against [`MAX_STDERR_LOG_BYTES`].
+const LOG_LINE_OVERHEAD: u64 = 80;
+
 /// Locks a mutex, ignoring poisoning (a panicked holder leaves plain data).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -106,7 +110,8 @@ impl StderrTail {
                     continue;
                 }
                 if logged < MAX_STDERR_LOG_BYTES {
-                    logged += line.len() as u64 + 1;
+                    // The line as the log file gets it: timestamp, level, target, contender.
+                    logged += line.len() as u64 + LOG_LINE_OVERHEAD;
                     tracing::debug!(target: "zkurator_harness::child", contender = %id, "{line}");
                     if logged >= MAX_STDERR_LOG_BYTES {
                         tracing::warn!(

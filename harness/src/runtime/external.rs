@@ -15,6 +15,15 @@ use crate::runtimes;
 /// How long a hello probe may take.
 pub const HELLO_LIMIT: Duration = Duration::from_secs(30);
 
+/// Environment variable overriding [`HELLO_LIMIT`], in milliseconds (a slow
+/// runtime's first start; the gate's own tests shorten it).
+pub const HELLO_LIMIT_ENV: &str = "ZKURATOR_HELLO_LIMIT_MS";
+
+/// [`HELLO_LIMIT`], or [`HELLO_LIMIT_ENV`]'s value when it is a number of milliseconds.
+pub fn hello_limit() -> Duration {
+    std::env::var(HELLO_LIMIT_ENV).ok().and_then(|ms| ms.trim().parse().ok()).map_or(HELLO_LIMIT, Duration::from_millis)
+}
+
 /// The file external runtimes are declared in, looked for in the working directory.
 pub const RUNTIMES_FILE: &str = "runtimes.toml";
 
@@ -104,7 +113,7 @@ pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
     let shown = argv.join(" ");
     let (program, args) = argv.split_first().ok_or(runtimes::RegistryError::EmptyCommand(name.into()))?;
     let hello = LineProcess::new(program, args.iter().cloned())
-        .hello(HELLO_LIMIT)
+        .hello(hello_limit())
         .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
     tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
     Ok(runtimes::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
