@@ -188,8 +188,15 @@ fn dispatch(cli: Cli) -> ExitCode {
             Err(e) => return fail(e),
         };
         if combos.len() > 1 {
+            use zkurator_harness::versions::reports::ReportFlags;
             let is_run = matches!(cli.command, Command::Run { .. });
-            return axis::run_each(&combos, &without_version_args(std::env::args_os().skip(1)), is_run);
+            let reports = match cli.command {
+                Command::Workload { .. } => ReportFlags::NONE,
+                Command::Bench(_) => ReportFlags::BENCH,
+                _ => ReportFlags::BOTH,
+            };
+            let args = without_version_args(std::env::args_os().skip(1));
+            return axis::run_each(&combos, &args, reports, is_run);
         }
         if let Err(e) = axis::apply(&combos[0]) {
             return fail(e);
