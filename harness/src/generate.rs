@@ -310,6 +310,7 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
         failure: None,
         confirmed: false,
         written: None,
+        not_written: None,
         setup_error: setup_error.into_inner(),
     };
     if report.setup_error.is_some() {

@@ -170,7 +170,13 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> ExitCode {
     if !matches!(cli.command, Command::Contender { .. }) {
         use zkurator_harness::runtime::external;
-        if let Err(e) = external::setup(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
+        // `check` and `list` run no code, so they start no added runtime either.
+        let set_up = if matches!(cli.command, Command::Check { .. } | Command::List { .. }) {
+            external::declare
+        } else {
+            external::setup
+        };
+        if let Err(e) = set_up(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
             return fail(e);
         }
     }

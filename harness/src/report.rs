@@ -447,6 +447,7 @@ mod tests {
             failure: failed.then(|| (scenario, vec![violation])),
             confirmed: failed,
             written: failed.then(|| "scenarios/regressions/minimal.toml".into()),
+            not_written: None,
             setup_error: setup_error.then(|| "no server at 127.0.0.1:1".into()),
         }
     }

@@ -64,7 +64,11 @@ impl World {
 
     /// The harness with `args`, `f` the fixture `fixture`.
     fn command(&self, fixture: &str, args: &[&str]) -> Command {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile").join(format!("{fixture}.sh"));
+        self.command_line(&format!("sh {}", fixture_path(fixture).display()), args)
+    }
+
+    /// The harness with `args`, `f` the command line `line`.
+    fn command_line(&self, line: &str, args: &[&str]) -> Command {
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let mut command = Command::new(BIN);
         command
@@ -72,7 +76,7 @@ impl World {
             .arg("--scenarios")
             .arg(corpus)
             .arg("--runtime")
-            .arg(format!("f=sh {}", script.display()))
+            .arg(format!("f={line}"))
             .arg("--curator")
             .arg("debian")
             .env("TMPDIR", self.path("tmp"))
@@ -143,6 +147,10 @@ impl World {
         assert!(sent.success());
         child.wait().unwrap()
     }
+}
+
+fn fixture_path(fixture: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile").join(format!("{fixture}.sh"))
 }
 
 fn wait_output(mut child: Child, limit: Duration) -> std::process::Output {
@@ -322,4 +330,36 @@ fn a_killed_version_matrix_leaves_nothing() {
         assert!(!status.success(), "{signal}: {status:?}");
         world.assert_nothing_left(Duration::from_secs(5));
     }
+}
+
+/// `--runtime f='FOO=1 cmd'` and `'cd d && cmd'` run through `sh -c` as
+/// written; a `runtimes.toml` in the working directory runs nothing for
+/// `check` and `list`.
+#[test]
+fn added_commands_run_as_shell_lines_and_check_runs_none() {
+    let server = server();
+    let world = World::new();
+    let files = [world.path("f-rust.toml")];
+    let lies = fixture_path("lies");
+    for line in [format!("ZKH_UNUSED=1 sh {}", lies.display()), format!("cd {} && sh {}", world.path("tmp"), lies.display())] {
+        let child = world.command_line(&line, &run_args(&world, &server, &files)).spawn().unwrap();
+        let out = wait_output(child, Duration::from_secs(30));
+        let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{line}: {all}");
+        assert!(all.contains("unsupported: mutex? never heard of it"), "{line}: {all}");
+    }
+    let marker = world.path("marker");
+    let file = format!("[runtime.f]\ncommand = \"touch {marker}; sh {}\"\n", lies.display());
+    std::fs::write(world.path("runtimes.toml"), file).unwrap();
+    for command in ["check", "list"] {
+        let out = Command::new(BIN)
+            .args([command, &files[0]])
+            .current_dir(world.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command}: {out:?}");
+        assert!(!Path::new(&marker).exists(), "{command} ran the command of ./runtimes.toml");
+    }
+    world.assert_nothing_left(SETTLE);
 }

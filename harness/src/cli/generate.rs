@@ -101,6 +101,9 @@ pub fn generate(args: GenArgs) -> ExitCode {
             for v in violations {
                 println!("  [{}] {}", v.checker, v.message);
             }
+            if let Some(why) = &report.not_written {
+                println!("{why}");
+            }
             if let Some(path) = report.written {
                 println!("written to {}", path.display());
             }
