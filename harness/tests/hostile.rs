@@ -341,7 +341,9 @@ fn added_commands_run_as_shell_lines_and_check_runs_none() {
     let world = World::new();
     let files = [world.path("f-rust.toml")];
     let lies = fixture_path("lies");
-    for line in [format!("ZKH_UNUSED=1 sh {}", lies.display()), format!("cd {} && sh {}", world.path("tmp"), lies.display())] {
+    for line in
+        [format!("ZKH_UNUSED=1 sh {}", lies.display()), format!("cd {} && sh {}", world.path("tmp"), lies.display())]
+    {
         let child = world.command_line(&line, &run_args(&world, &server, &files)).spawn().unwrap();
         let out = wait_output(child, Duration::from_secs(30));
         let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

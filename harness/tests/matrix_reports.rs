@@ -59,10 +59,7 @@ fn run_and_gen_in_a_matrix_write_one_merged_report_and_one_per_combination() {
 
     let gen_json = dir.path().join("g.json");
     let regressions = dir.path().join("corpus");
-    let out = harness(
-        dir.path(),
-        &["gen", "--cases", "1", "--runtimes", "rust", "--json", gen_json.to_str().unwrap()],
-    );
+    let out = harness(dir.path(), &["gen", "--cases", "1", "--runtimes", "rust", "--json", gen_json.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let report = json(&gen_json);
     assert_eq!(report["combinations"].as_array().unwrap().len(), 2, "{report}");

@@ -7,7 +7,8 @@
 //! - scenario files: the step language with a printer that round-trips
 //!   ([`steps`]), files and their expansion over runtimes ([`scenario`]),
 //!   the corpus ([`corpus`]), limits and positions ([`limits`], [`lines`]),
-//!   bounded reading of input files ([`bounded`]),
+//!   bounded reading of input files ([`bounded`]), checks of steps beyond
+//!   the model ([`step_checks`]),
 //!   workload steps ([`workload`]);
 //! - the lock model ([`model`]) and what a scenario needs of its runtimes
 //!   ([`needs`]);
@@ -37,6 +38,7 @@ pub mod protocol;
 pub mod regression;
 pub mod runtimes;
 pub mod scenario;
+pub mod step_checks;
 pub mod steps;
 pub mod versions;
 pub mod workload;

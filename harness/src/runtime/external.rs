@@ -163,11 +163,8 @@ fn setup_with(flags: &[String], file: Option<&Path>, names: &[String], probe: bo
         entries.push(parse_flag(flag)?);
     }
     for (name, argv) in entries {
-        let runtime = if probe {
-            add(&name, argv)?
-        } else {
-            runtimes::register(&name, argv, Default::default(), Vec::new())?
-        };
+        let runtime =
+            if probe { add(&name, argv)? } else { runtimes::register(&name, argv, Default::default(), Vec::new())? };
         runtimes::add_placeholder_runtime(runtime);
     }
     for name in names {

@@ -184,16 +184,12 @@ pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_ru
         children.push(super::reports::ChildReport { versions: combo.label(), code, json, junit });
     }
     if is_run {
-        let matrix: Vec<(String, serde_json::Value)> = children
-            .iter()
-            .map(|c| (c.versions.clone(), c.json.clone().unwrap_or(serde_json::Value::Null)))
-            .collect();
+        let matrix: Vec<(String, serde_json::Value)> =
+            children.iter().map(|c| (c.versions.clone(), c.json.clone().unwrap_or(serde_json::Value::Null))).collect();
         print!("{}", version_matrix(&matrix));
     }
-    let merged = [
-        (&user.json, super::reports::merged_json(&children)),
-        (&user.junit, super::reports::merged_junit(&children)),
-    ];
+    let merged =
+        [(&user.json, super::reports::merged_json(&children)), (&user.junit, super::reports::merged_junit(&children))];
     for (path, text) in merged {
         if let Some(path) = path {
             if let Err(e) = std::fs::write(path, text) {

@@ -116,7 +116,9 @@ pub fn merged_json(children: &[ChildReport]) -> String {
 /// One JUnit document: a `<testsuites>` of every child's `<testsuite>`; a
 /// child that wrote none is a suite with one error naming its exit code.
 pub fn merged_junit(children: &[ChildReport]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"zkurator-interop version matrix\">\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"zkurator-interop version matrix\">\n",
+    );
     for child in children {
         let suite = child.junit.as_deref().and_then(|text| text.find("<testsuite").map(|at| text[at..].trim_end()));
         match suite {
@@ -188,7 +190,8 @@ mod tests {
 
     #[test]
     fn report_flags_are_taken_off_in_both_spellings() {
-        let split = split(&os(&["run", "--json=a.json", "x", "--junit", "b.xml", "--runtimes", "rust"]), ReportFlags::BOTH);
+        let split =
+            split(&os(&["run", "--json=a.json", "x", "--junit", "b.xml", "--runtimes", "rust"]), ReportFlags::BOTH);
         assert_eq!(split.args, os(&["run", "x", "--runtimes", "rust"]));
         assert_eq!((split.json, split.junit), (Some("a.json".into()), Some("b.xml".into())));
         let workload = super::split(&os(&["workload", "--json", "a"]), ReportFlags::NONE);
@@ -202,10 +205,17 @@ mod tests {
 
     #[test]
     fn merged_reports_keep_every_entry_with_its_versions() {
-        let entry = |verdict: &str| serde_json::json!({"entries": [{"label": "s[rust]", "verdict": {"verdict": verdict}}]});
-        let suite = "<?xml version=\"1.0\"?>\n<testsuite name=\"zkurator-interop @curator@5.4.0\" tests=\"1\">\n</testsuite>\n";
+        let entry =
+            |verdict: &str| serde_json::json!({"entries": [{"label": "s[rust]", "verdict": {"verdict": verdict}}]});
+        let suite =
+            "<?xml version=\"1.0\"?>\n<testsuite name=\"zkurator-interop @curator@5.4.0\" tests=\"1\">\n</testsuite>\n";
         let children = [
-            ChildReport { versions: "curator@5.4.0".into(), code: 0, json: Some(entry("pass")), junit: Some(suite.into()) },
+            ChildReport {
+                versions: "curator@5.4.0".into(),
+                code: 0,
+                json: Some(entry("pass")),
+                junit: Some(suite.into()),
+            },
             ChildReport { versions: "curator@5.9.0".into(), code: 2, json: None, junit: None },
         ];
         let json: serde_json::Value = serde_json::from_str(&merged_json(&children)).unwrap();
