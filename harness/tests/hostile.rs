@@ -262,7 +262,25 @@ fn a_runtime_that_declares_nothing_never_passes() {
     let gen = ["gen", "--runtimes", "f", "--cases", "3", "--zk-connect", &server];
     let played = world.play("empty-capabilities", &gen, Duration::from_secs(30));
     expect(&played, 2, &["nothing can be generated for f: it declares kinds []"], Duration::from_secs(5));
+
+    // A version matrix of such runs is not green either.
+    let matrix = [&run_args(&world, &server, &files)[..], &["--kazurator", "0.1.1,0.2.0"]].concat();
+    let played = world.play("empty-capabilities", &matrix, Duration::from_secs(60));
+    expect(&played, 1, &["no run of f executed", "version matrix"], Duration::from_secs(20));
+
+    // Nor the workloads (on a server of their own).
+    let workload = ["workload", "--runtimes", "f,rust"];
+    let played = world.play("empty-capabilities", &workload, Duration::from_secs(120));
+    expect(&played, 1, &["no run of f executed", "workloads: plain"], Duration::from_secs(60));
     world.assert_nothing_left(SETTLE);
+}
+
+/// `gen --cases 0` would play nothing and pass: refused.
+#[test]
+fn gen_without_cases_is_refused() {
+    let world = World::new();
+    let played = world.play("lies", &["gen", "--cases", "0", "--runtimes", "rust"], Duration::from_secs(30));
+    expect(&played, 2, &["--cases", "0 is not in 1.."], Duration::from_secs(5));
 }
 
 /// Lies, fakes and failures in the middle of a run: FAIL or ERROR, exit code 1.
