@@ -42,7 +42,7 @@ pub struct CappedLog {
 }
 
 /// How many bytes a process writes between two looks at the log's size.
-const CHECK_EVERY: u64 = 1 << 20;
+pub const CHECK_EVERY: u64 = 1 << 20;
 
 impl CappedLog {
     /// Opens `path` for appending, rotating it first if it is too large already.

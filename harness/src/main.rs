@@ -33,7 +33,8 @@ struct Cli {
     #[arg(long, global = true)]
     kazurator: Option<String>,
     /// Adds a lock implementation speaking the contender protocol
-    /// (docs/contender-protocol.md): NAME=COMMAND, the command run by `sh -c`.
+    /// (docs/contender-protocol.md): NAME=COMMAND, the command run by `sh -c`
+    /// (`exec`ed when it is a simple command).
     /// Repeatable. The name then works wherever a runtime name does.
     #[arg(long = "runtime", global = true, value_name = "NAME=COMMAND")]
     added_runtimes: Vec<String>,
