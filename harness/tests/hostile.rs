@@ -25,6 +25,13 @@ steps = [
 ]
 "#;
 
+/// An added runtime and a zkurator contender process on one mutex.
+const F_AND_RUST_PROCESS: &str = r#"description = "An added runtime and a zkurator process on one mutex."
+lock = "mutex"
+contenders = { a = "rust-process", b = "f" }
+steps = ["a acquire mutex => granted", "b acquire mutex => blocked", "a release mutex", "b release mutex"]
+"#;
+
 /// zkurator alone: a run that always executes.
 const RUST_ONLY: &str = r#"description = "zkurator alone."
 lock = "mutex"
@@ -55,6 +62,7 @@ impl World {
         }
         std::fs::write(dir.path().join("f-rust.toml"), F_AND_RUST).unwrap();
         std::fs::write(dir.path().join("rust-only.toml"), RUST_ONLY).unwrap();
+        std::fs::write(dir.path().join("f-rust-process.toml"), F_AND_RUST_PROCESS).unwrap();
         World { dir }
     }
 
@@ -133,8 +141,15 @@ impl World {
     }
 
     /// Starts the harness, waits until the fixtures recorded `pids` pids and
-    /// a moment more, sends `signal`, and returns how the harness ended.
-    fn kill_mid_run(&self, fixture: &str, args: &[&str], pids: usize, signal: &str) -> std::process::ExitStatus {
+    /// a moment more, sends `signal`, and returns how the harness ended and
+    /// what ran under it just before.
+    fn kill_mid_run(
+        &self,
+        fixture: &str,
+        args: &[&str],
+        pids: usize,
+        signal: &str,
+    ) -> (std::process::ExitStatus, Vec<String>) {
         let mut child = self.command(fixture, args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.pids().len() < pids {
@@ -143,9 +158,10 @@ impl World {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(500));
+        let running = processes_naming(self.dir.path());
         let sent = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
         assert!(sent.success());
-        child.wait().unwrap()
+        (child.wait().unwrap(), running)
     }
 }
 
@@ -191,15 +207,20 @@ fn describe(pid: u32) -> String {
     format!("{pid}: {}", String::from_utf8_lossy(&cmdline).replace('\0', " "))
 }
 
-/// Live processes whose command line names `dir` (child harnesses, their servers).
+/// Live processes whose command line or environment names `dir`: child
+/// harnesses, their servers, and every process started under the harness
+/// (they inherit its environment, which names the world's directory).
 fn processes_naming(dir: &Path) -> Vec<String> {
     let needle = dir.to_str().unwrap();
+    let environ = |pid: u32| {
+        String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default()).into_owned()
+    };
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| *pid != std::process::id() && alive(*pid))
+        .filter(|pid| describe(*pid).contains(needle) || environ(*pid).contains(needle))
         .map(describe)
-        .filter(|line| line.contains(needle))
         .collect()
 }
 
@@ -324,7 +345,7 @@ fn nothing_a_contender_starts_outlives_the_harness() {
         for signal in ["KILL", "TERM"] {
             let world = World::new();
             let files = [world.path("f-rust.toml")];
-            let status = world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, signal);
+            let (status, _) = world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, signal);
             assert!(!status.success(), "{fixture} {signal}: {status:?}");
             world.assert_nothing_left(SETTLE);
         }
@@ -337,15 +358,24 @@ fn nothing_a_contender_starts_outlives_the_harness() {
 }
 
 /// A version matrix killed mid-run: its child harnesses, their ZooKeeper
-/// servers and contenders, and its `zkurator-versions-PID` directory go.
+/// servers, their contenders (a rust-process one and an added one) and its
+/// `zkurator-versions-PID` directory go.
 #[test]
 fn a_killed_version_matrix_leaves_nothing() {
     for signal in ["KILL", "TERM"] {
         let world = World::new();
-        let file = world.path("f-rust.toml");
+        let file = world.path("f-rust-process.toml");
         let args = ["run", &file, "--kazurator", "0.1.1,0.2.0"];
-        let status = world.kill_mid_run("hangs-after-ready", &args, 2, signal);
+        // Two hello probes (parent and child), then the child's contender:
+        // by then its server and its rust-process contender run.
+        let (status, running) = world.kill_mid_run("hangs-after-ready", &args, 3, signal);
         assert!(!status.success(), "{signal}: {status:?}");
+        for what in ["ZooKeeperServerMain", "zkurator-harness contender", "hangs-after-ready.sh", "--kazurator 0.1.1"] {
+            assert!(
+                running.iter().any(|p| p.contains(what)),
+                "{what} was not running before the {signal}: {running:#?}"
+            );
+        }
         world.assert_nothing_left(Duration::from_secs(5));
     }
 }

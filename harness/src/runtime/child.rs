@@ -46,12 +46,18 @@ pub(crate) fn read_line(stdout: &mut BufReader<ChildStdout>) -> Result<String, S
     }
 }
 
-/// The child's exit status as text, or that it still runs.
-pub(crate) fn exit_status(child: &Mutex<Child>) -> String {
-    match lock(child).try_wait() {
-        Ok(Some(status)) => status.to_string(),
-        Ok(None) => "still running".into(),
-        Err(e) => format!("unknown ({e})"),
+/// The child's exit status as text, waiting up to `limit` for it to exit
+/// (its pipes may close a moment before it does), or that it still runs.
+pub(crate) fn exit_status(child: &Mutex<Child>, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        match lock(child).try_wait() {
+            Ok(Some(status)) => return status.to_string(),
+            Ok(None) if Instant::now() < deadline => {}
+            Ok(None) => return "still running".into(),
+            Err(e) => return format!("unknown ({e})"),
+        }
+        thread::sleep(Duration::from_millis(5));
     }
 }
 

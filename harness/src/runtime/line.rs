@@ -313,7 +313,7 @@ impl LineContender {
             self.runtime,
             self.id,
             self.pid,
-            child::exit_status(&self.child),
+            child::exit_status(&self.child, Duration::from_millis(500)),
             self.stderr.text()
         )
     }
