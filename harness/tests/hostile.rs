@@ -52,6 +52,8 @@ struct Played {
     stdout: String,
     stderr: String,
     took: Duration,
+    /// The harness's peak resident memory as last seen (`VmHWM`), in KiB.
+    peak_kib: u64,
 }
 
 impl World {
@@ -102,12 +104,13 @@ impl World {
     fn play(&self, fixture: &str, args: &[&str], limit: Duration) -> Played {
         let started = Instant::now();
         let child = self.command(fixture, args).spawn().unwrap();
-        let out = wait_output(child, limit);
+        let (out, peak_kib) = wait_output(child, limit);
         Played {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             took: started.elapsed(),
+            peak_kib,
         }
     }
 
@@ -169,7 +172,9 @@ fn fixture_path(fixture: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile").join(format!("{fixture}.sh"))
 }
 
-fn wait_output(mut child: Child, limit: Duration) -> std::process::Output {
+/// The child's output, and its peak resident memory (KiB) as last seen
+/// while it ran (polled every 20 ms).
+fn wait_output(mut child: Child, limit: Duration) -> (std::process::Output, u64) {
     let deadline = Instant::now() + limit;
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -181,7 +186,9 @@ fn wait_output(mut child: Child, limit: Duration) -> std::process::Output {
         })
     };
     let (out, err) = (read(Box::new(stdout)), read(Box::new(stderr)));
+    let mut peak = 0;
     let status = loop {
+        peak = peak.max(peak_kib(child.id()).unwrap_or(0));
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
@@ -191,8 +198,19 @@ fn wait_output(mut child: Child, limit: Duration) -> std::process::Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
+    (std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }, peak)
 }
+
+/// `VmHWM` of a running process, in KiB.
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The most memory a harness fed a hostile contender may take (a debug
+/// build runs in about 20 MiB; the 300 MB hello line used to take 587 MiB).
+const PEAK_KIB: u64 = 96 << 10;
 
 /// Whether `pid` runs (a zombie does not).
 fn alive(pid: u32) -> bool {
@@ -263,6 +281,7 @@ fn contenders_without_a_proper_hello_are_refused_at_once() {
         let played = world.play(fixture, &run_args(&world, &server, &files), Duration::from_secs(30));
         expect(&played, 2, words, Duration::from_secs(8));
         assert!(played.stderr.len() < 4096, "{fixture}: the error quotes too much ({} bytes)", played.stderr.len());
+        assert!(played.peak_kib < PEAK_KIB, "{fixture}: {} KiB of memory", played.peak_kib);
         world.assert_nothing_left(SETTLE);
     }
 }
@@ -331,6 +350,7 @@ fn a_flooding_contender_is_cut_in_the_log() {
     let files = [world.path("f-rust.toml")];
     let played = world.play("floods", &run_args(&world, &server, &files), Duration::from_secs(60));
     expect(&played, 1, &["FAIL f-rust", "bad reply line", "stderr cut"], Duration::from_secs(30));
+    assert!(played.peak_kib < PEAK_KIB, "{} KiB of memory", played.peak_kib);
     let log = std::fs::metadata(world.path("cache/zkurator-harness.log")).unwrap().len();
     assert!(log < 1 << 20, "the log grew to {log} bytes");
     world.assert_nothing_left(SETTLE);
@@ -393,7 +413,7 @@ fn added_commands_run_as_shell_lines_and_check_runs_none() {
         [format!("ZKH_UNUSED=1 sh {}", lies.display()), format!("cd {} && sh {}", world.path("tmp"), lies.display())]
     {
         let child = world.command_line(&line, &run_args(&world, &server, &files)).spawn().unwrap();
-        let out = wait_output(child, Duration::from_secs(30));
+        let (out, _) = wait_output(child, Duration::from_secs(30));
         let all = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{line}: {all}");
         assert!(all.contains("unsupported: mutex? never heard of it"), "{line}: {all}");
