@@ -100,16 +100,15 @@ impl StderrTail {
             let mut reader = BufReader::new(stderr);
             let mut bytes = Vec::new();
             let mut logged = 0u64;
-            loop {
+            let mut ended = false;
+            while !ended {
                 let line = match bounded_line::read_line(&mut reader, MAX_STDERR_LINE_BYTES, &mut bytes) {
                     Ok(LineEnd::Eof) | Err(_) => break,
                     Ok(LineEnd::Line) => String::from_utf8_lossy(&bytes).into_owned(),
                     Ok(LineEnd::TooLong) => {
-                        let kept = String::from_utf8_lossy(&bytes).into_owned();
-                        if !matches!(bounded_line::skip_line(&mut reader), Ok(true)) {
-                            break;
-                        }
-                        format!("{kept}… [line cut at {MAX_STDERR_LINE_BYTES} bytes]")
+                        // The last line may end with the pipe: keep it, then stop.
+                        ended = !matches!(bounded_line::skip_line(&mut reader), Ok(true));
+                        format!("{}… [line cut at {MAX_STDERR_LINE_BYTES} bytes]", String::from_utf8_lossy(&bytes))
                     }
                 };
                 if consume(&line) {
@@ -215,5 +214,25 @@ impl StartLimit {
     /// Whether the limit passed and the child was killed.
     pub(crate) fn fired(&self) -> bool {
         self.fired.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stderr_lines_are_cut_and_the_last_one_kept() {
+        let script = "echo first >&2; head -c 10000 /dev/zero | tr '\\0' x >&2";
+        let mut child =
+            std::process::Command::new("sh").args(["-c", script]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let tail = StderrTail::spawn(child.stderr.take().unwrap(), "t", |_| false);
+        let _ = child.wait();
+        tail.wait_closed(Duration::from_secs(5));
+        let text = tail.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "first");
+        assert!(lines[1].ends_with(&format!("… [line cut at {MAX_STDERR_LINE_BYTES} bytes]")), "{}", lines[1].len());
+        assert!(lines[1].len() < MAX_STDERR_LINE_BYTES + 64);
     }
 }
