@@ -55,6 +55,18 @@ pub fn quote(text: &str) -> String {
     }
 }
 
+/// The most characters of a message a contender sends (a reply's or a ready
+/// line's `error`) that reports keep.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how long it was.
+pub fn clip(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((end, _)) => format!("{}… (cut: {} bytes in all)", &message[..end], message.len()),
+    }
+}
+
 /// The longest duration a step may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 
@@ -217,6 +229,8 @@ mod tests {
         assert_eq!(pairings(0, 0), Ok(1));
         assert!(lock_data(MAX_LOCK_DATA_BYTES).is_ok() && lock_data(MAX_LOCK_DATA_BYTES + 1).is_err());
         assert_eq!(quote(" ab \n"), "\"ab\"");
+        assert_eq!(clip("short".into()), "short");
+        assert!(clip("x".repeat(5000)).ends_with("… (cut: 5000 bytes in all)"));
         let long = "é".repeat(500);
         let quoted = quote(&long);
         assert!(

@@ -212,7 +212,7 @@ impl LineProcess {
         let ready: Ready = serde_json::from_str(&line)
             .map_err(|e| failed(format!("bad ready line {}: {e}", crate::limits::quote(&line))))?;
         if !ready.ready {
-            let error = ready.error.clone().unwrap_or_default();
+            let error = crate::limits::clip(ready.error.clone().unwrap_or_default());
             return Err(failed(if ready.unsupported { format!("unsupported: {error}") } else { error }));
         }
         tracing::debug!(
@@ -391,10 +391,14 @@ impl Contender for LineContender {
                 return Reply::Error { kind: ErrorKind::SessionLost, message };
             }
         };
-        let reply = serde_json::from_str(&reply_line).unwrap_or_else(|e| Reply::Error {
-            kind: ErrorKind::Other,
-            message: format!("bad reply line {}: {e}", crate::limits::quote(&reply_line)),
-        });
+        let reply = match serde_json::from_str(&reply_line) {
+            Ok(Reply::Error { kind, message }) => Reply::Error { kind, message: crate::limits::clip(message) },
+            Ok(reply) => reply,
+            Err(e) => Reply::Error {
+                kind: ErrorKind::Other,
+                message: format!("bad reply line {}: {e}", crate::limits::quote(&reply_line)),
+            },
+        };
         if is_close {
             self.ended = Some(format!("{} contender {} was closed", self.runtime, self.id));
             self.finish(Duration::from_secs(5));
