@@ -24,14 +24,17 @@ pub type Crasher = Box<dyn Fn() + Send + Sync>;
 /// from any thread; returns once it runs again.
 pub type Pauser = Box<dyn Fn(Duration) + Send + Sync>;
 
-/// A pauser for a child process: SIGSTOP, sleep, SIGCONT.
+/// A pauser for a child process that leads its own process group (every
+/// line contender does): SIGSTOP, sleep, SIGCONT to the group.
 pub fn process_pauser(pid: u32) -> Pauser {
     Box::new(move |frozen| {
         let pid = rustix::process::Pid::from_raw(pid as i32);
         if let Some(pid) = pid {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::STOP);
+            // The whole group: a contender started through a wrapper script
+            // (`sh -c "FOO=1 cmd"`) is the script's child.
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::STOP);
             std::thread::sleep(frozen);
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::CONT);
         }
     })
 }

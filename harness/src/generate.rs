@@ -106,6 +106,35 @@ pub fn supports_recipes(runtime: Runtime) -> bool {
         && capabilities.has_kind(LockKind::Multi { members: 2 })
 }
 
+/// A pool of runtimes the generator cannot draw schedules for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenError {
+    /// The runtime lacks the plain mutex every generated schedule falls back to.
+    #[error(
+        "nothing can be generated for {runtime}: it declares kinds [{kinds}], and every generated schedule needs \
+         at least `mutex` (the kind all runtimes share); leave it out of --runtimes"
+    )]
+    NoMutex {
+        /// The runtime.
+        runtime: Runtime,
+        /// The kinds it declares.
+        kinds: String,
+    },
+}
+
+/// Checks that every runtime of `pool` can take part in a generated schedule:
+/// a runtime without the plain mutex could only ever be skipped.
+pub fn check_pool(pool: &[Runtime]) -> Result<(), GenError> {
+    for runtime in pool {
+        let capabilities = runtime.capabilities();
+        if !capabilities.has_kind(LockKind::Mutex { max_leases: 1 }) {
+            let kinds: Vec<&str> = capabilities.kinds.iter().map(|k| k.name()).collect();
+            return Err(GenError::NoMutex { runtime: *runtime, kinds: kinds.join(", ") });
+        }
+    }
+    Ok(())
+}
+
 /// Turns a recipe into a schedule the model accepts.
 pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
     // A kind some contender's runtime lacks (zk-client: no read/write lock;
@@ -281,6 +310,7 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
         failure: None,
         confirmed: false,
         written: None,
+        not_written: None,
         setup_error: setup_error.into_inner(),
     };
     if report.setup_error.is_some() {

@@ -10,13 +10,14 @@
 //! - runtimes ([`runtime`]): one module (or folder) per implementation, and
 //!   the one line-protocol client every process runtime uses;
 //! - execution: [`runner`], [`suite`], [`faults`], [`generate`], [`nemesis`],
-//!   [`proxy`], [`backend`], [`preflight`], [`differential`], [`bench`](mod@bench);
+//!   [`proxy`], [`backend`], [`preflight`], [`differential`], [`bench`](mod@bench),
+//!   and the [`reaper`] that kills what they started when the harness dies;
 //! - reports ([`report`], [`workload_report`]) and the files the binary
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{
-    capabilities, checkers, checkers_data, corpus, expectations, fault_figures, history, limits, lines, model, needs,
-    outcome, protocol, regression, runtimes, scenario, steps, workload,
+    bounded, capabilities, checkers, checkers_data, corpus, coverage, expectations, fault_figures, history, limits,
+    lines, model, needs, outcome, protocol, regression, runtimes, scenario, steps, workload,
 };
 
 pub mod assets;
@@ -31,6 +32,7 @@ pub mod logging;
 pub mod nemesis;
 pub mod preflight;
 pub mod proxy;
+pub mod reaper;
 pub mod report;
 pub mod runner;
 pub mod runtime;

@@ -27,8 +27,59 @@ pub const FILE_DEBUG: &str = "debug";
 /// every request at debug, which would be measured.
 pub const FILE_BENCH: &str = "info";
 
-/// A log file larger than this at start is moved to `<name>.1` first.
-const ROTATE_BYTES: u64 = 32 << 20;
+/// A log file larger than this (at start, or while a command writes to it) is
+/// moved to `<name>.1`, replacing the previous one, and started afresh: the two
+/// files together stay under about twice this.
+pub const ROTATE_BYTES: u64 = 32 << 20;
+
+/// The log file: appends, and rotates once it grows past [`ROTATE_BYTES`]
+/// (checked every [`CHECK_EVERY`] bytes this process writes, since several
+/// processes of one run append to the same file).
+pub struct CappedLog {
+    file: File,
+    path: PathBuf,
+    since_check: u64,
+}
+
+/// How many bytes a process writes between two looks at the log's size.
+pub const CHECK_EVERY: u64 = 1 << 20;
+
+impl CappedLog {
+    /// Opens `path` for appending, rotating it first if it is too large already.
+    pub fn open(path: PathBuf) -> std::io::Result<CappedLog> {
+        rotate_if_large(&path);
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        Ok(CappedLog { file, path, since_check: 0 })
+    }
+}
+
+fn rotate_if_large(path: &std::path::Path) -> bool {
+    let large = std::fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_BYTES);
+    if large {
+        let _ = std::fs::rename(path, path.with_extension("log.1"));
+    }
+    large
+}
+
+impl std::io::Write for CappedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(buf)?;
+        self.since_check += written as u64;
+        if self.since_check >= CHECK_EVERY {
+            self.since_check = 0;
+            if rotate_if_large(&self.path) {
+                if let Ok(file) = OpenOptions::new().create(true).append(true).open(&self.path) {
+                    self.file = file;
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
 
 /// The stderr filter: `-v` info, `-vv` debug, `-vvv` trace; without `-v` the
 /// `ZKURATOR_LOG` directives (`env`), else [`QUIET`].
@@ -61,20 +112,32 @@ pub fn init(verbose: u8, file_directives: &str) -> Option<PathBuf> {
 }
 
 /// The log file, opened for appending (several processes of one run share it).
-fn open_log() -> Option<(File, PathBuf)> {
+fn open_log() -> Option<(CappedLog, PathBuf)> {
     let dir = crate::assets::cache_dir();
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join(crate::assets::LOG_FILE);
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() > ROTATE_BYTES) {
-        let _ = std::fs::rename(&path, path.with_extension("log.1"));
-    }
-    let file = OpenOptions::new().create(true).append(true).open(&path).ok()?;
-    Some((file, path))
+    Some((CappedLog::open(path.clone()).ok()?, path))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_rotates_while_it_grows() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("zkurator-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("harness.log");
+        let mut log = CappedLog::open(path.clone()).unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..(3 * ROTATE_BYTES / chunk.len() as u64) {
+            log.write_all(&chunk).unwrap();
+        }
+        let sizes = [&path, &path.with_extension("log.1")].map(|p| std::fs::metadata(p).unwrap().len());
+        assert!(sizes.iter().all(|s| *s <= ROTATE_BYTES + CHECK_EVERY), "{sizes:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn verbosity_beats_the_environment() {

@@ -33,7 +33,8 @@ struct Cli {
     #[arg(long, global = true)]
     kazurator: Option<String>,
     /// Adds a lock implementation speaking the contender protocol
-    /// (docs/contender-protocol.md): NAME=COMMAND, the command run by `sh -c`.
+    /// (docs/contender-protocol.md): NAME=COMMAND, the command run by `sh -c`
+    /// (`exec`ed when it is a simple command).
     /// Repeatable. The name then works wherever a runtime name does.
     #[arg(long = "runtime", global = true, value_name = "NAME=COMMAND")]
     added_runtimes: Vec<String>,
@@ -126,8 +127,8 @@ enum Command {
     /// Plays proptest-generated schedules; a failure shrinks to a scenario in regressions/ of the
     /// corpus (of the cache directory with the built-in corpus).
     Gen {
-        /// Schedules to play.
-        #[arg(long, default_value_t = 20)]
+        /// Schedules to play (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         cases: u32,
         /// RNG seed (same seed, same schedules).
         #[arg(long, default_value_t = 1)]
@@ -157,6 +158,8 @@ fn main() -> ExitCode {
     let log = logging::init(cli.verbose, file_log);
     tracing::debug!(args = ?std::env::args().collect::<Vec<_>>(), pid = std::process::id(), "zkurator-harness");
     let code = dispatch(cli);
+    // Whatever is still running (nothing, normally) goes now, not after we exit.
+    zkurator_harness::reaper::finish();
     if code != ExitCode::SUCCESS {
         if let Some(log) = log {
             eprintln!("log: {}", log.display());
@@ -168,7 +171,13 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> ExitCode {
     if !matches!(cli.command, Command::Contender { .. }) {
         use zkurator_harness::runtime::external;
-        if let Err(e) = external::setup(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
+        // `check` and `list` run no code, so they start no added runtime either.
+        let set_up = if matches!(cli.command, Command::Check { .. } | Command::List { .. }) {
+            external::declare
+        } else {
+            external::setup
+        };
+        if let Err(e) = set_up(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
             return fail(e);
         }
     }
@@ -186,8 +195,15 @@ fn dispatch(cli: Cli) -> ExitCode {
             Err(e) => return fail(e),
         };
         if combos.len() > 1 {
+            use zkurator_harness::versions::reports::ReportFlags;
             let is_run = matches!(cli.command, Command::Run { .. });
-            return axis::run_each(&combos, &without_version_args(std::env::args_os().skip(1)), is_run);
+            let reports = match cli.command {
+                Command::Workload { .. } => ReportFlags::NONE,
+                Command::Bench(_) => ReportFlags::BENCH,
+                _ => ReportFlags::BOTH,
+            };
+            let args = without_version_args(std::env::args_os().skip(1));
+            return axis::run_each(&combos, &args, reports, is_run);
         }
         if let Err(e) = axis::apply(&combos[0]) {
             return fail(e);

@@ -62,6 +62,23 @@ impl Report {
         counts
     }
 
+    /// Whether the runs tested something, and every runtime of `wanted`
+    /// (`--runtimes`) in a run that executed ([`crate::coverage::check`]).
+    pub fn coverage(&self, wanted: Option<&[crate::contender::Runtime]>) -> Result<(), crate::coverage::CoverageError> {
+        let runs: Vec<crate::coverage::Ran<'_>> = self
+            .entries
+            .iter()
+            .map(|e| crate::coverage::Ran {
+                runtimes: &e.result.runtimes,
+                skipped: match &e.verdict {
+                    Verdict::Skipped { reason } => Some(reason.as_str()),
+                    _ => None,
+                },
+            })
+            .collect();
+        crate::coverage::check(&runs, wanted)
+    }
+
     /// Runs not made because a runtime lacks a capability.
     pub fn skipped(&self) -> usize {
         self.entries.iter().filter(|e| matches!(e.verdict, Verdict::Skipped { .. })).count()
@@ -430,6 +447,7 @@ mod tests {
             failure: failed.then(|| (scenario, vec![violation])),
             confirmed: failed,
             written: failed.then(|| "scenarios/regressions/minimal.toml".into()),
+            not_written: None,
             setup_error: setup_error.then(|| "no server at 127.0.0.1:1".into()),
         }
     }

@@ -217,6 +217,10 @@ pub fn main(dir: &Path, runtimes: Option<&[Runtime]>, backend: &Backend) -> std:
     };
     print!("{}", report.matrix(console::colors_enabled()));
     println!("\n{}", markdown(&runs));
+    if let Err(e) = report.coverage(runtimes) {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     let wrong: Vec<&WorkloadRun> = runs.iter().filter(|r| !r.as_intended()).collect();
     for run in &wrong {
         let what = if run.negative { "negative control not caught" } else { "failed" };

@@ -7,20 +7,25 @@
 //! - scenario files: the step language with a printer that round-trips
 //!   ([`steps`]), files and their expansion over runtimes ([`scenario`]),
 //!   the corpus ([`corpus`]), limits and positions ([`limits`], [`lines`]),
+//!   bounded reading of input files ([`bounded`]), checks of steps beyond
+//!   the model ([`step_checks`]),
 //!   workload steps ([`workload`]);
 //! - the lock model ([`model`]) and what a scenario needs of its runtimes
 //!   ([`needs`]);
 //! - histories ([`history`]), the checkers ([`checkers`], [`checkers_data`]),
 //!   outcomes ([`outcome`]), recorded deviations ([`expectations`]), fault
-//!   figures ([`fault_figures`]), generated-run conclusions ([`regression`])
-//!   and peer releases ([`versions`]).
+//!   figures ([`fault_figures`]), generated-run conclusions ([`regression`]),
+//!   what a finished selection covered ([`coverage`]) and peer releases
+//!   ([`versions`]).
 //!
 //! The `zkurator-harness` crate executes all this against real peers.
 
+pub mod bounded;
 pub mod capabilities;
 pub mod checkers;
 pub mod checkers_data;
 pub mod corpus;
+pub mod coverage;
 pub mod expectations;
 pub mod fault_figures;
 pub mod history;
@@ -33,6 +38,7 @@ pub mod protocol;
 pub mod regression;
 pub mod runtimes;
 pub mod scenario;
+pub mod step_checks;
 pub mod steps;
 pub mod versions;
 pub mod workload;

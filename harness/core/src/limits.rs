@@ -12,9 +12,60 @@
 //!   component (no `/`, not `.` or `..`, no characters ZooKeeper refuses).
 //! - Contender ids: `[A-Za-z0-9_-]+` and not `zk` or `sleep`, so a step can name them.
 //! - Placeholder expansion: at most [`MAX_PAIRINGS`] runs per file.
+//! - Contenders: at most [`MAX_CONTENDERS`]; lock data: at most [`MAX_LOCK_DATA_BYTES`].
+//! - Protocol lines: at most [`MAX_LINE_BYTES`]; a contender's stderr in the log: [`MAX_STDERR_LOG_BYTES`].
+//! - Input files: regular files of at most [`MAX_FILE_BYTES`] ([`crate::bounded`]).
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
+
+/// The largest input file (scenario, expectations, runtimes.toml) the harness reads.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The most contenders one scenario may have: each is a session, a thread and
+/// often a process of its own, started one after the other.
+pub const MAX_CONTENDERS: usize = 100;
+
+/// The most bytes of lock data a scenario may give: ZooKeeper's default
+/// request limit (`jute.maxbuffer`, 1 MiB less one byte) less 64 KiB for the
+/// rest of the create request (path, ACL).
+pub const MAX_LOCK_DATA_BYTES: usize = (1 << 20) - (64 << 10);
+
+/// The longest protocol line (hello, ready, reply) the harness reads from a contender.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The longest stderr line of a contender kept or logged; the rest of the line is dropped.
+pub const MAX_STDERR_LINE_BYTES: usize = 4 << 10;
+
+/// The most stderr bytes of one contender written to the log; the rest is
+/// read and dropped, with one note in the log that it was cut.
+pub const MAX_STDERR_LOG_BYTES: u64 = 256 << 10;
+
+/// How many characters of a bad line an error message quotes.
+pub const QUOTE_CHARS: usize = 120;
+
+/// The first [`QUOTE_CHARS`] characters of `text`, trimmed, with `…` and the
+/// full length when it was longer: what error messages quote of a bad line.
+pub fn quote(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.char_indices();
+    match chars.nth(QUOTE_CHARS) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &text[..end], text.len()),
+    }
+}
+
+/// The most characters of a message a contender sends (a reply's or a ready
+/// line's `error`) that reports keep.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `message` cut to [`MAX_MESSAGE_CHARS`], saying how long it was.
+pub fn clip(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((end, _)) => format!("{}… (cut: {} bytes in all)", &message[..end], message.len()),
+    }
+}
 
 /// The longest duration a step may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
@@ -50,6 +101,18 @@ pub enum LimitError {
     /// A contender id no step could name.
     #[error("contender id {0:?} cannot be named in a step: use letters, digits, `_` and `-`")]
     ContenderId(String),
+    /// More contenders than [`MAX_CONTENDERS`].
+    #[error(
+        "{0} contenders, more than the limit of {MAX_CONTENDERS}: each is a ZooKeeper session and a thread or a \
+         process of its own; split the scenario"
+    )]
+    Contenders(usize),
+    /// Lock data above [`MAX_LOCK_DATA_BYTES`].
+    #[error(
+        "lock_data is {0} bytes, more than the limit of {MAX_LOCK_DATA_BYTES}: ZooKeeper refuses a create request \
+         over jute.maxbuffer (1 MiB)"
+    )]
+    LockData(usize),
     /// Too many placeholder bindings.
     #[error(
         "{placeholders} placeholders over {runtimes} runtimes expand to {runs} runs, more than the limit of \
@@ -95,11 +158,32 @@ pub fn node_name(name: &str) -> Result<(), LimitError> {
     if name == "." || name == ".." {
         return bad("`.` and `..` are relative path components");
     }
-    let refused = |c: char| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{e000}'..='\u{f8ff}' | '\u{fff0}'..='\u{ffff}');
+    // ZooKeeper checks UTF-16 code units: a character beyond U+FFFF is a
+    // surrogate pair, inside its refused range U+D800..=U+F8FF.
+    let refused =
+        |c: char| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{e000}'..='\u{f8ff}' | '\u{fff0}'..);
     if name.chars().any(refused) {
-        return bad("it contains a character ZooKeeper refuses (control or private-use)");
+        return bad("it contains a character ZooKeeper refuses (control, private-use, or beyond U+FFFF such as emoji)");
     }
     Ok(())
+}
+
+/// Checks the number of a scenario's contenders.
+pub fn contenders(count: usize) -> Result<(), LimitError> {
+    if count > MAX_CONTENDERS {
+        Err(LimitError::Contenders(count))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the size of a scenario's lock data.
+pub fn lock_data(bytes: usize) -> Result<(), LimitError> {
+    if bytes > MAX_LOCK_DATA_BYTES {
+        Err(LimitError::LockData(bytes))
+    } else {
+        Ok(())
+    }
 }
 
 /// Checks a contender id.
@@ -133,15 +217,25 @@ mod tests {
         for ms in [0, 399, 60_001, 3_000_000_000] {
             assert!(session_timeout_ms(ms).is_err(), "{ms}");
         }
-        for name in ["a//b", "..", ".", "", "a/b", "x\u{0}", "x\u{7f}"] {
+        for name in ["a//b", "..", ".", "", "a/b", "x\u{0}", "x\u{7f}", "lock-🔒"] {
             assert!(node_name(name).is_err(), "{name:?}");
         }
-        for name in ["+before", "zz-after", "a.b", "..x", "lock-0001"] {
+        for name in ["+before", "zz-after", "a.b", "..x", "lock-0001", "lock-é"] {
             assert!(node_name(name).is_ok(), "{name:?}");
         }
         assert!(contender_id("c0").is_ok() && contender_id("a b").is_err() && contender_id("a=>").is_err());
         assert_eq!(pairings(2, 3), Ok(9));
         assert!(pairings(15, 3).is_err() && pairings(usize::MAX, 3).is_err());
         assert_eq!(pairings(0, 0), Ok(1));
+        assert!(lock_data(MAX_LOCK_DATA_BYTES).is_ok() && lock_data(MAX_LOCK_DATA_BYTES + 1).is_err());
+        assert_eq!(quote(" ab \n"), "\"ab\"");
+        assert_eq!(clip("short".into()), "short");
+        assert!(clip("x".repeat(5000)).ends_with("… (cut: 5000 bytes in all)"));
+        let long = "é".repeat(500);
+        let quoted = quote(&long);
+        assert!(
+            quoted.starts_with('"') && quoted.ends_with("… (1000 bytes)") && quoted.chars().count() < 140,
+            "{quoted}"
+        );
     }
 }

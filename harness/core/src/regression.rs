@@ -28,6 +28,9 @@ pub struct GenReport {
     pub confirmed: bool,
     /// Where the minimal schedule was written.
     pub written: Option<PathBuf>,
+    /// Why a confirmed schedule was not written (it names a runtime added
+    /// with `--runtime`, which the corpus cannot name on its own).
+    pub not_written: Option<String>,
     /// A run that could not start (server, contenders): the generated run
     /// stopped there, nothing was shrunk or written, and no violation counted.
     pub setup_error: Option<String>,
@@ -67,7 +70,22 @@ pub fn conclude(report: &mut GenReport, first: &str, scenario: Scenario, rerun: 
         report.failure = Some((scenario, vec![Violation { checker: "generated", message }]));
         return;
     }
-    if let Some(dir) = &config.regressions {
+    let added: Vec<&str> = scenario
+        .contenders
+        .iter()
+        .filter(|(_, r)| matches!(r, crate::runtimes::Runtime::External(_)))
+        .map(|(_, r)| r.name())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if let (Some(dir), false) = (&config.regressions, added.is_empty()) {
+        report.not_written = Some(format!(
+            "not written to {}: it uses the added runtime {} (--runtime), which `list` and `check` of the corpus \
+             would not know without the same flag; the schedule is printed here",
+            dir.display(),
+            added.join(", ")
+        ));
+    } else if let Some(dir) = &config.regressions {
         let name = format!("generated-seed{}-{}", config.seed, std::process::id());
         let mut named = scenario.clone();
         named.name = name.clone();
@@ -118,6 +136,7 @@ mod tests {
             failure: None,
             confirmed: false,
             written: None,
+            not_written: None,
             setup_error: None,
         }
     }
@@ -152,5 +171,21 @@ mod tests {
         );
         assert!(crate::scenario::parse(&path, &text).is_ok(), "{text}");
         assert!(failed.confirmed && files(dir.path()) == 1);
+    }
+
+    #[test]
+    fn a_schedule_naming_an_added_runtime_is_not_written_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = GenConfig { cases: 1, seed: 9, max_shrink_iters: 0, regressions: Some(dir.path().to_owned()) };
+        let added = crate::runtimes::register("regression-added", vec!["x".into()], Default::default(), vec![])
+            .unwrap_or_else(|_| crate::runtimes::Runtime::named("regression-added").unwrap());
+        let mut scenario = scenario();
+        scenario.contenders[0].1 = added;
+        let mut report = fresh();
+        let wrong = Violation { checker: "exclusion", message: "both hold".into() };
+        conclude(&mut report, "[exclusion]", scenario, rerun(vec![wrong]), &config);
+        assert!(report.confirmed && report.written.is_none() && files(dir.path()) == 0, "{report:?}");
+        let why = report.not_written.unwrap();
+        assert!(why.contains("added runtime regression-added"), "{why}");
     }
 }

@@ -109,7 +109,9 @@ pub(crate) fn side_fits(action: &Action, kind: LockKind) -> Result<(), String> {
         | Action::Revoke { side, .. }
         | Action::AwaitRevoked { side, .. }
         | Action::ExpectLost { side, .. }
-        | Action::ExpectData { side, .. } => *side,
+        | Action::ExpectData { side, .. }
+        | Action::Data { step: crate::workload::DataStep::Write { side, .. }, .. }
+        | Action::Data { step: crate::workload::DataStep::Increment { side, .. }, .. } => *side,
         _ => return Ok(()),
     };
     match (kind, side) {

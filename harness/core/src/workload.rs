@@ -100,12 +100,15 @@ pub fn parse<'t>(
         "pause" => Ok(DataStep::Pause(duration(need(rest, end, "a duration like 3s")?)?)),
         "write-value" | "increment" => {
             let side = side(need(rest, end, "a side: read, write or mutex")?)?;
-            let mut pause = Duration::ZERO;
+            let mut pause = None;
             let mut protection = Protection::Plain;
             let mut seen_protection = false;
             while let Some((at, word)) = rest.next() {
                 match word {
-                    "pause" if op == "increment" => pause = duration(need(rest, end, "a duration after pause")?)?,
+                    "pause" if op == "increment" && pause.is_some() => {
+                        return Err((at, "a second `pause`: an increment waits once, give one duration".into()))
+                    }
+                    "pause" if op == "increment" => pause = Some(duration(need(rest, end, "a duration after pause")?)?),
                     "plain" | "guarded" | "fenced" if !seen_protection => {
                         seen_protection = true;
                         protection = match word {
@@ -123,7 +126,7 @@ pub fn parse<'t>(
                 }
             }
             Ok(match op {
-                "increment" => DataStep::Increment { side, pause, protection },
+                "increment" => DataStep::Increment { side, pause: pause.unwrap_or_default(), protection },
                 _ => DataStep::Write { side, protection },
             })
         }
@@ -173,6 +176,8 @@ mod tests {
         assert!(message.contains("unexpected \"pause\""), "{message}");
         let (_, message) = parse_step("a increment mutex guarded fenced", &["a"]).unwrap_err();
         assert!(message.contains("fenced"), "{message}");
+        let (_, message) = parse_step("a increment mutex pause 1s pause 2s", &["a"]).unwrap_err();
+        assert!(message.contains("a second `pause`"), "{message}");
         let (_, message) = parse_step("a pause", &["a"]).unwrap_err();
         assert!(message.contains("duration"), "{message}");
     }

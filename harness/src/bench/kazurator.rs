@@ -53,15 +53,17 @@ struct BenchProcess {
 impl BenchProcess {
     /// Starts the script and hands it `spec`; does not wait for it.
     fn spawn(python: &Python, spec: &Value) -> Result<BenchProcess, String> {
-        let mut child = Command::new(&python.python)
+        let mut command = Command::new(&python.python);
+        command
             .arg("-u")
             .arg(crate::assets::unpack("python").map_err(|e| e.to_string())?.join("bench.py"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", python.python.display()))?;
+            .stderr(Stdio::piped());
+        // Dies with the harness (the parent-death signal).
+        crate::runtime::child::die_with_parent(&mut command, false);
+        let mut child = command.spawn().map_err(|e| format!("cannot run {}: {e}", python.python.display()))?;
         let stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, lines) = mpsc::channel();

@@ -42,13 +42,15 @@ struct ChildReport {
 /// Runs the child process for `waiters` waiters on `connect` and reads its report.
 pub fn measure(connect: &str, waiters: u32, tokio: Flavor) -> Result<Waiters, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(["bench", "--waiters-child", connect, "--waiters", &waiters.to_string(), "--tokio", tokio.name()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the waiters child: {e}"))?;
+        .stderr(Stdio::inherit());
+    // Dies with the harness (the parent-death signal).
+    crate::runtime::child::die_with_parent(&mut command, true);
+    let mut child = command.spawn().map_err(|e| format!("cannot start the waiters child: {e}"))?;
     let deadline = Instant::now() + WAITER_TIMEOUT + Duration::from_secs(60);
     let status = loop {
         match child.try_wait() {

@@ -93,7 +93,10 @@ pub fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> Ex
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or_default().to_owned())
+            .map(|o| {
+                let text = zkurator_harness::versions::maven::strip_ansi(&String::from_utf8_lossy(&o.stdout));
+                text.lines().next().unwrap_or_default().to_owned()
+            })
             .ok_or_else(|| "not found: apt-get install -y maven (or use --curator debian)".to_owned()),
     );
     println!("\npaths and peers (flags and environment variables, current values):");

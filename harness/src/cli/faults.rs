@@ -35,6 +35,10 @@ pub fn faults(corpus: &Path, json: Option<PathBuf>, junit: Option<PathBuf>, skip
     if let Err(e) = write_reports([(json, faults::json(&figures)), (junit, report.junit())]) {
         return fail(e);
     }
+    if let Err(e) = report.coverage(None) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     // Runs without a recorded peer deviation must have no double grant and no leak.
     let unexplained: Vec<_> = figures.iter().filter(|f| f.deviation.is_none()).cloned().collect();
     let (_, _, double_grants, leaked) = faults::totals(&unexplained);

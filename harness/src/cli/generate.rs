@@ -55,6 +55,9 @@ pub fn generate(args: GenArgs) -> ExitCode {
         Ok(_) => return fail("--runtimes names no runtime"),
         Err(e) => return fail(e),
     };
+    if let Err(e) = zkurator_harness::generate::check_pool(&pool) {
+        return fail(e);
+    }
     let backend = match zk_connect {
         Some(connect) => Backend::external(&connect),
         None => match Backend::local() {
@@ -97,6 +100,9 @@ pub fn generate(args: GenArgs) -> ExitCode {
             }
             for v in violations {
                 println!("  [{}] {}", v.checker, v.message);
+            }
+            if let Some(why) = &report.not_written {
+                println!("{why}");
             }
             if let Some(path) = report.written {
                 println!("written to {}", path.display());

@@ -75,6 +75,10 @@ pub fn run(
     if let Err(e) = write_reports([(json, report.json()), (junit, report.junit())]) {
         return fail(e);
     }
+    if let Err(e) = report.coverage(wanted.as_deref()) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     if report.as_expected() {
         ExitCode::SUCCESS
     } else {

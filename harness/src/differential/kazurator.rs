@@ -53,15 +53,18 @@ impl KazuratorOracle {
             id: "driver-probe".to_string(),
             message,
         };
-        let mut child = Process::new(runtime.python())
+        let mut command = Process::new(runtime.python());
+        command
             .arg("-u")
             .arg(crate::assets::unpack("python")?.join("driver_probe.py"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| failed(format!("cannot run {}: {e}", runtime.python().display())))?;
+            .stderr(Stdio::piped());
+        // Dies with the harness (the parent-death signal).
+        crate::runtime::child::die_with_parent(&mut command, false);
+        let mut child =
+            command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", runtime.python().display())))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let stderr = Arc::new(Mutex::new(String::new()));

@@ -15,6 +15,15 @@ use crate::runtimes;
 /// How long a hello probe may take.
 pub const HELLO_LIMIT: Duration = Duration::from_secs(30);
 
+/// Environment variable overriding [`HELLO_LIMIT`], in milliseconds (a slow
+/// runtime's first start; the gate's own tests shorten it).
+pub const HELLO_LIMIT_ENV: &str = "ZKURATOR_HELLO_LIMIT_MS";
+
+/// [`HELLO_LIMIT`], or [`HELLO_LIMIT_ENV`]'s value when it is a number of milliseconds.
+pub fn hello_limit() -> Duration {
+    std::env::var(HELLO_LIMIT_ENV).ok().and_then(|ms| ms.trim().parse().ok()).map_or(HELLO_LIMIT, Duration::from_millis)
+}
+
 /// The file external runtimes are declared in, looked for in the working directory.
 pub const RUNTIMES_FILE: &str = "runtimes.toml";
 
@@ -75,10 +84,24 @@ enum CommandLine {
 impl CommandLine {
     fn argv(self) -> Vec<String> {
         match self {
-            // `exec`: the contender is the shell's process, so kill and pause reach it.
-            CommandLine::Shell(line) => vec!["sh".into(), "-c".into(), format!("exec {line}")],
+            CommandLine::Shell(line) => vec!["sh".into(), "-c".into(), shell_line(&line)],
             CommandLine::Argv(argv) => argv,
         }
+    }
+}
+
+/// What `sh -c` runs for a command line: a simple command is `exec`ed (the
+/// contender is then the shell's own process); anything else (`FOO=1 cmd`,
+/// `cd d && cmd`, pipes, lists) is run as written. Either way the contender
+/// leads a process group of its own, which kills and pauses reach as a whole.
+fn shell_line(line: &str) -> String {
+    const BUILTINS: [&str; 9] = ["cd", "export", ".", "set", "ulimit", "umask", "trap", "unset", "exec"];
+    let first = line.split_whitespace().next().unwrap_or_default();
+    let compound = line.contains([';', '&', '|', '(', ')', '\n', '{', '}']);
+    if compound || first.contains('=') || BUILTINS.contains(&first) {
+        line.to_owned()
+    } else {
+        format!("exec {line}")
     }
 }
 
@@ -104,7 +127,7 @@ pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
     let shown = argv.join(" ");
     let (program, args) = argv.split_first().ok_or(runtimes::RegistryError::EmptyCommand(name.into()))?;
     let hello = LineProcess::new(program, args.iter().cloned())
-        .hello(HELLO_LIMIT)
+        .hello(hello_limit())
         .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
     tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
     Ok(runtimes::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
@@ -114,13 +137,25 @@ pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
 /// the entries of `file` (default: [`RUNTIMES_FILE`] in the working
 /// directory, if there is one), and the placeholder domain (`names`: the
 /// runtimes `$A`, `$B`... range over besides rust, curator and kazurator; the
-/// added runtimes always join it).
+/// added runtimes always join it). Each added command is started once for
+/// its hello.
 pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<(), ExternalError> {
+    setup_with(flags, file, names, true)
+}
+
+/// [`setup`] without starting anything: the names are registered with no
+/// capabilities, for the commands that run no code (`check`, `list`), so that
+/// a `runtimes.toml` in a cloned repository runs nothing for them.
+pub fn declare(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<(), ExternalError> {
+    setup_with(flags, file, names, false)
+}
+
+fn setup_with(flags: &[String], file: Option<&Path>, names: &[String], probe: bool) -> Result<(), ExternalError> {
     let mut entries = Vec::new();
     let default_file = Path::new(RUNTIMES_FILE);
     let file = file.or_else(|| default_file.is_file().then_some(default_file));
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file)
+        let text = crate::bounded::read_text(file)
             .map_err(|e| ExternalError::File { file: file.display().to_string(), message: e.to_string() })?;
         entries.extend(parse_file(file, &text)?);
     }
@@ -128,7 +163,8 @@ pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<
         entries.push(parse_flag(flag)?);
     }
     for (name, argv) in entries {
-        let runtime = add(&name, argv)?;
+        let runtime =
+            if probe { add(&name, argv)? } else { runtimes::register(&name, argv, Default::default(), Vec::new())? };
         runtimes::add_placeholder_runtime(runtime);
     }
     for name in names {
@@ -190,6 +226,14 @@ mod tests {
         let entries = parse_file(Path::new("runtimes.toml"), text).unwrap();
         assert_eq!(entries[0], ("a".into(), vec!["/bin/a".into(), "-v".into()]));
         assert_eq!(entries[1].1[2], "exec b --y");
+        for (line, ran) in [
+            ("FOO=1 /bin/c", "FOO=1 /bin/c"),
+            ("cd d && c", "cd d && c"),
+            ("c; true", "c; true"),
+            ("c --x", "exec c --x"),
+        ] {
+            assert_eq!(parse_flag(&format!("f={line}")).unwrap().1[2], ran);
+        }
         let bad = parse_file(Path::new("runtimes.toml"), "[runtime.a]\ncmd = 1\n").unwrap_err().to_string();
         assert!(bad.starts_with("runtimes.toml:") && bad.contains("cmd"), "{bad}");
     }

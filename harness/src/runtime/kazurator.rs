@@ -178,13 +178,14 @@ pub(crate) fn target_dir() -> PathBuf {
 fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
     if let Some(python) = std::env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
         let python = PathBuf::from(python);
-        return probe(&python).map_err(|detail| {
+        let found = probe(&python).map_err(|detail| {
             Missing::new(
                 &format!("kazurator and kazoo for {PYTHON_ENV}={}", python.display()),
                 detail,
                 &format!("{} -m {PIP_INSTALL}", python.display()),
             )
-        });
+        })?;
+        return release_matches(&found, explicit_release().as_deref()).map(|()| found);
     }
     let venv = venv_dir();
     let python = venv.join("bin").join("python");
@@ -200,6 +201,28 @@ fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
         );
     }
     build_venv(&venv)
+}
+
+/// The release `--kazurator` asked for, if it did.
+fn explicit_release() -> Option<String> {
+    std::env::var(KAZURATOR_RELEASE_ENV).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A `ZKURATOR_PYTHON` interpreter is taken as it is, unless `--kazurator`
+/// asked for another release than it has: then it is refused, never run as
+/// if it were the release asked for.
+fn release_matches(found: &Interpreter, asked: Option<&str>) -> Result<(), Missing> {
+    match asked {
+        Some(asked) if asked != found.kazurator => Err(Missing::new(
+            &format!("kazurator {asked} (--kazurator)"),
+            format!("{PYTHON_ENV}={} has kazurator {}", found.python.display(), found.kazurator),
+            &format!(
+                "unset {PYTHON_ENV} (the harness then builds a venv per release), or point it at an interpreter \
+                 with kazurator {asked}"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks that `python` runs and imports kazurator and kazoo (the check the
@@ -322,4 +345,20 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interpreter_of_another_release_than_asked_is_refused() {
+        let found =
+            Interpreter { python: "/venv/bin/python".into(), kazurator: "0.2.0".into(), kazoo: KAZOO_VERSION.into() };
+        assert!(release_matches(&found, None).is_ok());
+        assert!(release_matches(&found, Some("0.2.0")).is_ok());
+        let refused = StartError::from(release_matches(&found, Some("0.1.1")).unwrap_err()).to_string();
+        assert!(refused.contains("kazurator 0.1.1") && refused.contains("has kazurator 0.2.0"), "{refused}");
+        assert!(refused.contains("unset ZKURATOR_PYTHON"), "{refused}");
+    }
 }

@@ -47,9 +47,12 @@ impl Hello {
     /// Reads a hello line, or says why it is not one.
     pub fn parse(line: &str) -> Result<Hello, String> {
         let hello: Hello = serde_json::from_str(line)
-            .map_err(|e| format!("the first line is not a hello ({e}): {:?}", line.trim()))?;
+            .map_err(|e| format!("the first line is not a hello ({e}): {}", crate::limits::quote(line)))?;
         if hello.hello != HELLO_MARK {
-            return Err(format!("the first line's \"hello\" is {:?}, not {HELLO_MARK:?}", hello.hello));
+            return Err(format!(
+                "the first line's \"hello\" is {}, not {HELLO_MARK:?}",
+                crate::limits::quote(&hello.hello)
+            ));
         }
         if hello.protocol != PROTOCOL_VERSION {
             return Err(format!("protocol {} is not {PROTOCOL_VERSION}, the one this harness speaks", hello.protocol));
@@ -109,6 +112,9 @@ impl LineProcess {
         let mut command = Process::new(&self.program);
         command.args(&self.args).envs(self.envs.iter().map(|(k, v)| (k, v)));
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // Its own process group, which the harness (or its reaper) kills at
+        // the end: also what a wrapper script forked.
+        crate::reaper::own_group(&mut command);
         command
     }
 
@@ -118,17 +124,26 @@ impl LineProcess {
         let mut command = self.command();
         child::die_with_parent(&mut command, true);
         let mut process = command.spawn().map_err(|e| format!("cannot run {}: {e}", self.program.display()))?;
+        let pid = process.id();
+        crate::reaper::adopt_group(pid);
         let stdout = process.stdout.take().expect("piped stdout");
         let stderr = StderrTail::spawn(process.stderr.take().expect("piped stderr"), "hello", |_| false);
         let process = Arc::new(Mutex::new(process));
         let guard = child::StartLimit::arm(&process, limit);
         let line = child::read_line(&mut BufReader::new(stdout));
+        let timed_out = guard.fired();
         drop(guard);
         lock(&process).stdin.take();
         child::wait_or_kill(&process, Duration::from_secs(1));
+        crate::reaper::kill_group(pid);
         let line = line.map_err(|why| {
             stderr.wait_closed(Duration::from_secs(1));
-            format!("{why} before its hello; stderr tail:\n{}", stderr.text())
+            let why = if timed_out {
+                format!("no hello within {limit:?} (killed)")
+            } else {
+                format!("{why} before its hello")
+            };
+            format!("{why}; stderr tail:\n{}", stderr.text())
         })?;
         Hello::parse(&line)
     }
@@ -144,6 +159,7 @@ impl LineProcess {
         // SIGTERM: the adapter closes its session, then exits.
         child::die_with_parent(&mut command, false);
         let mut process = command.spawn().map_err(|e| failed(format!("cannot run {}: {e}", self.program.display())))?;
+        crate::reaper::adopt_group(process.id());
         let stdin = process.stdin.take().expect("piped stdin");
         let stdout = BufReader::new(process.stdout.take().expect("piped stdout"));
         let session = Arc::new(Mutex::new(None));
@@ -178,8 +194,12 @@ impl LineProcess {
             contender.write_line(&first_line.to_string())?;
             contender.read_line()
         });
+        let timed_out = limit_guard.fired();
         drop(limit_guard);
-        let line = ready_line.map_err(|why| failed(contender.died(&why)))?;
+        let line = ready_line.map_err(|why| {
+            let why = if timed_out { format!("not ready within {limit:?} (killed; {why})") } else { why };
+            failed(contender.died(&why))
+        })?;
         if let Some(expected) = &self.expected {
             let differences = contender.hello.capabilities.differences(expected);
             if !differences.is_empty() {
@@ -189,9 +209,10 @@ impl LineProcess {
                 )));
             }
         }
-        let ready: Ready = serde_json::from_str(&line).map_err(|e| failed(format!("bad ready line {line:?}: {e}")))?;
+        let ready: Ready = serde_json::from_str(&line)
+            .map_err(|e| failed(format!("bad ready line {}: {e}", crate::limits::quote(&line))))?;
         if !ready.ready {
-            let error = ready.error.clone().unwrap_or_default();
+            let error = crate::limits::clip(ready.error.clone().unwrap_or_default());
             return Err(failed(if ready.unsupported { format!("unsupported: {error}") } else { error }));
         }
         tracing::debug!(
@@ -292,7 +313,7 @@ impl LineContender {
             self.runtime,
             self.id,
             self.pid,
-            child::exit_status(&self.child),
+            child::exit_status(&self.child, Duration::from_millis(500)),
             self.stderr.text()
         )
     }
@@ -301,6 +322,7 @@ impl LineContender {
     fn finish(&mut self, grace: Duration) {
         lock(&self.stdin).take();
         child::wait_or_kill(&self.child, grace);
+        crate::reaper::kill_group(self.pid);
     }
 
     /// Sends an out-of-band line, if the contender reads them.
@@ -333,9 +355,12 @@ impl LineContender {
 
     fn kill(&self) -> Crasher {
         let child = Arc::clone(&self.child);
+        let pid = self.pid;
         Box::new(move || {
             let mut child = lock(&child);
-            // SIGKILL: the session stays until the server expires it.
+            // SIGKILL of the group (what a wrapper forked goes too): the
+            // session stays until the server expires it.
+            crate::reaper::signal_group(pid, false);
             let _ = child.kill();
             let _ = child.wait();
         })
@@ -366,10 +391,14 @@ impl Contender for LineContender {
                 return Reply::Error { kind: ErrorKind::SessionLost, message };
             }
         };
-        let reply = serde_json::from_str(&reply_line).unwrap_or_else(|e| Reply::Error {
-            kind: ErrorKind::Other,
-            message: format!("bad reply line {reply_line:?}: {e}"),
-        });
+        let reply = match serde_json::from_str(&reply_line) {
+            Ok(Reply::Error { kind, message }) => Reply::Error { kind, message: crate::limits::clip(message) },
+            Ok(reply) => reply,
+            Err(e) => Reply::Error {
+                kind: ErrorKind::Other,
+                message: format!("bad reply line {}: {e}", crate::limits::quote(&reply_line)),
+            },
+        };
         if is_close {
             self.ended = Some(format!("{} contender {} was closed", self.runtime, self.id));
             self.finish(Duration::from_secs(5));

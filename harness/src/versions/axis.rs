@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::maven::{self, classpath, ResolveError};
+use super::reports::ReportFlags;
 use super::selection::{self, Pick, Source};
 
 /// Environment variable of the Curator jars the embedded JVM loads.
@@ -135,30 +136,32 @@ pub fn apply(combo: &Combo) -> Result<(), ResolveError> {
 }
 
 /// Runs this binary once per combination with `args` (the command line
-/// without `--curator`/`--zookeeper`); for `run`, each child writes a JSON
-/// report whose verdicts make the version matrix printed at the end. Exit code:
-/// the worst of the children's.
-pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
+/// without the version flags). Every child writes its reports into a scratch
+/// directory (the flags of `reports`); the parent prints the version matrix
+/// (for `run`), writes one merged report at each path the user gave and a copy
+/// of every child's report with its versions in the name
+/// ([`super::reports`]). Exit code: the worst of the children's.
+pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_run: bool) -> ExitCode {
     let Ok(binary) = std::env::current_exe() else {
         eprintln!("error: cannot find this executable to run each version in");
         return ExitCode::from(2);
     };
+    let user = super::reports::split(args, reports);
+    if let Err(e) = crate::preflight::report_paths(user.json.iter().chain(user.junit.iter()).map(PathBuf::as_path)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let scratch = std::env::temp_dir().join(format!("zkurator-versions-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&scratch);
+    crate::reaper::adopt_dir(&scratch);
     let mut worst = 0u8;
-    let mut reports = Vec::new();
+    let mut children = Vec::new();
     for (i, combo) in combos.iter().enumerate() {
         println!("\n=== {} ({} of {}) ===", combo.label(), i + 1, combos.len());
-        let mut child_args: Vec<OsString> = args.to_vec();
-        let mut json = scratch.join(format!("{i}.json"));
-        if is_run {
-            child_args = with_report_paths(child_args, &json, &combo.label());
-            let at = child_args.iter().rposition(|a| a == "--json").expect("just added");
-            json = PathBuf::from(&child_args[at + 1]);
-        }
+        let mut child_args: Vec<OsString> = user.args.clone();
+        child_args.extend(super::reports::child_args(reports, &scratch, i));
         child_args.extend(combo.args().into_iter().map(OsString::from));
-        let status = std::process::Command::new(&binary).args(&child_args).status();
-        let code = match status {
+        let code = match run_child(&binary, &child_args) {
             Ok(status) => status.code().unwrap_or(2) as u8,
             Err(e) => {
                 eprintln!("error: cannot run {}: {e}", binary.display());
@@ -166,54 +169,53 @@ pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
             }
         };
         worst = worst.max(code);
-        if is_run {
-            let report = std::fs::read_to_string(&json).ok().and_then(|t| serde_json::from_str(&t).ok());
-            reports.push((combo.label(), report.unwrap_or(serde_json::Value::Null)));
+        let json_text = std::fs::read_to_string(scratch.join(format!("{i}.json"))).ok();
+        let junit = std::fs::read_to_string(scratch.join(format!("{i}.xml"))).ok();
+        for (text, path) in [(&json_text, &user.json), (&junit, &user.junit)] {
+            if let (Some(text), Some(path)) = (text, path) {
+                let tagged = super::reports::tagged_path(path, &combo.label());
+                if let Err(e) = std::fs::write(&tagged, text) {
+                    eprintln!("error: cannot write {}: {e}", tagged.display());
+                    worst = worst.max(2);
+                }
+            }
         }
+        let json = json_text.and_then(|t| serde_json::from_str(&t).ok());
+        children.push(super::reports::ChildReport { versions: combo.label(), code, json, junit });
     }
     if is_run {
-        print!("{}", version_matrix(&reports));
+        let matrix: Vec<(String, serde_json::Value)> =
+            children.iter().map(|c| (c.versions.clone(), c.json.clone().unwrap_or(serde_json::Value::Null))).collect();
+        print!("{}", version_matrix(&matrix));
+    }
+    let merged =
+        [(&user.json, super::reports::merged_json(&children)), (&user.junit, super::reports::merged_junit(&children))];
+    for (path, text) in merged {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                worst = worst.max(2);
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    crate::reaper::forget_dir(&scratch);
     ExitCode::from(worst)
 }
 
-/// `--json F`/`--junit F` of the user get the combination in their name (one
-/// file each); the child always writes `json` for the matrix.
-fn with_report_paths(args: Vec<OsString>, json: &Path, label: &str) -> Vec<OsString> {
-    let tag = label.replace([' ', '@', '(', ')'], "-").replace("--", "-");
-    let mut out = Vec::new();
-    let mut iter = args.into_iter();
-    let mut user_json: Option<PathBuf> = None;
-    while let Some(arg) = iter.next() {
-        let text = arg.to_string_lossy().into_owned();
-        match text.as_str() {
-            "--json" | "--junit" => {
-                let value = iter.next().map(PathBuf::from).unwrap_or_default();
-                let tagged = tagged_path(&value, &tag);
-                if text == "--json" {
-                    user_json = Some(tagged);
-                } else {
-                    out.extend([arg, tagged.into_os_string()]);
-                }
-            }
-            _ => out.push(arg),
-        }
-    }
-    // The child's JSON for the matrix; the user's copy is the same file, tagged.
-    let json = user_json.unwrap_or_else(|| json.to_owned());
-    out.extend([OsString::from("--json"), json.into_os_string()]);
-    out
-}
-
-/// `out/report.json` with tag `curator-5.9.0` → `out/report-curator-5.9.0.json`.
-fn tagged_path(path: &Path, tag: &str) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}-{tag}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{tag}"),
-    };
-    path.with_file_name(name.trim_matches('-'))
+/// Runs one child harness in a process group of its own that dies with this
+/// one (the parent-death signal, and the reaper's kill of the group), and
+/// kills what is left of the group when it is done.
+fn run_child(binary: &Path, args: &[OsString]) -> std::io::Result<std::process::ExitStatus> {
+    let mut command = std::process::Command::new(binary);
+    command.args(args);
+    crate::reaper::own_group(&mut command);
+    crate::runtime::child::die_with_parent(&mut command, false);
+    let mut child = command.spawn()?;
+    crate::reaper::adopt_group(child.id());
+    let status = child.wait();
+    crate::reaper::kill_group(child.id());
+    status
 }
 
 /// Scenario\[pairing\] × combination, each cell the run's verdict.
@@ -274,15 +276,6 @@ mod tests {
         let kazurators = combos(Some("debian"), None, Some("all")).unwrap();
         assert_eq!(kazurators[0].label(), "curator@5.4.0 (debian) kazurator@0.1.1");
         assert_eq!(kazurators[1].args(), ["--curator", "debian", "--kazurator", "0.2.0"]);
-    }
-
-    #[test]
-    fn report_paths_are_tagged_per_combination() {
-        assert_eq!(tagged_path(Path::new("out/r.json"), "curator-5.9.0"), Path::new("out/r-curator-5.9.0.json"));
-        let args = ["run", "--junit", "x.xml"].map(OsString::from).to_vec();
-        let out = with_report_paths(args, Path::new("/tmp/0.json"), "curator@5.9.0");
-        let out: Vec<String> = out.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(out, ["run", "--junit", "x-curator-5.9.0.xml", "--json", "/tmp/0.json"]);
     }
 
     #[test]

@@ -89,7 +89,9 @@ fn resolve(name: &str, dependencies: &[Dependency]) -> Result<Vec<PathBuf>, Reso
         .output()
         .map_err(|e| failed(format!("run mvn: {e}")))?;
     if !output.status.success() {
-        let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+        let text = strip_ansi(
+            &(String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr)),
+        );
         let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(3).collect();
         let _ = fs::remove_dir_all(&staging);
         return Err(failed(if errors.is_empty() { text.trim().to_owned() } else { errors.join(" / ") }));
@@ -104,6 +106,29 @@ fn resolve(name: &str, dependencies: &[Dependency]) -> Result<Vec<PathBuf>, Reso
         Err(e) => return Err(failed(format!("move the cache into {}: {e}", dir.display()))),
     }
     jars_in(&dir.join("lib"), name)
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`): Maven writes
+/// colour resets even in batch mode, and they end up in errors and `doctor`.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, then one final byte in @..=~.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
 }
 
 fn jars_in(dir: &Path, name: &str) -> Result<Vec<PathBuf>, ResolveError> {
@@ -140,6 +165,13 @@ fn pom(dependencies: &[Dependency]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ansi_codes_are_stripped() {
+        assert_eq!(strip_ansi("\u{1b}[0m\u{1b}[0mApache Maven 3.8.7"), "Apache Maven 3.8.7");
+        assert_eq!(strip_ansi("\u{1b}[1;31mERROR\u{1b}[m x"), "ERROR x");
+        assert_eq!(strip_ansi("plain \u{1b}"), "plain ");
+    }
 
     #[test]
     fn the_pom_names_every_dependency_and_exclusion() {

@@ -181,7 +181,7 @@ struct RawScenario {
 
 /// Reads and expands one scenario file.
 pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+    let text = crate::bounded::read_text(path).map_err(|error| ScenarioError {
         file: path.to_owned(),
         line: 0,
         column: 0,
@@ -254,6 +254,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     if raw.contenders.is_empty() {
         return Err(at(0, "no contenders: add e.g. contenders = { a = \"rust\" }".into()));
     }
+    crate::limits::contenders(raw.contenders.len()).map_err(|e| at(contenders_at(text), e.to_string()))?;
     let mut placeholders: Vec<String> = Vec::new();
     let mut pins: Vec<(String, crate::versions::Version)> = Vec::new();
     for (id, runtime) in &raw.contenders {
@@ -293,11 +294,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         let base = step.span().start + 1;
         let parsed = parse_step(step.get_ref(), &ids).map_err(|(offset, message)| at(base + offset, message))?;
         side_fits(&parsed.0, kind).map_err(|message| at(base, message))?;
+        crate::step_checks::expect_fits(&parsed.0, parsed.1).map_err(|message| at(base, message))?;
         let (line, _) = lines.line_column(base);
         steps.push(Step { text: step.get_ref().clone(), line, action: parsed.0, expect: parsed.1 });
     }
     if steps.is_empty() {
         return Err(at(0, "no steps".into()));
+    }
+    crate::step_checks::reads_before_writes(&steps).map_err(|(line, message)| ScenarioError {
+        file: path.to_owned(),
+        line,
+        column: 1,
+        message,
+    })?;
+    if let Some(data) = &raw.lock_data {
+        crate::limits::lock_data(data.len()).map_err(|e| at(lock_data_at(text), e.to_string()))?;
     }
     let ensemble_step = steps.iter().find(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()));
     match (raw.zk.as_ref().map(|z| (z.get_ref().as_str(), z.span().start)), ensemble_step) {
@@ -325,6 +336,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         Some(ms) => crate::limits::session_timeout_ms(ms).map_err(|e| at(session_timeout_at(text), e.to_string()))?,
     };
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    // The name is a component of the run's lock path.
+    crate::limits::node_name(&name)
+        .map_err(|e| at(0, format!("the file's name makes the lock path: {e}; rename the file")))?;
     let base = Scenario {
         name,
         file: path.to_owned(),
@@ -379,6 +393,14 @@ pub fn parse_runtime(name: &str) -> Option<Runtime> {
 }
 
 /// Where `session_timeout_ms` is set (for the error's line), or the start.
+fn contenders_at(text: &str) -> usize {
+    text.find("contenders").unwrap_or(0)
+}
+
+fn lock_data_at(text: &str) -> usize {
+    text.find("lock_data").unwrap_or(0)
+}
+
 fn session_timeout_at(text: &str) -> usize {
     text.find("session_timeout_ms").unwrap_or(0)
 }

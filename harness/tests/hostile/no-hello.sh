@@ -1,0 +1,3 @@
+# Prints nothing, ever.
+. "$(dirname "$0")/common.sh"
+exec sleep 600
