@@ -20,6 +20,10 @@ pub enum PathProblem {
     RelativeComponent,
     /// The path contains NUL or another control character.
     ControlCharacter,
+    /// The path contains a character ZooKeeper refuses in paths: private use
+    /// (U+E000..U+F8FF), U+FFF0..U+FFFF, or any beyond U+FFFF (an emoji,
+    /// which Java's strings hold as surrogates, U+D800..U+DFFF).
+    UnsupportedCharacter,
     /// The path is `/zookeeper` or below it (reserved by the server).
     Reserved,
 }
@@ -34,6 +38,9 @@ impl fmt::Display for PathProblem {
             PathProblem::EmptyComponent => "it contains '//'",
             PathProblem::RelativeComponent => "'.' and '..' are not allowed as components",
             PathProblem::ControlCharacter => "it contains NUL or a control character",
+            PathProblem::UnsupportedCharacter => {
+                "it contains a character ZooKeeper refuses (private use, U+FFF0..U+FFFF, or beyond U+FFFF)"
+            }
             PathProblem::Reserved => "/zookeeper is reserved by the server",
         })
     }
@@ -57,8 +64,11 @@ pub fn validate_lock_path(path: &str) -> Result<(), PathProblem> {
     if path == "/" {
         return Err(PathProblem::Root);
     }
-    if path.chars().any(is_forbidden_char) {
+    if path.chars().any(char::is_control) {
         return Err(PathProblem::ControlCharacter);
+    }
+    if path.chars().any(is_refused_char) {
+        return Err(PathProblem::UnsupportedCharacter);
     }
     if path.ends_with('/') {
         return Err(PathProblem::TrailingSlash);
@@ -76,9 +86,11 @@ pub fn validate_lock_path(path: &str) -> Result<(), PathProblem> {
     Ok(())
 }
 
-/// The characters ZooKeeper's own path validation refuses.
-fn is_forbidden_char(c: char) -> bool {
-    c.is_control() || ('\u{e000}'..='\u{f8ff}').contains(&c) || ('\u{fff0}'..='\u{ffff}').contains(&c)
+/// The characters besides control ones that ZooKeeper's own path validation
+/// refuses (its ranges are of UTF-16 units: a character beyond U+FFFF is a
+/// surrogate pair there, in the refused U+D800..U+F8FF).
+fn is_refused_char(c: char) -> bool {
+    ('\u{e000}'..='\u{f8ff}').contains(&c) || ('\u{fff0}'..='\u{ffff}').contains(&c) || c > '\u{ffff}'
 }
 
 #[cfg(test)]
@@ -105,7 +117,9 @@ mod tests {
             ("/locks/a\0b", PathProblem::ControlCharacter),
             ("/locks/a\nb", PathProblem::ControlCharacter),
             ("/locks/\u{7f}", PathProblem::ControlCharacter),
-            ("/locks/\u{fff5}", PathProblem::ControlCharacter),
+            ("/locks/\u{fff5}", PathProblem::UnsupportedCharacter),
+            ("/locks/lock-\u{1f512}", PathProblem::UnsupportedCharacter),
+            ("/locks/\u{e001}", PathProblem::UnsupportedCharacter),
             ("/zookeeper", PathProblem::Reserved),
             ("/zookeeper/quota", PathProblem::Reserved),
         ];

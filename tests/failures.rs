@@ -209,3 +209,41 @@ async fn acl_denial_is_a_prompt_typed_error() {
     let allowed = Mutex::builder(&owner, &path).acls(acls.to_vec()).build().unwrap();
     allowed.lock().await.unwrap().release().await.unwrap();
 }
+
+/// The characters the library refuses are the ones the server refuses: a
+/// path the library accepts is created by the server, and one it refuses the
+/// server refuses too (checked with a raw create, around each range's edge).
+#[tokio::test]
+async fn the_library_refuses_the_characters_the_server_refuses() {
+    let client = client().await;
+    let persistent = CreateMode::Persistent.with_acls(zookeeper_client::Acls::anyone_all());
+    client.mkdir("/zkurator-tests", &persistent).await.ok();
+    let base = format!("/zkurator-tests/chars-{}", uuid_like());
+    client.create(&base, b"", &persistent).await.unwrap();
+    for (name, accepted) in [
+        ("plain-é-ü-中", true),
+        ("edge-\u{d7ff}", true),
+        ("edge-\u{ffef}", true),
+        ("private-\u{e000}", false),
+        ("private-\u{f8ff}", false),
+        ("special-\u{fff0}", false),
+        ("lock-\u{1f512}", false),
+    ] {
+        let path = format!("{base}/{name}");
+        let library = Mutex::new(&client, &path);
+        let server = client.create(&path, b"", &persistent).await;
+        assert_eq!(library.is_ok(), accepted, "{name:?}: the library said {:?}", library.err());
+        assert_eq!(server.is_ok(), accepted, "{name:?}: the server said {server:?}");
+        if !accepted {
+            let problem = library.unwrap_err();
+            assert!(
+                matches!(problem, LockError::InvalidPath { problem: PathProblem::UnsupportedCharacter, .. }),
+                "{problem:?}"
+            );
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+}
