@@ -99,3 +99,20 @@ pub use zookeeper_client;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The guide's code samples (docs/guide/), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/library.md")]
+struct GuideLibrary;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/recipes.md")]
+struct GuideRecipes;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/observability.md")]
+struct GuideObservability;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/examples.md")]
+struct GuideExamples;
