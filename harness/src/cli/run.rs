@@ -15,7 +15,7 @@ use super::common::{fail, load, runtimes_named, write_reports};
 /// Where `run` gets its ZooKeeper when `--zk-connect` is not given.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Zk {
-    /// A server process started by the harness (Debian's zookeeper jars).
+    /// A server process started by the harness (the release `--zookeeper` picks; default Debian's 3.8.0).
     Local,
     /// The official zookeeper image through testcontainers (needs Docker).
     Docker,
