@@ -116,3 +116,7 @@ struct GuideObservability;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/guide/examples.md")]
 struct GuideExamples;
+
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide/compatibility.md")]
+struct GuideCompatibility;
