@@ -40,6 +40,7 @@ pub mod floor;
 pub mod kazurator;
 pub mod machine;
 mod measure;
+mod metrics_switch;
 pub mod report;
 pub mod results;
 mod run;

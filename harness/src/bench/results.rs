@@ -13,9 +13,12 @@ pub enum Subject {
     /// Create ephemeral-sequential, list children, delete: three sequential round
     /// trips with the zookeeper-client crate, no lock logic.
     Floor,
-    /// This repository's library, its client's sockets switched to
-    /// `TCP_NODELAY` with [`zkurator::keep_nodelay`] (as the README advises).
+    /// This repository's library as the Quick start builds it
+    /// ([`zkurator::connect`]: `TCP_NODELAY` on), no metrics recorder.
     Zkurator,
+    /// The same, its `metrics` feature recording into a Prometheus recorder:
+    /// what the figures cost.
+    ZkuratorMetrics,
     /// The same library on zookeeper-client's stock socket (Nagle's algorithm
     /// on): what a user who skips `keep_nodelay` gets.
     ZkuratorNagle,
@@ -29,9 +32,10 @@ pub enum Subject {
 
 impl Subject {
     /// Every subject, in report order.
-    pub const ALL: [Subject; 6] = [
+    pub const ALL: [Subject; 7] = [
         Subject::Floor,
         Subject::Zkurator,
+        Subject::ZkuratorMetrics,
         Subject::ZkuratorNagle,
         Subject::ZkClient,
         Subject::Curator,
@@ -43,6 +47,7 @@ impl Subject {
         match self {
             Subject::Floor => "floor",
             Subject::Zkurator => "zkurator",
+            Subject::ZkuratorMetrics => "zkurator-metrics",
             Subject::ZkuratorNagle => "zkurator-nagle",
             Subject::ZkClient => "zk-client",
             Subject::Curator => "Curator",

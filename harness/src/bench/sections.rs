@@ -18,6 +18,8 @@ enum Job {
     Zkurator(Lock),
     /// zkurator's mutex on the stock socket.
     ZkuratorNagle,
+    /// zkurator's mutex with its metrics recorded.
+    ZkuratorMetrics,
     ZkClient,
     Curator(Lock),
     /// All kazurator kinds in one process.
@@ -30,6 +32,7 @@ impl Job {
             Job::Floor => Subject::Floor,
             Job::Zkurator(_) => Subject::Zkurator,
             Job::ZkuratorNagle => Subject::ZkuratorNagle,
+            Job::ZkuratorMetrics => Subject::ZkuratorMetrics,
             Job::ZkClient => Subject::ZkClient,
             Job::Curator(_) => Subject::Curator,
             Job::Kazurator(_) => Subject::Kazurator,
@@ -80,6 +83,9 @@ impl Bench {
         }
         if self.available(Subject::ZkuratorNagle, config) {
             jobs.push(Job::ZkuratorNagle);
+        }
+        if self.available(Subject::ZkuratorMetrics, config) {
+            jobs.push(Job::ZkuratorMetrics);
         }
         if self.available(Subject::ZkClient, config) {
             jobs.push(Job::ZkClient);
@@ -160,6 +166,20 @@ impl Bench {
                     iterations,
                 )),
             ),
+            Job::ZkuratorMetrics => {
+                let _recording = super::metrics_switch::record();
+                one(
+                    (Subject::ZkuratorMetrics, Lock::Mutex),
+                    self.block_on(zkurator::uncontended(
+                        connect,
+                        &path("zkurator-metrics"),
+                        Lock::Mutex,
+                        zkurator::Socket::Nodelay,
+                        warmup,
+                        iterations,
+                    )),
+                )
+            }
             Job::ZkClient => one(
                 (Subject::ZkClient, Lock::Mutex),
                 self.block_on(zkclient::uncontended(connect, &path("zk-client"), warmup, iterations)),
@@ -180,17 +200,24 @@ impl Bench {
         let s = &self.settings;
         let warmup = Duration::from_secs_f64(s.contended_warmup_secs);
         let duration = Duration::from_secs_f64(s.duration_secs);
-        let subjects: Vec<Subject> =
-            [Subject::Zkurator, Subject::ZkuratorNagle, Subject::ZkClient, Subject::Curator, Subject::Kazurator]
-                .into_iter()
-                .filter(|&subject| self.available(subject, config))
-                .collect();
+        let subjects: Vec<Subject> = [
+            Subject::Zkurator,
+            Subject::ZkuratorMetrics,
+            Subject::ZkuratorNagle,
+            Subject::ZkClient,
+            Subject::Curator,
+            Subject::Kazurator,
+        ]
+        .into_iter()
+        .filter(|&subject| self.available(subject, config))
+        .collect();
         for &writers in &s.writers {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
                 let handoffs = match subject {
-                    Subject::Zkurator | Subject::ZkuratorNagle => {
+                    Subject::Zkurator | Subject::ZkuratorNagle | Subject::ZkuratorMetrics => {
                         let socket = zkurator::Socket::of(subject);
+                        let _recording = (subject == Subject::ZkuratorMetrics).then(super::metrics_switch::record);
                         self.block_on(zkurator::contended(connect, &path, writers, socket, warmup, duration))
                     }
                     Subject::ZkClient => self.block_on(zkclient::contended(connect, &path, writers, warmup, duration)),
