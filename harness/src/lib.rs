@@ -15,8 +15,8 @@
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{
-    capabilities, checkers, checkers_data, corpus, expectations, fault_figures, history, limits, lines, model, needs,
-    outcome, protocol, regression, runtimes, scenario, steps, workload,
+    capabilities, checkers, checkers_data, corpus, expectations, fault_figures, history, limits, linearizability,
+    lines, model, needs, offline, outcome, protocol, record, regression, replay, runtimes, scenario, steps, workload,
 };
 
 pub mod assets;
@@ -24,6 +24,7 @@ pub mod backend;
 pub mod bench;
 pub mod contender;
 pub mod differential;
+pub mod evidence;
 pub mod faults;
 pub mod generate;
 pub mod layout;

@@ -20,6 +20,9 @@ pub struct Entry {
     pub result: RunResult,
     /// Compared with the expectations file.
     pub verdict: Verdict,
+    /// The run's HTML page in the report directory, once saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 /// A whole run of the harness.
@@ -224,7 +227,10 @@ impl Report {
                     );
                 }
                 Verdict::Fail => {
-                    let first = entry.result.violations.first().map_or(String::new(), |v| v.message.clone());
+                    let mut first = entry.result.violations.first().map_or(String::new(), |v| v.message.clone());
+                    if let Some(page) = &entry.page {
+                        first = format!("{first} (timeline: {page})");
+                    }
                     let _ = writeln!(
                         out,
                         ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>",
@@ -268,8 +274,10 @@ pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
             violations,
             duration,
             steps_done,
+            evidence: None,
         },
         verdict,
+        page: None,
     };
     let passed = match (&gen.failure, &gen.setup_error) {
         (Some(_), _) | (_, Some(_)) => gen.cases.saturating_sub(1),
@@ -370,8 +378,10 @@ mod tests {
                 violations,
                 duration: Duration::from_millis(1500),
                 steps_done: 3,
+                evidence: None,
             },
             verdict,
+            page: None,
         }
     }
 

@@ -206,6 +206,10 @@ pub struct SavedVerdict {
     pub steps_done: usize,
     /// Wall time, milliseconds.
     pub duration_ms: u64,
+    /// What the linearizability checker found (beside the verdict: it does
+    /// not decide it).
+    #[serde(default)]
+    pub linearizability: Option<crate::offline::LinSummary>,
 }
 
 impl SavedVerdict {

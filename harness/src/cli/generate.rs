@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::runner::Peers;
 
-use super::common::{fail, runtimes_named, write_reports};
+use super::common::{fail, finish_report_dir, report_dir as report_dir_for, runtimes_named, write_reports};
 
 /// What `gen` was asked for.
 pub struct GenArgs {
@@ -27,6 +27,8 @@ pub struct GenArgs {
     pub json: Option<PathBuf>,
     /// A JUnit XML report to write.
     pub junit: Option<PathBuf>,
+    /// `--report-dir`.
+    pub report_dir: Option<PathBuf>,
 }
 
 /// Where `gen` writes a minimal failing schedule: `regressions/` of the
@@ -46,7 +48,7 @@ pub fn regressions_dir(explicit: Option<&Path>) -> PathBuf {
 pub fn generate(args: GenArgs) -> ExitCode {
     use zkurator_harness::generate::{GenConfig, Space};
     use zkurator_harness::preflight;
-    let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit } = args;
+    let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit, report_dir } = args;
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
     }
@@ -67,12 +69,37 @@ pub fn generate(args: GenArgs) -> ExitCode {
         return fail(e);
     }
     let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(regressions) };
-    let report = zkurator_harness::generate::run_generated(
+    let evidence = match report_dir_for(report_dir, "gen") {
+        Ok(evidence) => std::cell::RefCell::new(evidence),
+        Err(e) => return fail(e),
+    };
+    let failed_to_save = std::cell::RefCell::new(None);
+    let keep = |scenario: &zkurator_harness::scenario::Scenario, result: &zkurator_harness::outcome::RunResult| {
+        use zkurator_harness::expectations::Verdict;
+        let verdict = match (result.setup_error(), result.passed()) {
+            (Some(message), _) => Verdict::Error { message: message.to_owned() },
+            (None, true) => Verdict::Pass,
+            (None, false) => Verdict::Fail,
+        };
+        let versions = zkurator_harness::versions::RunVersions::default();
+        if let Err(e) = evidence.borrow_mut().save_run(scenario, result, &verdict, None, &versions) {
+            failed_to_save.borrow_mut().get_or_insert(e.to_string());
+        }
+    };
+    let report = zkurator_harness::generate::run_generated_keeping(
         &Space::mixed(pool.clone()),
         &config,
         &backend.connect_string(),
         &peers,
+        &keep,
     );
+    let evidence = evidence.into_inner();
+    if let Some(e) = failed_to_save.into_inner() {
+        return fail(e);
+    }
+    if let Err(e) = finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
+        return fail(e);
+    }
     println!(
         "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
         report.cases,

@@ -1,9 +1,9 @@
 //! A complete checker beside the sound interval ones: is the history
 //! linearizable at all? The lock object (a mutex of `n` leases or a
-//! read/write lock, [`specs`]) and the workloads' counter register are
-//! checked apart (P-compositionality: each object alone), each by the
-//! Wing–Gong search with memoization ([`search`]) over the operations
-//! [`ops`] reads from the history.
+//! read/write lock, [`specs`]), with the workloads' counter register it
+//! protects (a write takes effect only while its writer holds the lock), is
+//! checked by the Wing–Gong search with memoization ([`search`]) over the
+//! operations [`ops`] reads from the history.
 //!
 //! The interval checkers report an overlap the observed intervals prove; this
 //! one reports that no order of the operations consistent with their real
@@ -22,7 +22,7 @@ use crate::checkers::Violation;
 use crate::history::Event;
 use crate::protocol::LockKind;
 use search::{Operation, Outcome, Verdict};
-use specs::{Acquired, LockOp, LockSpec, RegisterOp, RegisterSpec};
+use specs::{Acquired, DataOp, GuardedSpec, LockOp, LockSpec, Op};
 
 /// Search steps after which a check gives up (a few seconds at worst).
 pub const BUDGET: u64 = 20_000_000;
@@ -43,13 +43,11 @@ pub struct Finding {
 pub struct Report {
     /// Operations on the lock.
     pub lock_ops: usize,
-    /// The lock's search.
-    pub lock: Outcome,
-    /// Operations on the counter register (0: no workload).
-    pub register_ops: usize,
-    /// The register's search, if the run had a workload.
-    pub register: Option<Outcome>,
-    /// Everything not linearizable (or given up on).
+    /// Operations on the counter (0: no workload).
+    pub data_ops: usize,
+    /// The search.
+    pub outcome: Outcome,
+    /// What is not linearizable (or given up on).
     pub findings: Vec<Finding>,
 }
 
@@ -65,25 +63,24 @@ pub fn lock_spec(kind: LockKind, contenders: usize) -> LockSpec {
 /// Checks the lock and the counter of one run (`ids`: the contenders, in
 /// scenario order; `final_value`: the counter's value after the run).
 pub fn check_run(events: &[Event], kind: LockKind, ids: &[&str], final_value: Option<u64>) -> Report {
-    let timed = ops::lock_ops(events, ids);
-    let lock_ops: Vec<Operation<LockOp>> = timed.iter().map(|(op, _)| op.clone()).collect();
-    let lock = search::check(&lock_spec(kind, ids.len()), &lock_ops, BUDGET);
-    let mut findings = Vec::new();
+    let lock = ops::lock_ops(events, ids);
+    let data = ops::data_ops(events, ids, final_value);
+    let (lock_ops, data_ops) = (lock.len(), data.len());
+    let timed: Vec<ops::Timed<Op>> = lock
+        .into_iter()
+        .map(|(o, who)| (Operation { call: o.call, ret: o.ret, op: Op::Lock(o.op) }, who))
+        .chain(data.into_iter().map(|(o, who)| (Operation { call: o.call, ret: o.ret, op: Op::Data(o.op) }, who)))
+        .collect();
+    let all: Vec<Operation<Op>> = timed.iter().map(|(op, _)| op.clone()).collect();
+    let spec = GuardedSpec { lock: lock_spec(kind, ids.len()) };
+    let outcome = search::check(&spec, &all, BUDGET);
     let name = |who: usize| ids.get(who).map_or("the runner", |id| *id).to_owned();
-    if let Some(f) = finding(&lock, &timed, "lock", &|op| describe_lock(op, &name)) {
-        findings.push(Finding { contender: name(f.1), ..f.0 });
-    }
-    let timed_register = ops::register_ops(events, ids, final_value);
-    let register = (!timed_register.is_empty()).then(|| {
-        let ops: Vec<Operation<RegisterOp>> = timed_register.iter().map(|(op, _)| op.clone()).collect();
-        search::check(&RegisterSpec, &ops, BUDGET)
-    });
-    if let Some(outcome) = &register {
-        if let Some(f) = finding(outcome, &timed_register, "counter", &|op| describe_register(op, &name)) {
-            findings.push(Finding { contender: name(f.1), ..f.0 });
-        }
-    }
-    Report { lock_ops: lock_ops.len(), lock, register_ops: timed_register.len(), register, findings }
+    let object = if data_ops == 0 { "lock" } else { "lock and counter" };
+    let findings = finding(&outcome, &timed, object, &|op| describe(op, &name))
+        .map(|(f, who)| Finding { contender: name(who), ..f })
+        .into_iter()
+        .collect();
+    Report { lock_ops, data_ops, outcome, findings }
 }
 
 /// The finding of an outcome that is not linearizable, with its contender index.
@@ -131,9 +128,9 @@ fn span(op: &Operation<impl Sized>) -> String {
     }
 }
 
-fn describe_lock((op, _): &ops::Timed<LockOp>, name: &dyn Fn(usize) -> String) -> String {
+fn describe((op, who): &ops::Timed<Op>, name: &dyn Fn(usize) -> String) -> String {
     match op.op {
-        LockOp::Acquire { who, side, result } => {
+        Op::Lock(LockOp::Acquire { who, side, result }) => {
             let result = match result {
                 Acquired::Granted => "granted",
                 Acquired::NotGranted => "not granted",
@@ -141,17 +138,16 @@ fn describe_lock((op, _): &ops::Timed<LockOp>, name: &dyn Fn(usize) -> String) -
             };
             format!("{}'s {side:?} acquire ({result}, {})", name(who), span(op))
         }
-        LockOp::Release { who, side } => format!("{}'s {side:?} release ({})", name(who), span(op)),
-        LockOp::Drop { who, side } => format!("the revocation of {}'s {side:?} ({})", name(who), span(op)),
-        LockOp::End { who } => format!("the end of {}'s holds ({})", name(who), span(op)),
-    }
-}
-
-fn describe_register((op, who): &ops::Timed<RegisterOp>, name: &dyn Fn(usize) -> String) -> String {
-    match op.op {
-        RegisterOp::Read(v) => format!("{}'s read of {v} ({})", name(*who), span(op)),
-        RegisterOp::Write(v) => format!("{}'s write of {v} ({})", name(*who), span(op)),
-        RegisterOp::MaybeWrite(v) => format!("{}'s write of {v}, outcome unknown ({})", name(*who), span(op)),
+        Op::Lock(LockOp::Release { who, side }) => format!("{}'s {side:?} release ({})", name(who), span(op)),
+        Op::Lock(LockOp::Drop { who, side }) => format!("the revocation of {}'s {side:?} ({})", name(who), span(op)),
+        Op::Lock(LockOp::End { who }) => format!("the end of {}'s holds ({})", name(who), span(op)),
+        Op::Data(DataOp::Read(v)) => format!("{}'s read of {v} ({})", name(*who), span(op)),
+        Op::Data(DataOp::Write { value, applied, side, .. }) => format!(
+            "{}'s write of {value} under its {side:?} hold{} ({})",
+            name(*who),
+            if applied { "" } else { ", outcome unknown" },
+            span(op)
+        ),
     }
 }
 

@@ -13,15 +13,16 @@
 //! - A revocation request lets go of the target's side at some point
 //!   between the request and the target's next acquire.
 //! - Reads of the counter return their value; a write stores the value its
-//!   contender last read plus one: applied, not applied (refused: left out)
-//!   or unknown (lost reply: pending, it may land at any later time). The
-//!   counter's final value, read by the runner after the run, is a last read.
+//!   contender last read plus one under its hold of a side: applied, not
+//!   applied (refused: left out) or unknown (lost reply: pending, it may land
+//!   at any later time). The counter's final value, read by the runner after
+//!   the run, is a last read.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use super::search::Operation;
-use super::specs::{Acquired, LockOp, RegisterOp};
+use super::specs::{Acquired, DataOp, LockOp};
 use crate::checkers_data::{write_outcome, WriteOutcome};
 use crate::history::{Event, EventKind};
 use crate::protocol::{Command, Reply};
@@ -106,9 +107,9 @@ fn without<O>(ops: Vec<Timed<O>>, dropped: &[usize]) -> Vec<Timed<O>> {
     ops.into_iter().enumerate().filter(|(i, _)| !dropped.contains(i)).map(|(_, op)| op).collect()
 }
 
-/// The counter register's operations of `events`, with the final value
-/// read at the end (`final_value`), if the run had a counter.
-pub fn register_ops(events: &[Event], ids: &[&str], final_value: Option<u64>) -> Vec<Timed<RegisterOp>> {
+/// The counter's operations of `events`, with the final value read at the
+/// end (`final_value`), if the run had a counter.
+pub fn data_ops(events: &[Event], ids: &[&str], final_value: Option<u64>) -> Vec<Timed<DataOp>> {
     let index = |who: &str| ids.iter().position(|id| *id == who);
     let mut ops = Vec::new();
     let mut open: HashMap<usize, (u64, &Command)> = HashMap::new();
@@ -121,8 +122,9 @@ pub fn register_ops(events: &[Event], ids: &[&str], final_value: Option<u64>) ->
         match &event.kind {
             EventKind::Invoke(command) => {
                 open.insert(who, (at, command));
-                if let (Command::WriteValue { .. }, Some(read)) = (command, last_read.get(&who)) {
-                    let op = Operation { call: at, ret: None, op: RegisterOp::MaybeWrite(read + 1) };
+                if let (Command::WriteValue { side, .. }, Some(read)) = (command, last_read.get(&who)) {
+                    let write = DataOp::Write { who, side: *side, value: read + 1, applied: false };
+                    let op = Operation { call: at, ret: None, op: write };
                     ops.push((op, who));
                     pending_writes.insert(who, ops.len() - 1);
                 }
@@ -130,14 +132,14 @@ pub fn register_ops(events: &[Event], ids: &[&str], final_value: Option<u64>) ->
             EventKind::Complete(reply) => match (open.remove(&who), reply) {
                 (Some((call, Command::ReadValue { .. })), Reply::Value { value }) => {
                     last_read.insert(who, *value);
-                    ops.push((Operation { call, ret: Some(at), op: RegisterOp::Read(*value) }, who));
+                    ops.push((Operation { call, ret: Some(at), op: DataOp::Read(*value) }, who));
                 }
                 (Some((_, Command::WriteValue { .. })), reply) => {
                     let Some(slot) = pending_writes.remove(&who) else { continue };
-                    match (write_outcome(reply), ops[slot].0.op) {
-                        (WriteOutcome::Applied, RegisterOp::MaybeWrite(v)) => {
-                            ops[slot].0.op = RegisterOp::Write(v);
-                            ops[slot].0.ret = Some(at);
+                    match (write_outcome(reply), &mut ops[slot].0) {
+                        (WriteOutcome::Applied, Operation { op: DataOp::Write { applied, .. }, ret, .. }) => {
+                            *applied = true;
+                            *ret = Some(at);
                         }
                         (WriteOutcome::NotApplied, _) => dropped.push(slot),
                         // Unknown: stays pending, it may land at any later time.
@@ -152,7 +154,7 @@ pub fn register_ops(events: &[Event], ids: &[&str], final_value: Option<u64>) ->
     let mut ops = without(ops, &dropped);
     if let (Some(value), false) = (final_value, ops.is_empty()) {
         let end = events.last().map_or(0, |e| micros(e.at)) + 1;
-        ops.push((Operation { call: end, ret: Some(end), op: RegisterOp::Read(value) }, usize::MAX));
+        ops.push((Operation { call: end, ret: Some(end), op: DataOp::Read(value) }, usize::MAX));
     }
     ops
 }

@@ -125,35 +125,70 @@ impl Spec for LockSpec {
     }
 }
 
-/// An operation on the workloads' counter node, a register of numbers.
+/// An operation on the workloads' counter node, a register of numbers
+/// whose writes the lock protects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegisterOp {
-    /// Read `value`.
+pub enum DataOp {
+    /// Somebody read `value` (no lock needed).
     Read(u64),
-    /// Wrote `value` (applied).
-    Write(u64),
-    /// Wrote `value`, outcome unknown (applied or not).
-    MaybeWrite(u64),
+    /// `who` wrote `value` under its hold of `side`.
+    Write {
+        /// Contender index.
+        who: usize,
+        /// The side whose hold protects the write.
+        side: Side,
+        /// The value written.
+        value: u64,
+        /// Applied (`true`), or outcome unknown (`false`: applied or not).
+        applied: bool,
+    },
 }
 
-/// The counter: starts at 0 (the runner creates it with "0").
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RegisterSpec;
+/// An operation on the lock or on the counter it protects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// On the lock.
+    Lock(LockOp),
+    /// On the counter.
+    Data(DataOp),
+}
 
-impl Spec for RegisterSpec {
-    type State = u64;
-    type Op = RegisterOp;
+/// The lock with the counter it protects, one object: a write may take
+/// effect only while its writer holds the side it writes under (what the
+/// workloads' lost-update negative controls break); the counter starts at 0
+/// (the runner creates it with "0").
+#[derive(Clone, Copy, Debug)]
+pub struct GuardedSpec {
+    /// The lock.
+    pub lock: LockSpec,
+}
 
-    fn init(&self) -> u64 {
-        0
+impl Spec for GuardedSpec {
+    type State = (LockState, u64);
+    type Op = Op;
+
+    fn init(&self) -> Self::State {
+        (self.lock.init(), 0)
     }
 
-    fn step(&self, state: &u64, op: &RegisterOp, next: &mut Vec<u64>) {
+    fn step(&self, state: &Self::State, op: &Op, next: &mut Vec<Self::State>) {
+        let (lock, value) = state;
         match *op {
-            RegisterOp::Read(v) if v == *state => next.push(v),
-            RegisterOp::Read(_) => {}
-            RegisterOp::Write(v) => next.push(v),
-            RegisterOp::MaybeWrite(v) => next.extend([v, *state]),
+            Op::Lock(op) => {
+                let mut locks = Vec::new();
+                self.lock.step(lock, &op, &mut locks);
+                next.extend(locks.into_iter().map(|l| (l, *value)));
+            }
+            Op::Data(DataOp::Read(v)) if v == *value => next.push(state.clone()),
+            Op::Data(DataOp::Read(_)) => {}
+            Op::Data(DataOp::Write { who, side, value: v, applied }) => {
+                if lock[who][slot(side)] > 0 {
+                    next.push((lock.clone(), v));
+                }
+                if !applied {
+                    next.push(state.clone());
+                }
+            }
         }
     }
 }
@@ -200,5 +235,24 @@ mod tests {
             after(&one, &[acquire(0, m), acquire(0, m), LockOp::Release { who: 0, side: m }, acquire(1, m)]).is_none()
         );
         assert!(after(&one, &[acquire(0, m), LockOp::Drop { who: 0, side: m }, acquire(1, m)]).is_some());
+    }
+
+    #[test]
+    fn writes_need_the_hold() {
+        let spec = GuardedSpec { lock: LockSpec { contenders: 2, read_write: false, leases: 1 } };
+        let m = Side::Mutex;
+        let write = |who, applied| Op::Data(DataOp::Write { who, side: m, value: 1, applied });
+        let run = |ops: &[Op]| {
+            let mut state = spec.init();
+            for op in ops {
+                let mut next = Vec::new();
+                spec.step(&state, op, &mut next);
+                state = next.into_iter().next()?;
+            }
+            Some(state.1)
+        };
+        assert_eq!(run(&[Op::Lock(acquire(0, m)), write(0, true), Op::Data(DataOp::Read(1))]), Some(1));
+        assert_eq!(run(&[write(0, true)]), None, "a write without the hold");
+        assert_eq!(run(&[write(0, false), Op::Data(DataOp::Read(0))]), Some(0), "an unknown write may not land");
     }
 }

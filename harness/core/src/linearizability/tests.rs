@@ -32,14 +32,14 @@ fn a_hand_off_is_linearizable_and_a_double_grant_is_not() {
     h.push(granted(6, "b"));
     h.extend(release(9, "b", Side::Mutex));
     let ok = check_run(&h, MUTEX, &["a", "b"], None);
-    assert_eq!(ok.lock.verdict, Verdict::Linearizable);
+    assert_eq!(ok.outcome.verdict, Verdict::Linearizable);
     assert!(ok.findings.is_empty());
     // b granted at 4, while a holds until its release at 5.
     h[3..].sort_by_key(|e| e.at);
     h.insert(3, granted(4, "b"));
     h.retain(|e| !(e.contender == "b" && e.at == Duration::from_micros(6)));
     let bad = check_run(&h, MUTEX, &["a", "b"], None);
-    assert!(matches!(bad.lock.verdict, Verdict::NotLinearizable { .. }), "{:?}", bad.lock);
+    assert!(matches!(bad.outcome.verdict, Verdict::NotLinearizable { .. }), "{:?}", bad.outcome);
     assert_eq!(bad.findings.len(), 1);
     assert!(bad.findings[0].violation.message.contains("not linearizable"), "{:?}", bad.findings);
     // Two leases admit it.
@@ -79,7 +79,7 @@ fn a_session_end_frees_the_lock_before_the_next_command_and_a_grant_after_it_may
 }
 
 #[test]
-fn the_counter_register_with_applied_refused_and_unknown_writes() {
+fn the_counter_with_applied_refused_unknown_and_unguarded_writes() {
     let read = |us, who: &str, value| {
         [
             ev(us, who, EventKind::Invoke(Command::ReadValue { counter: "/c".into() })),
@@ -90,8 +90,11 @@ fn the_counter_register_with_applied_refused_and_unknown_writes() {
         let command = Command::WriteValue { counter: "/c".into(), side: Side::Mutex, protection: Protection::Guarded };
         [ev(us, who, EventKind::Invoke(command)), ev(us + 1, who, EventKind::Complete(reply))]
     };
-    let mut h: Vec<Event> = read(0, "a", 0).into();
+    let mut h: Vec<Event> = vec![acquire(0, "a", Side::Mutex), granted(1, "a")];
+    h.extend(read(2, "a", 0));
     h.extend(write(10, "a", Reply::Ok));
+    h.extend(release(12, "a", Side::Mutex));
+    h.extend([acquire(14, "b", Side::Mutex), granted(15, "b")]);
     h.extend(read(20, "b", 1));
     let refused = Reply::Error { kind: ErrorKind::Rejected, message: "fenced".into() };
     h.extend(write(30, "b", refused));
@@ -108,6 +111,14 @@ fn the_counter_register_with_applied_refused_and_unknown_writes() {
     assert!(check_run(&h, MUTEX, &ids, Some(2)).findings.is_empty());
     assert!(check_run(&h, MUTEX, &ids, Some(1)).findings.is_empty());
     assert_eq!(check_run(&h, MUTEX, &ids, Some(3)).findings.len(), 1);
+    // a's write, had it come after its release, is applied without the hold.
+    let mut late: Vec<Event> = vec![acquire(0, "a", Side::Mutex), granted(1, "a")];
+    late.extend(read(2, "a", 0));
+    late.extend(release(4, "a", Side::Mutex));
+    late.extend(write(10, "a", Reply::Ok));
+    let unguarded = check_run(&late, MUTEX, &ids, Some(1));
+    assert_eq!(unguarded.findings.len(), 1, "{unguarded:?}");
+    assert!(unguarded.findings[0].violation.message.contains("write of 1 under its Mutex hold"), "{unguarded:?}");
 }
 
 /// A generated history of `holds` grants on `kind` among `contenders`, each
@@ -157,7 +168,7 @@ fn timed(kind: LockKind, contenders: usize, overlap: bool) -> (Report, Duration)
     let took = started.elapsed();
     eprintln!(
         "{kind:?}, {contenders} contenders, overlap {overlap}: {} ops, {:?}, {} steps, {} cached, {took:?}",
-        report.lock_ops, report.lock.verdict, report.lock.steps, report.lock.cached
+        report.lock_ops, report.outcome.verdict, report.outcome.steps, report.outcome.cached
     );
     (report, took)
 }
@@ -171,10 +182,10 @@ fn ten_thousand_operations_checked_in_a_second() {
     for (kind, contenders) in [(MUTEX, 5), (LockKind::ReadWrite, 6), (LockKind::Mutex { max_leases: 2 }, 4)] {
         let (report, took) = timed(kind, contenders, false);
         assert!(report.lock_ops >= 10_000, "{}", report.lock_ops);
-        assert_eq!(report.lock.verdict, Verdict::Linearizable, "{kind:?}");
+        assert_eq!(report.outcome.verdict, Verdict::Linearizable, "{kind:?}");
         assert!(took < limit, "{kind:?}: {took:?}");
     }
     let (report, took) = timed(MUTEX, 5, true);
-    assert!(matches!(report.lock.verdict, Verdict::NotLinearizable { .. }), "{:?}", report.lock.verdict);
+    assert!(matches!(report.outcome.verdict, Verdict::NotLinearizable { .. }), "{:?}", report.outcome.verdict);
     assert!(took < limit, "{took:?}");
 }
