@@ -145,3 +145,39 @@ pub fn judge(saved: &SavedVerdict, violations: &[SavedViolation]) -> Verdict {
         (Some(reason), true) => Verdict::UnexpectedPass { reason: reason.clone() },
     }
 }
+
+/// Whether the linearizability checker agrees with the others on a run
+/// whose violations came from `checkers`: a run whose intervals overlap
+/// (exclusion) is not linearizable, and a run every other checker passed is.
+/// `Err` says how they disagree.
+pub fn agreement(checkers: &[&str], lin: &LinSummary) -> Result<(), String> {
+    let overlap = checkers.contains(&"exclusion");
+    match lin.linearizable {
+        Some(true) if overlap => {
+            Err("the exclusion checker proved an overlap the linearizability checker explains".into())
+        }
+        Some(false) if checkers.is_empty() => {
+            Err(format!("not linearizable, though every other checker passed: {:?}", lin.findings))
+        }
+        None => Err(format!("the linearizability search gave up after {} steps", lin.steps)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agreement_rules() {
+        let (exclusion, model) = (["exclusion"], ["model"]);
+        let lin = |linearizable| LinSummary { linearizable, ..LinSummary::default() };
+        assert!(agreement(&exclusion, &lin(Some(false))).is_ok());
+        assert!(agreement(&exclusion, &lin(Some(true))).is_err());
+        assert!(agreement(&[], &lin(Some(true))).is_ok());
+        assert!(agreement(&[], &lin(Some(false))).is_err());
+        assert!(agreement(&model, &lin(Some(false))).is_ok(), "complete: may see more than the intervals");
+        assert!(agreement(&model, &lin(Some(true))).is_ok());
+        assert!(agreement(&[], &lin(None)).is_err());
+    }
+}

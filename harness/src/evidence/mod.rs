@@ -9,6 +9,7 @@
 //! The files' contents are built by pure functions ([`build`],
 //! [`html`](mod@html)); this module only writes them.
 
+pub mod agreement;
 pub mod build;
 pub mod html;
 pub mod recheck;
