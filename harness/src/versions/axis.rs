@@ -149,7 +149,7 @@ pub fn run_each(combos: &[Combo], args: &[OsString], is_run: bool) -> ExitCode {
     let mut reports = Vec::new();
     for (i, combo) in combos.iter().enumerate() {
         println!("\n=== {} ({} of {}) ===", combo.label(), i + 1, combos.len());
-        let mut child_args: Vec<OsString> = args.to_vec();
+        let mut child_args: Vec<OsString> = with_report_dir(args.to_vec(), &combo.label());
         let mut json = scratch.join(format!("{i}.json"));
         if is_run {
             child_args = with_report_paths(child_args, &json, &combo.label());
@@ -203,6 +203,27 @@ fn with_report_paths(args: Vec<OsString>, json: &Path, label: &str) -> Vec<OsStr
     // The child's JSON for the matrix; the user's copy is the same file, tagged.
     let json = user_json.unwrap_or_else(|| json.to_owned());
     out.extend([OsString::from("--json"), json.into_os_string()]);
+    out
+}
+
+/// `--report-dir DIR` of the user becomes `DIR/<combination>` (one report
+/// directory each); without it every child makes its own default one.
+fn with_report_dir(args: Vec<OsString>, label: &str) -> Vec<OsString> {
+    let tag = label.replace([' ', '(', ')', '/'], "-").replace("--", "-");
+    let mut out = Vec::new();
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--report-dir" {
+            let value = iter.next().map(PathBuf::from).unwrap_or_default();
+            out.extend([arg, value.join(tag.trim_matches('-')).into_os_string()]);
+        } else if let Some(value) = text.strip_prefix("--report-dir=") {
+            let dir = Path::new(value).join(tag.trim_matches('-'));
+            out.push(OsString::from(format!("--report-dir={}", dir.display())));
+        } else {
+            out.push(arg);
+        }
+    }
     out
 }
 
@@ -280,6 +301,8 @@ mod tests {
     fn report_paths_are_tagged_per_combination() {
         assert_eq!(tagged_path(Path::new("out/r.json"), "curator-5.9.0"), Path::new("out/r-curator-5.9.0.json"));
         let args = ["run", "--junit", "x.xml"].map(OsString::from).to_vec();
+        let dirs = with_report_dir(vec!["run".into(), "--report-dir".into(), "/r".into()], "curator@5.9.0");
+        assert_eq!(dirs, vec![OsString::from("run"), "--report-dir".into(), "/r/curator@5.9.0".into()]);
         let out = with_report_paths(args, Path::new("/tmp/0.json"), "curator@5.9.0");
         let out: Vec<String> = out.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(out, ["run", "--junit", "x-curator-5.9.0.xml", "--json", "/tmp/0.json"]);

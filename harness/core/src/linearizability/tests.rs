@@ -189,3 +189,39 @@ fn ten_thousand_operations_checked_in_a_second() {
     assert!(matches!(report.outcome.verdict, Verdict::NotLinearizable { .. }), "{:?}", report.outcome.verdict);
     assert!(took < limit, "{took:?}");
 }
+
+/// Where the search stops: `k` writes of the holder, all concurrent (each
+/// invoked before any returned), each of unknown outcome, then a read of a
+/// value none wrote. Every subset of the writes must be refused before the
+/// answer: the cost doubles with each concurrent operation of unknown
+/// outcome (memoization makes it 2^k sets, not k! orders), and the length of
+/// the history alone does not matter (the 10,000-operation test above).
+#[test]
+fn the_search_is_exponential_in_concurrent_operations_only() {
+    use super::specs::{Acquired, DataOp, GuardedSpec, LockOp, Op};
+    let spec = GuardedSpec { lock: lock_spec(MUTEX, 1) };
+    let mut steps = Vec::new();
+    for k in [8u64, 10, 12] {
+        let mut ops = vec![search::Operation {
+            call: 0,
+            ret: Some(1),
+            op: Op::Lock(LockOp::Acquire { who: 0, side: Side::Mutex, result: Acquired::Granted }),
+        }];
+        for i in 0..k {
+            let write = DataOp::Write { who: 0, side: Side::Mutex, value: i + 1, applied: false };
+            ops.push(search::Operation { call: 10 + i, ret: Some(50), op: Op::Data(write) });
+        }
+        ops.push(search::Operation { call: 60, ret: Some(61), op: Op::Data(DataOp::Read(10_000)) });
+        let started = Instant::now();
+        let outcome = search::check(&spec, &ops, BUDGET);
+        eprintln!(
+            "{k} concurrent writes of unknown outcome: {:?}, {} steps, {:?}",
+            outcome.verdict,
+            outcome.steps,
+            started.elapsed()
+        );
+        assert!(matches!(outcome.verdict, Verdict::NotLinearizable { .. }), "{outcome:?}");
+        steps.push(outcome.steps);
+    }
+    assert!(steps[1] > 3 * steps[0] && steps[2] > 3 * steps[1], "{steps:?}");
+}
