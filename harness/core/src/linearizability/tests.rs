@@ -135,7 +135,7 @@ fn generated(kind: LockKind, contenders: usize, holds: usize, overlap: bool) -> 
         (seed >> 33) % n
     };
     let side_of = |i: usize| match kind {
-        LockKind::ReadWrite if i % 3 == 0 => Side::Write,
+        LockKind::ReadWrite if i.is_multiple_of(3) => Side::Write,
         LockKind::ReadWrite => Side::Read,
         _ => Side::Mutex,
     };
