@@ -164,3 +164,40 @@ fn assert_png(path: &Path) {
     let bytes = std::fs::read(path).expect("a screenshot");
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{}: {} bytes", path.display(), bytes.len());
 }
+
+#[test]
+fn the_bench_charts_load_in_a_browser() {
+    use zkurator_harness::bench::results::{ConfigReport, Contended, Lock, Network, ServerMode, Subject, Uncontended};
+    use zkurator_harness::bench::stats::Summary;
+    // Figures of the shape `bench` writes (its own run takes minutes: this
+    // test is about the page).
+    let summary = |per_sec: f64| Summary {
+        cycles: 100,
+        per_sec,
+        mean_ms: 1000.0 / per_sec,
+        p50_ms: 900.0 / per_sec,
+        p99_ms: 2000.0 / per_sec,
+        max_ms: 3000.0 / per_sec,
+    };
+    let mut config = ConfigReport::new(ServerMode::Fast, Network::Loopback, 0.0);
+    for (subject, lock, per_sec) in [
+        (Subject::Floor, Lock::Raw, 1800.0),
+        (Subject::Zkurator, Lock::Mutex, 2100.0),
+        (Subject::Curator, Lock::Mutex, 1200.0),
+        (Subject::Kazurator, Lock::Mutex, 400.0),
+    ] {
+        config.uncontended.push(Uncontended { subject, lock, summary: summary(per_sec) });
+    }
+    for (subject, per_sec) in [(Subject::Zkurator, 900.0), (Subject::Curator, 500.0)] {
+        config.contended.push(Contended { subject, writers: 8, shared: false, handoffs: 0, seconds: 3.0, per_sec });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bench.html");
+    std::fs::write(&page, zkurator_harness::evidence::html::bench::page("bench", &[config])).unwrap();
+    let dom = dom(&page);
+    assert_eq!(dom.matches("class=\"chart\"").count(), 3, "{dom}");
+    assert!(dom.contains("zkurator · mutex: 2100.00 cycles/s"));
+    let shot = artefacts().join("bench.png");
+    chromium(&page, &format!("--screenshot={}", shot.display()));
+    assert_png(&shot);
+}

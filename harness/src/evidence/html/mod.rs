@@ -1,8 +1,9 @@
 //! The report directory's HTML, built as strings (pure): the index with the
 //! matrix ([`index`]), a run's page ([`run`]) around its timeline
-//! ([`timeline`]). Self-contained: styles and the one small script are
+//! ([`timeline`]), and `bench`'s charts ([`bench`]). Self-contained: styles and the one small script are
 //! inline, nothing is fetched.
 
+pub mod bench;
 pub mod index;
 pub mod run;
 pub mod timeline;
@@ -43,7 +44,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-
 .pass{background:#d9f2d0}.fail{background:#f8c9c4}.known{background:#fbe7b5}.skip{background:#eee}.error{background:#f5b7e4}\
 td a{color:inherit}code,pre{font:12px ui-monospace,monospace}.violation{color:#a40000}\
 #info{position:sticky;top:0;background:#fffbe6;border:1px solid #e0d59a;padding:4px 8px;min-height:1.4em;font:12px ui-monospace,monospace}\
-svg text{font:11px system-ui,sans-serif}";
+svg text{font:11px system-ui,sans-serif}h3{font-size:14px;margin:16px 0 4px}";
 
 /// A whole page.
 pub fn page(title: &str, body: &str) -> String {

@@ -313,3 +313,66 @@ fn overlaps(
         shape(out, "rect", &format!("class=\"overlap\" x=\"{x1:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"#ef2929\" fill-opacity=\"0.3\" stroke=\"#a40000\" stroke-width=\"2\"", (x2 - x1).max(3.0)), &words);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Event;
+    use crate::offline;
+    use crate::protocol::Command;
+    use crate::record::{ContenderInfo, End, Header, FORMAT, VERSION};
+    use crate::runtimes::Runtime;
+
+    fn record(reader_granted_at: u64) -> RunRecord {
+        let ev = |ms: u64, who: &str, kind| Event { at: Duration::from_millis(ms), contender: who.into(), kind };
+        let info = |id: &str| ContenderInfo { id: id.into(), runtime: "rust".into(), version: None };
+        RunRecord {
+            header: Header {
+                format: FORMAT.into(),
+                version: VERSION,
+                label: "t".into(),
+                scenario: "t".into(),
+                pairing: String::new(),
+                kind: LockKind::ReadWrite,
+                lock_path: "/l".into(),
+                session_timeout_ms: 4000,
+                contenders: vec![info("w"), info("r")],
+                zookeeper: None,
+            },
+            events: vec![
+                ev(0, "w", EventKind::Invoke(Command::Acquire { side: Side::Write, timeout: None })),
+                ev(10, "w", EventKind::Complete(Reply::Granted { node: "/l/_c_x-__WRIT__0000000007".into() })),
+                ev(20, "r", EventKind::Invoke(Command::Acquire { side: Side::Read, timeout: None })),
+                ev(
+                    reader_granted_at,
+                    "r",
+                    EventKind::Complete(Reply::Granted { node: "/l/_c_y-__READ__0000000008".into() }),
+                ),
+                ev(50, "w", EventKind::Invoke(Command::Release { side: Side::Write })),
+                ev(51, "w", EventKind::Complete(Reply::Ok)),
+                ev(70, "r", EventKind::Crash),
+            ],
+            end: End { at_us: 70_000, final_value: None, foreign: vec![] },
+        }
+    }
+
+    fn drawn(record: &RunRecord) -> String {
+        let contenders = [("w".to_owned(), Runtime::Rust), ("r".to_owned(), Runtime::Rust)];
+        let checked = offline::check(record, &contenders);
+        let violations: Vec<SavedViolation> = checked.violations.iter().map(SavedViolation::from).collect();
+        svg(record, &checked, &violations)
+    }
+
+    #[test]
+    fn an_overlap_is_drawn_with_the_checkers_words_and_a_hand_off_is_not() {
+        let overlap = drawn(&record(30));
+        let region = overlap.split("class=\"overlap\"").nth(1).expect("an overlap region");
+        assert!(region.contains("[exclusion] w held the write lock"), "{region}");
+        assert!(overlap.contains("class=\"lin\""), "the linearizability finding is marked");
+        assert!(overlap.contains("sequence 0000000007"), "node names on hover");
+        assert!(overlap.contains("class=\"fault\""), "the session's end is marked");
+        let hand_off = drawn(&record(60));
+        assert!(!hand_off.contains("class=\"overlap\"") && !hand_off.contains("class=\"lin\""), "{hand_off}");
+        assert_eq!(hand_off.matches("class=\"hold ").count(), 2);
+    }
+}
