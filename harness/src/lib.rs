@@ -11,7 +11,8 @@
 //!   the one line-protocol client every process runtime uses;
 //! - execution: [`runner`], [`suite`], [`faults`], [`generate`], [`nemesis`],
 //!   [`proxy`], [`backend`], [`preflight`], [`differential`], [`bench`](mod@bench);
-//! - reports ([`report`], [`workload_report`]) and the files the binary
+//! - reports ([`report`], [`workload_report`]), every run's saved evidence
+//!   and its HTML, and `recheck` ([`evidence`]), and the files the binary
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{

@@ -58,10 +58,45 @@ pub struct ReportDir {
     runs: Vec<SavedRun>,
 }
 
-/// The default report directory of one invocation of `command`.
+/// How many default report directories the cache keeps (the oldest go).
+pub const KEEP_DEFAULT_DIRS: usize = 50;
+
+/// The default report directory of one invocation of `command`, under the
+/// cache's `reports/`; the oldest default directories beyond
+/// [`KEEP_DEFAULT_DIRS`] are removed.
 pub fn default_dir(command: &str) -> PathBuf {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    crate::assets::cache_dir().join("reports").join(format!("{command}-{secs}-{}", std::process::id()))
+    let reports = crate::assets::cache_dir().join("reports");
+    prune(&reports, KEEP_DEFAULT_DIRS);
+    reports.join(format!("{command}-{secs}-{}", std::process::id()))
+}
+
+/// Whether `name` is a default report directory's (`<command>-<secs>-<pid>`);
+/// its seconds if so.
+fn default_dir_secs(name: &str) -> Option<u64> {
+    let mut parts = name.rsplitn(3, '-');
+    let pid = parts.next()?;
+    let secs = parts.next()?;
+    let command = parts.next()?;
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(secs) && !command.is_empty()).then(|| secs.parse().ok()).flatten()
+}
+
+/// Removes the oldest default report directories in `reports` so that
+/// fewer than `keep` remain (best effort: a directory that cannot be
+/// removed stays).
+fn prune(reports: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(reports) else { return };
+    let mut dirs: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| Some((default_dir_secs(&e.file_name().to_string_lossy())?, e.path())))
+        .collect();
+    dirs.sort();
+    let excess = (dirs.len() + 1).saturating_sub(keep);
+    for (_, dir) in dirs.into_iter().take(excess) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
@@ -143,5 +178,26 @@ impl ReportDir {
         let file = self.root.join("index.html");
         std::fs::write(&file, html::index::page(title, environment, &self.runs)).map_err(io(&file))?;
         Ok(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_default_directories_are_pruned_oldest_first() {
+        assert_eq!(default_dir_secs("run-1733300000-4242"), Some(1733300000));
+        assert_eq!(default_dir_secs("my-report"), None);
+        assert_eq!(default_dir_secs("1733300000-4242"), None);
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["run-100-1", "gen-300-2", "faults-200-3", "mine", "run-x-1"] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        prune(dir.path(), 2);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        left.sort();
+        assert_eq!(left, ["gen-300-2", "mine", "run-x-1"]);
     }
 }
