@@ -69,6 +69,7 @@ pub fn run_with(
             }
         }
     }
+    let sessions = run.drivers.iter().filter_map(|(id, d)| Some((id.clone(), d.session.clone()?))).collect();
     run.history.record("zk", EventKind::Step { line: 0, text: FINISH.to_owned() });
     violations.extend(run.finish(violations.is_empty()));
     violations.extend(run.check_data());
@@ -90,6 +91,8 @@ pub fn run_with(
             events: run.history.events().to_vec(),
             final_value: run.stats.data.as_ref().and_then(|d| d.final_value),
             foreign: run.foreign.clone(),
+            sessions,
+            czxids: run.czxids.clone(),
         })),
     };
     (result, run.stats)

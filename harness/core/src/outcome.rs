@@ -45,6 +45,10 @@ pub struct Evidence {
     pub final_value: Option<u64>,
     /// The runner's own children of the lock directory.
     pub foreign: Vec<String>,
+    /// Each contender's ZooKeeper session id when it started, where known.
+    pub sessions: Vec<(String, String)>,
+    /// The creation zxid of every lock node a listing showed, by full path.
+    pub czxids: std::collections::BTreeMap<String, i64>,
 }
 
 impl RunResult {

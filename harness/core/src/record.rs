@@ -53,6 +53,9 @@ pub struct ContenderInfo {
     pub runtime: String,
     /// The runtime's library release, where known (`5.4.0`, `0.2.0`).
     pub version: Option<String>,
+    /// Its ZooKeeper session id when it started (`0x…`), where the runtime tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// The first line: what ran.
@@ -101,6 +104,9 @@ pub struct End {
     pub final_value: Option<u64>,
     /// The runner's own foreign children of the lock directory.
     pub foreign: Vec<String>,
+    /// The creation zxid (czxid) of every lock node a listing showed, by full path.
+    #[serde(default)]
+    pub czxids: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -241,7 +247,12 @@ mod tests {
                 kind: LockKind::ReadWrite,
                 lock_path: "/l".into(),
                 session_timeout_ms: 4000,
-                contenders: vec![ContenderInfo { id: "a".into(), runtime: "rust".into(), version: None }],
+                contenders: vec![ContenderInfo {
+                    id: "a".into(),
+                    runtime: "rust".into(),
+                    version: None,
+                    session: Some("0x1000".into()),
+                }],
                 zookeeper: Some("3.8.0".into()),
             },
             events: vec![
@@ -251,7 +262,7 @@ mod tests {
                 ev(950, "zk", EventKind::Listing(vec!["n".into()])),
                 ev(990, "a", EventKind::Crash),
             ],
-            end: End { at_us: 990, final_value: Some(3), foreign: vec![] },
+            end: End { at_us: 990, final_value: Some(3), foreign: vec![], czxids: [("/l/n".to_owned(), 4)].into() },
         }
     }
 

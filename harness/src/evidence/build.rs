@@ -68,6 +68,7 @@ pub fn record(scenario: &Scenario, result: &RunResult, versions: &RunVersions) -
                 id: id.clone(),
                 runtime: runtime.name().to_owned(),
                 version: runtime_version(*runtime, pin, versions),
+                session: evidence.sessions.iter().find(|(c, _)| c == id).map(|(_, s)| s.clone()),
             }
         })
         .collect();
@@ -86,7 +87,7 @@ pub fn record(scenario: &Scenario, result: &RunResult, versions: &RunVersions) -
             zookeeper: versions.zookeeper.map(|v| v.to_string()),
         },
         events: evidence.events,
-        end: End { at_us, final_value: evidence.final_value, foreign: evidence.foreign },
+        end: End { at_us, final_value: evidence.final_value, foreign: evidence.foreign, czxids: evidence.czxids },
     }
 }
 

@@ -76,9 +76,10 @@ pub fn svg(record: &RunRecord, checked: &Checked, violations: &[SavedViolation])
         let y = lane_y(i);
         let _ = write!(
             out,
-            "<line x1=\"0\" x2=\"{WIDTH}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#ddd\"/><text x=\"6\" y=\"{}\" font-weight=\"bold\">{}</text><text x=\"6\" y=\"{}\" fill=\"#555\">{} {}</text>",
+            "<line x1=\"0\" x2=\"{WIDTH}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#ddd\"/><text x=\"6\" y=\"{}\" font-weight=\"bold\">{}<title>session {}</title></text><text x=\"6\" y=\"{}\" fill=\"#555\">{} {}</text>",
             y + 18.0,
             esc(&c.id),
+            esc(c.session.as_deref().unwrap_or("not reported")),
             y + 32.0,
             esc(&c.runtime),
             esc(c.version.as_deref().unwrap_or(""))
@@ -194,7 +195,9 @@ fn granted_node(record: &RunRecord, hold: &Interval) -> String {
         .find_map(|e| match &e.kind {
             EventKind::Complete(Reply::Granted { node }) if e.contender == hold.contender && e.at == hold.start => {
                 let sequence = node.rsplit(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
-                Some(format!("{node} (sequence {sequence})"))
+                let czxid =
+                    record.end.czxids.get(node).map_or("czxid not seen".to_owned(), |z| format!("czxid 0x{z:x}"));
+                Some(format!("{node} (sequence {sequence}, {czxid})"))
             }
             _ => None,
         })
@@ -325,7 +328,7 @@ mod tests {
 
     fn record(reader_granted_at: u64) -> RunRecord {
         let ev = |ms: u64, who: &str, kind| Event { at: Duration::from_millis(ms), contender: who.into(), kind };
-        let info = |id: &str| ContenderInfo { id: id.into(), runtime: "rust".into(), version: None };
+        let info = |id: &str| ContenderInfo { id: id.into(), runtime: "rust".into(), version: None, session: None };
         RunRecord {
             header: Header {
                 format: FORMAT.into(),
@@ -352,7 +355,12 @@ mod tests {
                 ev(51, "w", EventKind::Complete(Reply::Ok)),
                 ev(70, "r", EventKind::Crash),
             ],
-            end: End { at_us: 70_000, final_value: None, foreign: vec![] },
+            end: End {
+                at_us: 70_000,
+                final_value: None,
+                foreign: vec![],
+                czxids: [("/l/_c_x-__WRIT__0000000007".to_owned(), 0x2a)].into(),
+            },
         }
     }
 
@@ -369,7 +377,7 @@ mod tests {
         let region = overlap.split("class=\"overlap\"").nth(1).expect("an overlap region");
         assert!(region.contains("[exclusion] w held the write lock"), "{region}");
         assert!(overlap.contains("class=\"lin\""), "the linearizability finding is marked");
-        assert!(overlap.contains("sequence 0000000007"), "node names on hover");
+        assert!(overlap.contains("sequence 0000000007, czxid 0x2a"), "node names and zxids on hover");
         assert!(overlap.contains("class=\"fault\""), "the session's end is marked");
         let hand_off = drawn(&record(60));
         assert!(!hand_off.contains("class=\"overlap\"") && !hand_off.contains("class=\"lin\""), "{hand_off}");
