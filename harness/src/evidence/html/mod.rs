@@ -1,6 +1,6 @@
 //! The report directory's HTML, built as strings (pure): the index with the
 //! matrix ([`index`]), a run's page ([`run`]) around its timeline
-//! ([`timeline`]), and `bench`'s charts ([`bench`]). Self-contained: styles and the one small script are
+//! ([`timeline`]), and `bench`'s charts ([`bench`](mod@bench)). Self-contained: styles and the one small script are
 //! inline, nothing is fetched.
 
 pub mod bench;
