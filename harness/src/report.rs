@@ -239,10 +239,12 @@ impl Report {
                     );
                 }
                 Verdict::UnexpectedPass { reason } => {
+                    let page = entry.page.as_ref().map_or(String::new(), |p| format!(" (timeline: {p})"));
                     let _ = writeln!(
                         out,
-                        ">\n    <failure message=\"expected to fail ({}) but passed: update the expectations file\"/>\n  </testcase>",
-                        xml(reason)
+                        ">\n    <failure message=\"expected to fail ({}) but passed: update the expectations file{}\"/>\n  </testcase>",
+                        xml(reason),
+                        xml(&page)
                     );
                 }
             }
@@ -419,6 +421,13 @@ mod tests {
         assert!(xml.contains("<skipped message=\"known deviation: CURATOR-621\"/>"), "{xml}");
         assert!(xml.contains("<property name=\"curator.version\" value=\"5.4.0\"/>"), "{xml}");
         assert!(xml.contains("name=\"zkurator-interop @curator@5.4.0 zookeeper@3.8.0\""), "{xml}");
+        assert!(!xml.contains("timeline:"), "no page saved, none named");
+        let mut saved = report();
+        for entry in &mut saved.entries {
+            entry.page = Some(format!("/r/runs/{}/index.html", entry.result.scenario));
+        }
+        let xml = saved.junit();
+        assert!(xml.contains("(timeline: /r/runs/"), "a failure names its run's page: {xml}");
     }
 
     #[test]

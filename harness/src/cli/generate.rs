@@ -97,9 +97,6 @@ pub fn generate(args: GenArgs) -> ExitCode {
     if let Some(e) = failed_to_save.into_inner() {
         return fail(e);
     }
-    if let Err(e) = finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
-        return fail(e);
-    }
     println!(
         "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
         report.cases,
@@ -112,12 +109,10 @@ pub fn generate(args: GenArgs) -> ExitCode {
     if let Err(e) = write_reports([(json, written.json()), (junit, written.junit())]) {
         return fail(e);
     }
-    if let Some(error) = &report.setup_error {
-        return fail(format!("a run could not start, so nothing was shrunk or written: {error}"));
-    }
-    match report.failure {
-        None => ExitCode::SUCCESS,
-        Some((scenario, violations)) => {
+    let code = match (&report.setup_error, report.failure) {
+        (Some(error), _) => fail(format!("a run could not start, so nothing was shrunk or written: {error}")),
+        (None, None) => ExitCode::SUCCESS,
+        (None, Some((scenario, violations))) => {
             println!("minimal failing schedule ({} steps, {}):", scenario.steps.len(), scenario.pairing);
             for step in &scenario.steps {
                 println!("    {}", step.text);
@@ -130,5 +125,9 @@ pub fn generate(args: GenArgs) -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    };
+    match finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
+        Ok(()) => code,
+        Err(e) => fail(e),
     }
 }
