@@ -27,6 +27,21 @@ pub fn page(title: &str, environment: &[(String, String)], runs: &[SavedRun]) ->
         }
         body.push_str("</p>\n");
     }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for run in runs {
+        match counts.iter_mut().find(|(cell, _)| *cell == run.verdict.cell()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((run.verdict.cell(), 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(cell, n)| format!("{n} {cell}")).collect();
+    let refused = runs.iter().filter(|r| r.linearizability.linearizable == Some(false)).count();
+    let _ = writeln!(
+        body,
+        "<p id=\"counts\">{} runs: {}; {refused} not linearizable</p>",
+        runs.len(),
+        esc(&counts.join(", "))
+    );
     body.push_str("<h2>Matrix</h2>\n<table id=\"matrix\"><tr><th>scenario</th>");
     for pairing in &pairings {
         let _ = write!(body, "<th>{}</th>", esc(if pairing.is_empty() { "fixed" } else { pairing }));
@@ -92,5 +107,6 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("<tr><th>mutex-exclusion</th>").count(), 1);
+        assert!(html.contains("2 runs: 1 pass, 1 FAIL; 0 not linearizable"), "{html}");
     }
 }

@@ -42,7 +42,7 @@ pub const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;col
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\
 .pass{background:#d9f2d0}.fail{background:#f8c9c4}.known{background:#fbe7b5}.skip{background:#eee}.error{background:#f5b7e4}\
-td a{color:inherit}code,pre{font:12px ui-monospace,monospace}.violation{color:#a40000}\
+td a{color:inherit}#matrix th{white-space:nowrap}code,pre{font:12px ui-monospace,monospace}.violation{color:#a40000}\
 #info{position:sticky;top:0;background:#fffbe6;border:1px solid #e0d59a;padding:4px 8px;min-height:1.4em;font:12px ui-monospace,monospace}\
 svg text{font:11px system-ui,sans-serif}h3{font-size:14px;margin:16px 0 4px}";
 
