@@ -37,7 +37,7 @@ fn recheck_comes_to_the_recorded_verdicts() {
     let expected = std::fs::read_to_string(recorded().join("verdicts.txt")).unwrap();
     let expected: Vec<&str> = expected.lines().collect();
     assert_eq!(verdicts, expected, "the checkers' verdicts on the recorded histories changed");
-    assert!(text.contains("15 runs rechecked, 0 with a different verdict"), "{text}");
+    assert!(text.contains("20 runs rechecked, 0 with a different verdict"), "{text}");
     // The failing ones say why, in the checkers' words.
     assert!(text.contains("[exclusion] writer held the write lock"), "{text}");
     assert!(text.contains("[lost-updates]"), "{text}");
