@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::checkers::Violation;
 use crate::history::{Event, EventKind, FINISH};
 use crate::model::{Model, Outcome};
-use crate::protocol::{ErrorKind, LockKind, Reply, Side};
+use crate::protocol::{Command, ErrorKind, LockKind, Reply, Side};
 use crate::runtimes::Runtime;
 use crate::steps::{parse_step, Action, Expect};
 use crate::workload::DataStep;
@@ -113,8 +113,19 @@ pub fn replay(events: &[Event], kind: LockKind, contenders: &[(String, Runtime)]
                     _ => None,
                 }
             }
+            Action::Revocable { contender, .. } | Action::Revoke { contender, .. } => {
+                let got = first_reply(contender);
+                (!fits(&Outcome::Ok, got)).then(|| format!("{contender}: model says Ok, got {}", seen(got)))
+            }
+            Action::Crash { contender } | Action::Expire { contender } | Action::Kill { contender }
+                if prediction.abandoned.contains(contender) =>
+            {
+                matches!(first_reply(contender), Some(Reply::Granted { .. }))
+                    .then(|| format!("{contender} was granted the lock after its session ended"))
+            }
             _ => None,
         };
+        let mismatch = mismatch.or_else(|| unanswered(window));
         if let Some(message) = mismatch {
             out.violation = Some(fail(message));
             return out;
@@ -140,6 +151,20 @@ pub fn replay(events: &[Event], kind: LockKind, contenders: &[(String, Runtime)]
         }
     }
     out
+}
+
+/// A command other than an acquire that got no reply in its step's window
+/// (the runner waits for each such reply within the step).
+fn unanswered(window: &[Event]) -> Option<String> {
+    window.iter().enumerate().find_map(|(i, e)| match &e.kind {
+        EventKind::Invoke(command) if !matches!(command, Command::Acquire { .. }) => {
+            let answered = window[i + 1..]
+                .iter()
+                .any(|later| later.contender == e.contender && matches!(later.kind, EventKind::Complete(_)));
+            (!answered).then(|| format!("{}: no reply to {command:?}", e.contender))
+        }
+        _ => None,
+    })
 }
 
 /// The model's holders, in contender order.
@@ -186,7 +211,6 @@ fn seen(reply: Option<&Reply>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Command;
 
     fn ev(ms: u64, who: &str, kind: EventKind) -> Event {
         Event { at: Duration::from_millis(ms), contender: who.into(), kind }
@@ -229,9 +253,30 @@ mod tests {
         assert_eq!(ok.expected[1].waiting, vec!["b".to_string()]);
         assert_eq!(ok.expected[2].holders, vec![("b".to_string(), Side::Mutex)]);
         // b granted while a holds: the model said blocked.
-        h.insert(5, granted(5, "b"));
-        let bad = replay(&h, mutex, &contenders()).violation.expect("a mismatch");
+        let mut early = h.clone();
+        early.insert(5, granted(5, "b"));
+        let bad = replay(&early, mutex, &contenders()).violation.expect("a mismatch");
         assert_eq!(bad.checker, "model");
         assert!(bad.message.contains("model says Blocked"), "{}", bad.message);
+        // a's release never answered.
+        let mut silent = h.clone();
+        silent.remove(7);
+        silent.remove(7);
+        let bad = replay(&silent, mutex, &contenders()).violation.expect("a mismatch");
+        assert!(bad.message.contains("model says Ok, got no reply"), "{}", bad.message);
+    }
+
+    #[test]
+    fn a_status_without_a_reply_is_a_violation() {
+        let h = vec![
+            step(0, 1, "a acquire mutex"),
+            acquire(1, "a"),
+            granted(2, "a"),
+            step(3, 2, "a participants"),
+            ev(4, "a", EventKind::Invoke(Command::Participants)),
+            step(20, 0, FINISH),
+        ];
+        let bad = replay(&h, LockKind::Mutex { max_leases: 1 }, &contenders()).violation.expect("a mismatch");
+        assert!(bad.message.contains("no reply to Participants"), "{}", bad.message);
     }
 }

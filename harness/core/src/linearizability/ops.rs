@@ -11,7 +11,7 @@
 //!   any time later, if there is none): the server deletes the nodes after
 //!   the runner asked, and before it takes a new command of that session.
 //! - A revocation request lets go of the target's side at some point
-//!   between the request and the target's next acquire.
+//!   between the request and the target's next acquire, release or close.
 //! - Reads of the counter return their value; a write stores the value its
 //!   contender last read plus one under its hold of a side: applied, not
 //!   applied (refused: left out) or unknown (lost reply: pending, it may land
@@ -49,8 +49,20 @@ pub fn lock_ops(events: &[Event], ids: &[&str]) -> Vec<Timed<LockOp>> {
         let at = micros(event.at);
         match &event.kind {
             EventKind::Invoke(command) => {
+                // A session's end lands before the contender's next command;
+                // a revocation before its next acquire, release or close.
+                let changes_holds =
+                    matches!(command, Command::Acquire { .. } | Command::Release { .. } | Command::Close);
+                let mut later = Vec::new();
                 for op in until_next.remove(&who).unwrap_or_default() {
-                    ops[op].0.ret = Some(at.max(ops[op].0.call));
+                    if changes_holds || matches!(ops[op].0.op, LockOp::End { .. }) {
+                        ops[op].0.ret = Some(at.max(ops[op].0.call));
+                    } else {
+                        later.push(op);
+                    }
+                }
+                if !later.is_empty() {
+                    until_next.insert(who, later);
                 }
                 let made = match command {
                     Command::Acquire { side, .. } => {
