@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn a_faithful_history_replays_and_a_double_grant_does_not() {
         let mutex = LockKind::Mutex { max_leases: 1 };
-        let mut h = vec![
+        let h = vec![
             step(0, 1, "a acquire mutex"),
             acquire(1, "a"),
             granted(2, "a"),
