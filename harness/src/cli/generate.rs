@@ -74,6 +74,7 @@ pub fn generate(args: GenArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let failed_to_save = std::cell::RefCell::new(None);
+    let versions = pool_versions(&pool, &backend, &peers);
     let keep = |scenario: &zkurator_harness::scenario::Scenario, result: &zkurator_harness::outcome::RunResult| {
         use zkurator_harness::expectations::Verdict;
         let verdict = match (result.setup_error(), result.passed()) {
@@ -81,7 +82,6 @@ pub fn generate(args: GenArgs) -> ExitCode {
             (None, true) => Verdict::Pass,
             (None, false) => Verdict::Fail,
         };
-        let versions = zkurator_harness::versions::RunVersions::default();
         if let Err(e) = evidence.borrow_mut().save_run(scenario, result, &verdict, None, &versions) {
             failed_to_save.borrow_mut().get_or_insert(e.to_string());
         }
@@ -129,5 +129,27 @@ pub fn generate(args: GenArgs) -> ExitCode {
     match finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
         Ok(()) => code,
         Err(e) => fail(e),
+    }
+}
+
+/// The releases of the peers the schedules draw from (for the saved runs).
+fn pool_versions(
+    pool: &[zkurator_harness::contender::Runtime],
+    backend: &Backend,
+    peers: &Peers,
+) -> zkurator_harness::versions::RunVersions {
+    use zkurator_harness::contender::Runtime;
+    use zkurator_harness::versions::RunVersions;
+    RunVersions {
+        curator: pool
+            .contains(&Runtime::Curator)
+            .then(|| peers.curator().ok().and_then(|c| RunVersions::leading(&c.version())))
+            .flatten(),
+        kazurator: pool
+            .iter()
+            .any(|r| matches!(r, Runtime::Kazurator | Runtime::KazooNative))
+            .then(|| peers.kazurator().ok().and_then(|k| RunVersions::leading(&k.versions().0)))
+            .flatten(),
+        zookeeper: RunVersions::leading(&backend.server_version()),
     }
 }
