@@ -1,6 +1,7 @@
 //! The sequential specifications: the lock objects (a mutex of `n` leases,
 //! which covers Curator's mutex, semaphores and the multi-lock taken as a
-//! whole; a read/write lock) and the workloads' data register.
+//! whole; a read/write lock, [`LockSpec`]) and, with the lock, the workloads'
+//! data register whose writes it protects ([`GuardedSpec`]).
 
 use super::search::Spec;
 use crate::protocol::Side;
