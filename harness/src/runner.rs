@@ -25,7 +25,9 @@ use std::time::Instant;
 
 use crate::checkers;
 use crate::fault_figures::FaultStats;
+use crate::history::{EventKind, FINISH};
 use crate::nemesis::{NoControl, ServerControl};
+use crate::outcome::Evidence;
 use crate::scenario::Scenario;
 use state::{Run, Stop};
 
@@ -57,6 +59,7 @@ pub fn run_with(
         Err(stopped) => violations.push(stopped.0),
         Ok(()) => {
             for step in &scenario.steps {
+                run.history.record("zk", EventKind::Step { line: step.line, text: step.text.clone() });
                 if let Err(Stop(mut violation)) = run.step(step) {
                     violation.message = format!("line {} `{}`: {}", step.line, step.text, violation.message);
                     violations.push(violation);
@@ -66,6 +69,8 @@ pub fn run_with(
             }
         }
     }
+    let sessions = run.drivers.iter().filter_map(|(id, d)| Some((id.clone(), d.session.clone()?))).collect();
+    run.history.record("zk", EventKind::Step { line: 0, text: FINISH.to_owned() });
     violations.extend(run.finish(violations.is_empty()));
     violations.extend(run.check_data());
     let events = run.history.events();
@@ -81,6 +86,14 @@ pub fn run_with(
         violations,
         duration: started.elapsed(),
         steps_done,
+        evidence: Some(Box::new(Evidence {
+            lock_path: run.lock_path.clone(),
+            events: run.history.events().to_vec(),
+            final_value: run.stats.data.as_ref().and_then(|d| d.final_value),
+            foreign: run.foreign.clone(),
+            sessions,
+            czxids: run.czxids.clone(),
+        })),
     };
     (result, run.stats)
 }
