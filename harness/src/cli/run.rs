@@ -15,7 +15,8 @@ use super::common::{fail, finish_report_dir, load, report_dir as report_dir_for,
 /// Where `run` gets its ZooKeeper when `--zk-connect` is not given.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Zk {
-    /// A server process started by the harness (the release `--zookeeper` picks; default Debian's 3.8.0).
+    /// A server process started by the harness, of the release `--zookeeper`
+    /// picks (default: Debian's jars, 3.8.0).
     Local,
     /// The official zookeeper image through testcontainers (needs Docker).
     Docker,
