@@ -136,7 +136,11 @@ mod tests {
     fn parses_version_and_mode() {
         assert_eq!(parse_version(SRVR).as_deref(), Some("3.8.0-5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f"));
         let debian = "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2022-02-25 08:49 UTC\nMode: standalone\n";
-        assert_eq!(parse_version(debian).as_deref(), Some("3.8.0"), "the unfilled placeholder is not part of the release");
+        assert_eq!(
+            parse_version(debian).as_deref(),
+            Some("3.8.0"),
+            "the unfilled placeholder is not part of the release"
+        );
         assert_eq!(parse_mode(SRVR), Mode::Serving("follower".to_owned()));
     }
 

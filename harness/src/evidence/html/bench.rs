@@ -13,6 +13,7 @@ use crate::bench::results::{ConfigReport, Subject};
 fn colour(subject: Subject) -> &'static str {
     match subject {
         Subject::Floor => "#888a85",
+        Subject::FloorJava => "#555753",
         Subject::Zkurator => "#3465a4",
         Subject::ZkuratorMetrics => "#204a87",
         Subject::ZkuratorNagle => "#729fcf",
