@@ -6,6 +6,19 @@ use crate::monitor::LossReason;
 use crate::path::PathProblem;
 
 /// Everything a lock operation can fail with.
+///
+/// ```no_run
+/// # async fn demo(mutex: zkurator::Mutex) {
+/// use std::time::Duration;
+/// use zkurator::LockError;
+/// match mutex.lock_timeout(Duration::from_secs(2)).await {
+///     Ok(guard) => drop(guard),
+///     Err(LockError::Timeout(waited)) => eprintln!("still taken after {waited:?}"),
+///     Err(LockError::SessionLost(e)) => eprintln!("session gone ({e}): rebuild the client"),
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LockError {
@@ -133,4 +146,10 @@ impl LockError {
 }
 
 /// Shorthand for results of this crate.
+///
+/// ```no_run
+/// fn open(client: &zkurator::zookeeper_client::Client) -> zkurator::Result<zkurator::Mutex> {
+///     zkurator::Mutex::new(client, "/locks/orders")
+/// }
+/// ```
 pub type Result<T, E = LockError> = std::result::Result<T, E>;

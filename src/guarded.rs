@@ -59,6 +59,19 @@ const OP_OVERHEAD: usize = 256;
 
 /// The result of one operation of a committed [`GuardedWrite`], in the order
 /// the operations were added (the lock-node check is not listed).
+///
+/// ```no_run
+/// # async fn demo(guard: zkurator::MutexGuard) -> zkurator::Result<()> {
+/// use zkurator::GuardedResult;
+/// let mut write = guard.guarded();
+/// write.set_data("/orders/next-id", b"43", None).delete("/orders/draft", None);
+/// for result in write.commit().await? {
+///     if let GuardedResult::Set { stat } = result {
+///         println!("version now {}", stat.version);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardedResult {

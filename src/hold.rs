@@ -28,6 +28,17 @@ use crate::shares::Shares;
 /// its guards asks ([`status`](Self::status), [`is_lost`](Self::is_lost),
 /// [`lost`](Self::lost) or [`revocation_requested`](Self::revocation_requested));
 /// revocable locks are watched from the start.
+///
+/// ```no_run
+/// # async fn demo(mutex: zkurator::Mutex) -> zkurator::Result<()> {
+/// let guard = mutex.lock().await?;
+/// let hold: &zkurator::Hold = &guard; // every guard derefs to its hold
+/// println!("{} under token {}", hold.node_path(), hold.fencing_token());
+/// if hold.is_lost() {
+///     return Ok(()); // stop: another client may hold the lock now
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Hold {
     client: Client,

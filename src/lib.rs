@@ -3,8 +3,10 @@
 //! A [`Mutex`] or [`ReadWriteLock`] from this crate and a Curator
 //! `InterProcessMutex` / `InterProcessReadWriteLock` or a kazurator
 //! `Mutex` / `ReadWriteLock` on the same lock path exclude each other: same
-//! node names, same ordering, same blocking rules (see `lock-protocol` in the
-//! README). On top of that: cancellation-safe acquires, lock-loss signalling,
+//! node names, same ordering, same blocking rules (the guide's
+//! [library](https://github.com/zkurator/zkurator/blob/main/docs/guide/library.md)
+//! and [compatibility](https://github.com/zkurator/zkurator/blob/main/docs/guide/compatibility.md)
+//! pages, and the harness that proves it). On top of that: cancellation-safe acquires, lock-loss signalling,
 //! fencing tokens ([`FencingToken`]), guarded writes ([`Hold::guarded`]:
 //! a write ZooKeeper applies only while the caller's lock node exists) and a downgrade that a queued writer cannot break.
 //!
@@ -32,6 +34,30 @@
 //! guard.release().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Observability
+//!
+//! Every acquire runs in a `zkurator.acquire` span (lock path, kind, node once
+//! granted, place in the queue; its closing debug event has the outcome and
+//! the wait) and every hold in a `zkurator.hold` span until it ends, at debug
+//! level. With the `metrics` feature the library records, through the
+//! [`metrics`](https://docs.rs/metrics) facade, into whatever recorder the
+//! service installs:
+//!
+//! | metric | kind | labels |
+//! | --- | --- | --- |
+//! | `zkurator_acquire_seconds` | histogram | `kind` (mutex, read, write, lease), `outcome` (acquired, timeout, would_block, error) |
+//! | `zkurator_waiters` | gauge | `kind`: acquires waiting now |
+//! | `zkurator_holders` | gauge | `kind`: holds live now |
+//! | `zkurator_holds_lost_total` | counter | `reason` (session_ended, disconnected_too_long, node_deleted) |
+//! | `zkurator_guarded_writes_refused_total` | counter | `reason` (not_held, too_large, session_lost) |
+//! | `zkurator_loss_watchers_started_total` | counter | |
+//! | `zkurator_sessions_renewed_total` | counter | |
+//!
+//! # Features
+//!
+//! - `metrics`: the figures above. Nothing else is optional: `TCP_NODELAY`
+//!   ([`connect`], [`keep_nodelay`]) is on by default on Linux.
 
 // The pure protocol core and the deliberately broken rules are the harness's
 // business (differential tests, negative controls), not the public API: they

@@ -10,6 +10,17 @@ use zookeeper_client::{Client, EventType, SessionState};
 use crate::names::REVOKE_MESSAGE;
 
 /// Why a held lock was lost.
+///
+/// ```no_run
+/// # async fn demo(guard: zkurator::MutexGuard) {
+/// use zkurator::LossReason;
+/// match guard.lost().await {
+///     LossReason::NodeDeleted => eprintln!("an operator removed our node"),
+///     LossReason::SessionEnded | LossReason::DisconnectedTooLong => eprintln!("session gone"),
+///     other => eprintln!("lost: {other:?}"),
+/// }
+/// # }
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LossReason {
@@ -26,6 +37,18 @@ pub enum LossReason {
 }
 
 /// What a holder can know about its hold.
+///
+/// ```no_run
+/// # fn demo(guard: &zkurator::MutexGuard) {
+/// use zkurator::HoldStatus;
+/// match guard.status() {
+///     HoldStatus::Held => { /* go on */ }
+///     HoldStatus::Suspended => { /* pause writes until connected again */ }
+///     HoldStatus::Lost(reason) => eprintln!("stop: {reason:?}"),
+///     _ => {}
+/// }
+/// # }
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HoldStatus {

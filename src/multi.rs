@@ -20,6 +20,15 @@ use crate::session::SessionSource;
 use crate::write_guard::WriteGuard;
 
 /// One lock of a [`MultiLock`]: any exclusive or shared side this crate has.
+///
+/// ```no_run
+/// # fn demo(client: &zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// use zkurator::{Member, MultiLock, ReadWriteLock, Semaphore};
+/// let catalog = ReadWriteLock::new(client, "/locks/catalog")?;
+/// let slot = Semaphore::builder(client, "/semaphores/slot", 1).build_mutex()?;
+/// let both = MultiLock::of(vec![Member::Read(catalog), Member::SemaphoreMutex(slot)])?;
+/// # let _ = both; Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Member {
@@ -210,6 +219,17 @@ impl MultiLock {
 /// Proof that every member of a [`MultiLock`] is held: one hold per member,
 /// in acquire order. Released by [`release`](Self::release) or drop (in the
 /// background), in reverse order.
+///
+/// ```no_run
+/// # async fn demo(client: zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// let accounts = zkurator::MultiLock::new(&client, &["/locks/accounts/1", "/locks/accounts/2"])?;
+/// let guard = accounts.lock().await?;
+/// for hold in guard.holds() {
+///     println!("{} token {}", hold.node_path(), hold.fencing_token());
+/// }
+/// guard.release().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard releases every member"]
 pub struct MultiGuard {

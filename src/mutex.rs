@@ -43,6 +43,16 @@ pub struct Mutex {
 }
 
 /// Options for a [`Mutex`]; start with [`Mutex::builder`].
+///
+/// ```no_run
+/// # fn demo(client: &zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// let three_at_once = zkurator::Mutex::builder(client, "/locks/jobs")
+///     .max_leases(3)
+///     .data("worker-7")
+///     .revocable(true)
+///     .build()?;
+/// # let _ = three_at_once; Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct MutexBuilder {
@@ -170,6 +180,15 @@ pub(crate) async fn participant_nodes(shared: &Shared, kind: SideKind) -> Result
 /// deletes in the background (on the runtime the lock was acquired on, even
 /// when dropped outside any runtime). A guard only ever releases its own
 /// hold. Derefs to [`Hold`] for the status, loss signal and fencing token.
+///
+/// ```no_run
+/// # async fn demo(mutex: zkurator::Mutex) -> zkurator::Result<()> {
+/// let guard = mutex.lock().await?;
+/// let nested = guard.reenter()?; // no node, no request
+/// drop(nested);
+/// guard.release().await?; // the node goes with the last guard
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard releases the lock"]
 pub struct MutexGuard {

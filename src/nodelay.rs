@@ -35,6 +35,16 @@ use std::net::SocketAddr;
 use zookeeper_client::{Client, SessionState};
 
 /// Why [`keep_nodelay`] could not switch Nagle's algorithm off.
+///
+/// ```no_run
+/// # async fn demo(client: zkurator::zookeeper_client::Client) {
+/// match zkurator::keep_nodelay(&client, "127.0.0.1:2181").await {
+///     Ok(switched) => println!("{switched} socket(s) without Nagle's algorithm"),
+///     Err(zkurator::NodelayError::Unsupported { what, .. }) => eprintln!("not here ({what}): one round trip more"),
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum NodelayError {
@@ -71,6 +81,14 @@ pub enum NodelayError {
 /// it switched now (0 while the client is disconnected).
 ///
 /// Must be called inside a tokio runtime (it spawns the reconnection watcher).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let servers = "zk1:2181,zk2:2181,zk3:2181";
+/// let client = zkurator::zookeeper_client::Client::connect(servers).await?;
+/// zkurator::keep_nodelay(&client, servers).await?; // or build it with zkurator::connect
+/// # Ok(()) }
+/// ```
 pub async fn keep_nodelay(client: &Client, connect_string: &str) -> Result<usize, NodelayError> {
     let servers = resolve(connect_string).await?;
     let switched = switch_sockets(&servers)?;

@@ -3,6 +3,13 @@
 use std::fmt;
 
 /// Why a lock path was rejected.
+///
+/// ```
+/// use zkurator::{validate_lock_path, PathProblem};
+/// assert_eq!(validate_lock_path("/locks/orders"), Ok(()));
+/// assert_eq!(validate_lock_path("/locks/"), Err(PathProblem::TrailingSlash));
+/// assert_eq!(validate_lock_path("/locks/lock-\u{1f512}"), Err(PathProblem::UnsupportedCharacter));
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathProblem {

@@ -14,6 +14,14 @@ use crate::share::Share;
 /// Released by [`release`](Self::release) or drop of its last guard, as
 /// [`crate::MutexGuard`]. Derefs to [`Hold`] for the status, loss signal
 /// and fencing token.
+///
+/// ```no_run
+/// # async fn demo(lock: zkurator::ReadWriteLock) -> zkurator::Result<()> {
+/// let read = lock.read().await?;
+/// assert!(matches!(read.upgrade(), Err(zkurator::LockError::Upgrade)));
+/// read.release().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard releases the read lock"]
 pub struct ReadGuard {

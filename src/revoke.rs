@@ -11,6 +11,15 @@ use crate::names::REVOKE_MESSAGE;
 /// holders built with `revocable(true)`.
 ///
 /// Returns `false` when the node no longer exists.
+///
+/// ```no_run
+/// # async fn demo(client: zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// let mutex = zkurator::Mutex::new(&client, "/locks/job")?;
+/// for node in mutex.participant_nodes().await? {
+///     zkurator::revoke(&client, &node).await?; // holders built revocable let go
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn revoke(client: &Client, node: &str) -> Result<bool> {
     match client.set_data(node, REVOKE_MESSAGE, None).await {
         Ok(_) => Ok(true),

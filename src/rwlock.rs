@@ -43,6 +43,12 @@ pub struct ReadWriteLock {
 }
 
 /// Options for a [`ReadWriteLock`]; start with [`ReadWriteLock::builder`].
+///
+/// ```no_run
+/// # fn demo(client: &zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// let lock = zkurator::ReadWriteLock::builder(client, "/locks/catalog").data("svc-a").build()?;
+/// # let _ = lock; Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ReadWriteLockBuilder {

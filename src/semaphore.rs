@@ -59,6 +59,13 @@ pub struct Semaphore {
 
 /// Options for a [`Semaphore`] (or a [`crate::SemaphoreMutex`]); start with
 /// [`Semaphore::builder`].
+///
+/// ```no_run
+/// # fn demo(client: &zkurator::zookeeper_client::Client) -> zkurator::Result<()> {
+/// let pool = zkurator::Semaphore::builder(client, "/semaphores/db", 5).data("svc-a").build()?;
+/// let single = zkurator::Semaphore::builder(client, "/semaphores/one", 1).build_mutex()?;
+/// # let _ = (pool, single); Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct SemaphoreBuilder {
@@ -241,6 +248,14 @@ fn sequence(name: &str) -> &str {
 /// `Lease.close`, guaranteed). Derefs to [`Hold`] for the status, loss signal
 /// and fencing token. There is no re-entry: Curator's semaphore mutex is not
 /// reentrant either.
+///
+/// ```no_run
+/// # async fn demo(pool: zkurator::Semaphore) -> zkurator::Result<()> {
+/// let lease = pool.acquire().await?;
+/// println!("lease {} of {}", lease.node_path(), pool.max_leases());
+/// lease.release().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard returns the lease"]
 pub struct LeaseGuard {

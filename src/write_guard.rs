@@ -16,6 +16,14 @@ use crate::shared::{Shared, SideKind};
 /// Released by [`release`](Self::release) or drop of its last guard, as
 /// [`crate::MutexGuard`]. Derefs to [`Hold`] for the status, loss signal
 /// and fencing token.
+///
+/// ```no_run
+/// # async fn demo(lock: zkurator::ReadWriteLock) -> zkurator::Result<()> {
+/// let write = lock.write().await?;
+/// let read = write.downgrade().await?; // a queued writer cannot slip in between
+/// read.release().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping the guard releases the write lock"]
 pub struct WriteGuard {

@@ -1,6 +1,6 @@
 //! The `metrics` feature against a real ZooKeeper and a real recorder
-//! (Prometheus's text format): every figure the README lists moves when the
-//! thing it counts happens. `cargo test --features metrics --test observe`.
+//! (Prometheus's text format): every figure the guide and the crate docs list
+//! moves when the thing it counts happens. `cargo test --features metrics --test observe`.
 
 mod common;
 
