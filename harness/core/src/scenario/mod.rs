@@ -136,6 +136,13 @@ impl Scenario {
         self.steps.iter().any(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()))
     }
 
+    /// Whether a step is a network fault (`C partition`, `C heal`,
+    /// `C delay`): then every contender talks to the servers through a
+    /// proxy of its own.
+    pub fn has_network_steps(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.action, Action::Network { .. }))
+    }
+
     /// Whether the scenario injects server faults (restarts, ensemble member
     /// kills): these take tens of seconds per run and are left out of the
     /// default test run unless `ZKURATOR_SLOW_FAULTS=1`.
@@ -152,7 +159,8 @@ impl Scenario {
     /// every step possible, every written expectation agreeing; errors carry
     /// the step's line.
     pub fn dry_run(&self) -> Result<(), (usize, String)> {
-        crate::model::dry_run(self.kind, &self.contenders, &self.steps)
+        let model = crate::model::Model::new(self.kind, &self.contenders).with_session_timeout(self.session_timeout);
+        crate::model::dry_run_timed(model, &self.steps)
     }
 
     /// `name[pairing]`, the row label in reports.
