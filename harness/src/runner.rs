@@ -16,6 +16,7 @@ mod data;
 mod driver;
 mod faults;
 mod finish;
+mod network;
 mod peers;
 mod state;
 mod steps;
@@ -66,6 +67,7 @@ pub fn run_with(
             }
         }
     }
+    run.finish_network();
     violations.extend(run.finish(violations.is_empty()));
     violations.extend(run.check_data());
     let events = run.history.events();
