@@ -16,8 +16,8 @@
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{
-    bounded, capabilities, checkers, checkers_data, checkers_partition, corpus, coverage, expectations, fault_figures, history, limits,
-    lines, model, needs, network, outcome, protocol, regression, runtimes, scenario, steps, workload,
+    bounded, capabilities, checkers, checkers_data, checkers_partition, corpus, coverage, expectations, fault_figures,
+    history, limits, lines, model, needs, network, outcome, protocol, regression, runtimes, scenario, steps, workload,
 };
 
 pub mod assets;

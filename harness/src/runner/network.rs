@@ -78,8 +78,7 @@ impl Net {
             proxies.push(proxy);
         }
         let through = proxies.iter().map(LatencyProxy::connect_string).collect::<Vec<_>>().join(",");
-        self.links
-            .insert(id.to_owned(), Link { proxies: Arc::new(proxies), generation: Arc::new(AtomicU64::new(0)) });
+        self.links.insert(id.to_owned(), Link { proxies: Arc::new(proxies), generation: Arc::new(AtomicU64::new(0)) });
         Ok(through)
     }
 
@@ -98,7 +97,10 @@ impl Run<'_> {
     pub(super) fn network_step(&mut self, id: &str, op: &NetOp) -> Result<(), Stop> {
         let runtime = self.driver(id).runtime;
         let Some(link) = self.net.links.get(id) else {
-            return Err(stop("runner", format!("{id} has no proxy (the scenario's network steps should have made one)")));
+            return Err(stop(
+                "runner",
+                format!("{id} has no proxy (the scenario's network steps should have made one)"),
+            ));
         };
         let proxies = Arc::clone(&link.proxies);
         let generation = Arc::clone(&link.generation);
@@ -210,9 +212,7 @@ impl Run<'_> {
         }
         let Ok((reply, at)) = driver.replies.recv_timeout(bound) else { return };
         let believes = match reply {
-            Reply::Status(status) => {
-                !status.held.is_empty() && status.lost.is_empty() && !status.connection_lost
-            }
+            Reply::Status(status) => !status.held.is_empty() && status.lost.is_empty() && !status.connection_lost,
             _ => true,
         };
         if let Some(holder) = self.net.old_holders.get_mut(id) {
@@ -302,9 +302,12 @@ impl Run<'_> {
         for holder in std::mem::take(&mut self.net.old_holders).into_values() {
             let (Some(passed_on), kind) = (holder.passed_on, FaultKind::PartitionLong) else { continue };
             let belief = match holder.learned {
-                Some(learned) => {
-                    Belief { kind, runtime: holder.runtime, window: learned.saturating_duration_since(passed_on), never: false }
-                }
+                Some(learned) => Belief {
+                    kind,
+                    runtime: holder.runtime,
+                    window: learned.saturating_duration_since(passed_on),
+                    never: false,
+                },
                 None => Belief {
                     kind,
                     runtime: holder.runtime,
