@@ -129,8 +129,10 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
         caught: usize,
     }
     let mut per_runtime: BTreeMap<Runtime, PerRuntime> = BTreeMap::new();
-    // Keyed also by whether the late writer was partitioned rather than paused.
-    let mut late: BTreeMap<(Protection, Runtime, bool), (usize, usize, usize, usize)> = BTreeMap::new();
+    // Keyed also by whether the late writer was partitioned rather than paused:
+    // (attempted, rejected, applied, lost updates).
+    type Late = (usize, usize, usize, usize);
+    let mut late: BTreeMap<(Protection, Runtime, bool), Late> = BTreeMap::new();
     let mut unknown = 0;
     for run in runs {
         unknown += run.data.unknown;
