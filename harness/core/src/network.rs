@@ -181,6 +181,24 @@ mod tests {
     }
 
     #[test]
+    fn a_scenario_file_uses_its_session_timeout_and_names_the_line() {
+        let file = |timeout_ms: u64| {
+            format!(
+                "description = \"d\"\nlock = \"mutex\"\nsession_timeout_ms = {timeout_ms}\ncontenders = {{ a = \"rust\", b = \"curator\" }}\nsteps = [\n  \"a acquire mutex => granted\",\n  \"b acquire mutex => blocked\",\n  \"a partition for 5s\",\n  \"sleep 4s\",\n  \"b release mutex => ok\",\n]\n"
+            )
+        };
+        let path = std::path::Path::new("partition.toml");
+        // Long with a 2 s session: the waiter is granted at the sleep, so it can release.
+        if let Err(e) = crate::scenario::parse(path, &file(2000)) {
+            panic!("{e}");
+        }
+        // Unclear with an 8 s session (5 s is neither short nor long).
+        let error = crate::scenario::parse(path, &file(8000)).unwrap_err();
+        assert_eq!(error.line, 8, "{error}");
+        assert!(error.message.contains("not in between"), "{error}");
+    }
+
+    #[test]
     fn spans_split_at_half_the_timeout_and_past_the_margin() {
         let t = Duration::from_secs(2);
         assert_eq!(span(Duration::from_millis(1000), t), Span::Short);

@@ -61,15 +61,39 @@ pub(super) struct Net {
     links: BTreeMap<String, Link>,
     cuts: BTreeMap<String, Cut>,
     old_holders: BTreeMap<String, OldHolder>,
+    /// The first contender of each session-sharing runtime (whose proxies the
+    /// others of that runtime use).
+    shared: BTreeMap<Runtime, String>,
 }
 
 impl Net {
     /// The connect string contender `id` uses: through proxies of its own
     /// (one per server of `connect`) when the scenario has network steps,
     /// else `connect` itself.
-    pub(super) fn connect_for(&mut self, id: &str, connect: &str, proxied: bool) -> Result<String, Stop> {
+    ///
+    /// Contenders of a runtime that shares one session among them
+    /// (`rust-tasks`) share one set of proxies too: a partition of one of
+    /// them cuts the whole group's session.
+    pub(super) fn connect_for(
+        &mut self,
+        id: &str,
+        runtime: Runtime,
+        connect: &str,
+        proxied: bool,
+    ) -> Result<String, Stop> {
         if !proxied {
             return Ok(connect.to_owned());
+        }
+        let group = runtime.shares_session().then(|| self.shared.get(&runtime).cloned()).flatten();
+        if let Some(first) = group {
+            let link = &self.links[&first];
+            let link = Link { proxies: Arc::clone(&link.proxies), generation: Arc::clone(&link.generation) };
+            let through = link.proxies.iter().map(LatencyProxy::connect_string).collect::<Vec<_>>().join(",");
+            self.links.insert(id.to_owned(), link);
+            return Ok(through);
+        }
+        if runtime.shares_session() {
+            self.shared.insert(runtime, id.to_owned());
         }
         let mut proxies = Vec::new();
         for server in connect.split(',') {

@@ -137,7 +137,7 @@ impl<'a> Run<'a> {
     pub(super) fn start_contenders(&mut self, peers: &Peers) -> Result<(), Stop> {
         self.zk()?;
         for (id, runtime) in &self.scenario.contenders {
-            let connect = self.net.connect_for(id, &self.connect, self.scenario.has_network_steps())?;
+            let connect = self.net.connect_for(id, *runtime, &self.connect, self.scenario.has_network_steps())?;
             let spec = ContenderSpec {
                 id: id.clone(),
                 connect,
