@@ -65,6 +65,10 @@ pub trait Contender: Send {
     fn pauser(&self) -> Option<Pauser> {
         None
     }
+    /// The contender's ZooKeeper session id now (`0x…`), if the runtime tells it.
+    fn session_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Failure to start a contender or a runtime.

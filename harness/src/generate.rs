@@ -257,6 +257,18 @@ pub use crate::scenario::scenario_file;
 
 /// Plays generated schedules against the ZooKeeper at `connect`.
 pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &Peers) -> GenReport {
+    run_generated_keeping(space, config, connect, peers, &|_, _| {})
+}
+
+/// [`run_generated`], handing every run (shrinking steps and the minimal
+/// schedule's rerun included) with its scenario to `keep`.
+pub fn run_generated_keeping(
+    space: &Space,
+    config: &GenConfig,
+    connect: &str,
+    peers: &Peers,
+    keep: &dyn Fn(&Scenario, &crate::outcome::RunResult),
+) -> GenReport {
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&config.seed.to_le_bytes());
     let persistence: Option<Box<dyn proptest::test_runner::FailurePersistence>> = config
@@ -285,6 +297,7 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
         runs.set(runs.get() + 1);
         let scenario = build(&recipe, space, &format!("generated-{}", runs.get()));
         let result = runner::run(&scenario, connect, peers, &timing);
+        keep(&scenario, &result);
         if let Some(error) = result.setup_error() {
             *setup_error.borrow_mut() = Some(error.to_owned());
             return Ok(());
@@ -319,6 +332,7 @@ pub fn run_generated(space: &Space, config: &GenConfig, connect: &str, peers: &P
     if let Err(TestError::Fail(first, minimal)) = outcome {
         let scenario = build(&minimal, space, "minimal");
         let rerun = runner::run(&scenario, connect, peers, &timing);
+        keep(&scenario, &rerun);
         crate::regression::conclude(&mut report, &first.to_string(), scenario, rerun, config);
     }
     report

@@ -12,12 +12,14 @@
 //! - execution: [`runner`], [`suite`], [`faults`], [`generate`], [`nemesis`],
 //!   [`proxy`], [`backend`], [`preflight`], [`differential`], [`bench`](mod@bench),
 //!   and the [`reaper`] that kills what they started when the harness dies;
-//! - reports ([`report`], [`workload_report`]) and the files the binary
+//! - reports ([`report`], [`workload_report`]), every run's saved evidence
+//!   and its HTML, and `recheck` ([`evidence`]), and the files the binary
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{
     bounded, capabilities, checkers, checkers_data, checkers_partition, corpus, coverage, expectations, fault_figures,
-    history, limits, lines, model, needs, network, outcome, protocol, regression, runtimes, scenario, steps, workload,
+    history, limits, linearizability, lines, model, needs, network, offline, outcome, protocol, record, regression,
+    replay, runtimes, scenario, steps, workload,
 };
 
 pub mod assets;
@@ -25,6 +27,7 @@ pub mod backend;
 pub mod bench;
 pub mod contender;
 pub mod differential;
+pub mod evidence;
 pub mod faults;
 pub mod generate;
 pub mod layout;

@@ -12,7 +12,7 @@ use cli::common::fail;
 use cli::generate::{self, GenArgs};
 use cli::run::Zk;
 use cli::versions_args::without_version_args;
-use cli::{contender, doctor, faults, list_check, run, workload};
+use cli::{contender, doctor, faults, list_check, recheck, run, workload};
 
 #[derive(Parser)]
 #[command(version, about = "Rust, Apache Curator and kazurator lock users contending on one ZooKeeper")]
@@ -80,6 +80,10 @@ enum Command {
         /// Writes a JUnit XML report.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Where every run's history, scenario, verdict and timeline go, with
+        /// index.html (default: a new directory under the cache's reports/).
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
     /// Lists the scenarios and their runtime pairings.
     List {
@@ -106,12 +110,20 @@ enum Command {
         /// Leaves out the slow scenarios (server restarts, ensembles): the CI subset.
         #[arg(long)]
         skip_slow: bool,
+        /// Where every run's history, scenario, verdict and timeline go, with
+        /// index.html (default: a new directory under the cache's reports/).
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
     /// Runs the lost-update workloads (workloads/ of the corpus) and prints the figures table.
     Workload {
         /// Only runs whose contenders all use these runtimes (comma separated).
         #[arg(long, value_delimiter = ',')]
         runtimes: Option<Vec<String>>,
+        /// Where every run's history, scenario, verdict and timeline go, with
+        /// index.html (default: a new directory under the cache's reports/).
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
     /// A rust-process (or Curator worker) contender: JSON lines on stdin and stdout (internal).
     #[command(hide = true)]
@@ -148,6 +160,17 @@ enum Command {
         /// Writes a JUnit XML report.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Where every run's history, scenario, verdict and timeline go, with
+        /// index.html (default: a new directory under the cache's reports/).
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
+    },
+    /// Checks saved runs again (a run's directory, a report directory, or a
+    /// directory of them): the model and every offline checker, no ZooKeeper
+    /// and no peer. Exit code 1 when a verdict differs from the saved one.
+    Recheck {
+        /// A run directory (with history.jsonl) or a directory holding run directories.
+        path: PathBuf,
     },
 }
 
@@ -211,20 +234,21 @@ fn dispatch(cli: Cli) -> ExitCode {
     }
     let corpus = || zkurator_harness::assets::scenario_dir(cli.scenarios.as_deref());
     match cli.command {
-        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit } => match corpus() {
-            Ok(corpus) => run::run(&corpus, paths, zk_connect, zk, runtimes, expectations, json, junit),
+        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit, report_dir } => match corpus() {
+            Ok(corpus) => run::run(&corpus, paths, zk_connect, zk, runtimes, expectations, [json, junit, report_dir]),
             Err(e) => fail(e),
         },
         Command::List { paths } => corpus().map_or_else(fail, |corpus| list_check::list(&corpus, paths)),
         Command::Check { paths } => corpus().map_or_else(fail, |corpus| list_check::check(&corpus, paths)),
         Command::Doctor => doctor::doctor(&cli.scenarios, [&cli.curator, &cli.zookeeper, &cli.kazurator]),
         Command::Bench(args) => zkurator_harness::bench::main(args),
-        Command::Faults { json, junit, skip_slow } => {
-            corpus().map_or_else(fail, |corpus| faults::faults(&corpus, json, junit, skip_slow))
+        Command::Faults { json, junit, skip_slow, report_dir } => {
+            corpus().map_or_else(fail, |corpus| faults::faults(&corpus, [json, junit, report_dir], skip_slow))
         }
-        Command::Workload { runtimes } => workload::workload(runtimes.as_deref(), corpus),
+        Command::Workload { runtimes, report_dir } => workload::workload(runtimes.as_deref(), corpus, report_dir),
+        Command::Recheck { path } => recheck::recheck(&path),
         Command::Contender { serve, negative_control } => contender::serve(&serve, negative_control.as_deref()),
-        Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters, json, junit } => {
+        Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters, json, junit, report_dir } => {
             let regressions = generate::regressions_dir(cli.scenarios.as_deref());
             generate::generate(GenArgs {
                 cases,
@@ -235,6 +259,7 @@ fn dispatch(cli: Cli) -> ExitCode {
                 regressions,
                 json,
                 junit,
+                report_dir,
             })
         }
     }

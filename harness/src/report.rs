@@ -20,6 +20,9 @@ pub struct Entry {
     pub result: RunResult,
     /// Compared with the expectations file.
     pub verdict: Verdict,
+    /// The run's HTML page in the report directory, once saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 /// A whole run of the harness.
@@ -241,7 +244,10 @@ impl Report {
                     );
                 }
                 Verdict::Fail => {
-                    let first = entry.result.violations.first().map_or(String::new(), |v| v.message.clone());
+                    let mut first = entry.result.violations.first().map_or(String::new(), |v| v.message.clone());
+                    if let Some(page) = &entry.page {
+                        first = format!("{first} (timeline: {page})");
+                    }
                     let _ = writeln!(
                         out,
                         ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>",
@@ -250,10 +256,12 @@ impl Report {
                     );
                 }
                 Verdict::UnexpectedPass { reason } => {
+                    let page = entry.page.as_ref().map_or(String::new(), |p| format!(" (timeline: {p})"));
                     let _ = writeln!(
                         out,
-                        ">\n    <failure message=\"expected to fail ({}) but passed: update the expectations file\"/>\n  </testcase>",
-                        xml(reason)
+                        ">\n    <failure message=\"expected to fail ({}) but passed: update the expectations file{}\"/>\n  </testcase>",
+                        xml(reason),
+                        xml(&page)
                     );
                 }
             }
@@ -285,8 +293,10 @@ pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
             violations,
             duration,
             steps_done,
+            evidence: None,
         },
         verdict,
+        page: None,
     };
     let passed = match (&gen.failure, &gen.setup_error) {
         (Some(_), _) | (_, Some(_)) => gen.cases.saturating_sub(1),
@@ -387,8 +397,10 @@ mod tests {
                 violations,
                 duration: Duration::from_millis(1500),
                 steps_done: 3,
+                evidence: None,
             },
             verdict,
+            page: None,
         }
     }
 
@@ -426,6 +438,13 @@ mod tests {
         assert!(xml.contains("<skipped message=\"known deviation: CURATOR-621\"/>"), "{xml}");
         assert!(xml.contains("<property name=\"curator.version\" value=\"5.4.0\"/>"), "{xml}");
         assert!(xml.contains("name=\"zkurator-interop @curator@5.4.0 zookeeper@3.8.0\""), "{xml}");
+        assert!(!xml.contains("timeline:"), "no page saved, none named");
+        let mut saved = report();
+        for entry in &mut saved.entries {
+            entry.page = Some(format!("/r/runs/{}/index.html", entry.result.scenario));
+        }
+        let xml = saved.junit();
+        assert!(xml.contains("(timeline: /r/runs/"), "a failure names its run's page: {xml}");
     }
 
     #[test]

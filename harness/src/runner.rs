@@ -26,7 +26,9 @@ use std::time::Instant;
 
 use crate::checkers;
 use crate::fault_figures::FaultStats;
+use crate::history::{EventKind, FINISH};
 use crate::nemesis::{NoControl, ServerControl};
+use crate::outcome::Evidence;
 use crate::scenario::Scenario;
 use state::{Run, Stop};
 
@@ -58,6 +60,7 @@ pub fn run_with(
         Err(stopped) => violations.push(stopped.0),
         Ok(()) => {
             for step in &scenario.steps {
+                run.history.record("zk", EventKind::Step { line: step.line, text: step.text.clone() });
                 if let Err(Stop(mut violation)) = run.step(step) {
                     violation.message = format!("line {} `{}`: {}", step.line, step.text, violation.message);
                     violations.push(violation);
@@ -68,6 +71,8 @@ pub fn run_with(
         }
     }
     run.finish_network();
+    let sessions = run.drivers.iter().filter_map(|(id, d)| Some((id.clone(), d.session.clone()?))).collect();
+    run.history.record("zk", EventKind::Step { line: 0, text: FINISH.to_owned() });
     violations.extend(run.finish(violations.is_empty()));
     violations.extend(run.check_data());
     let events = run.history.events();
@@ -83,6 +88,14 @@ pub fn run_with(
         violations,
         duration: started.elapsed(),
         steps_done,
+        evidence: Some(Box::new(Evidence {
+            lock_path: run.lock_path.clone(),
+            events: run.history.events().to_vec(),
+            final_value: run.stats.data.as_ref().and_then(|d| d.final_value),
+            foreign: run.foreign.clone(),
+            sessions,
+            czxids: run.czxids.clone(),
+        })),
     };
     (result, run.stats)
 }

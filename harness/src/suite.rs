@@ -98,7 +98,7 @@ pub fn run_suite_detailed(
             _ => None,
         };
         figures.push(RunFigures { label: result.label.clone(), as_expected: verdict.as_expected(), deviation, stats });
-        entries.push(Entry { result, verdict });
+        entries.push(Entry { result, verdict, page: None });
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -119,6 +119,7 @@ fn not_run(scenario: &Scenario) -> crate::outcome::RunResult {
         violations: Vec::new(),
         duration: std::time::Duration::ZERO,
         steps_done: 0,
+        evidence: None,
     }
 }
 

@@ -209,10 +209,16 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
 
 /// The `workload` command: runs the corpus in `dir`, prints the matrix and the
 /// figures; succeeds when every run did what it is for (positives pass,
-/// negative controls are caught by the lost-updates checker).
-pub fn main(dir: &Path, runtimes: Option<&[Runtime]>, backend: &Backend) -> std::process::ExitCode {
+/// negative controls are caught by the lost-updates checker). Every run is
+/// saved into `evidence`.
+pub fn main(
+    dir: &Path,
+    runtimes: Option<&[Runtime]>,
+    backend: &Backend,
+    evidence: &mut crate::evidence::ReportDir,
+) -> std::process::ExitCode {
     let progress = console::user_attended_stderr();
-    let (report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), progress) {
+    let (mut report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), progress) {
         Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: {e}");
@@ -221,6 +227,14 @@ pub fn main(dir: &Path, runtimes: Option<&[Runtime]>, backend: &Backend) -> std:
     };
     print!("{}", report.matrix(console::colors_enabled()));
     println!("\n{}", markdown(&runs));
+    let mut scenarios = crate::corpus::load_dir(dir).unwrap_or_default();
+    if let Some(only) = runtimes {
+        scenarios.retain(|s| s.contenders.iter().all(|(_, r)| only.contains(r)));
+    }
+    if let Err(e) = evidence.save_report(&mut report, &scenarios) {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::from(2);
+    }
     if let Err(e) = report.coverage(runtimes) {
         eprintln!("error: {e}");
         return std::process::ExitCode::FAILURE;

@@ -200,6 +200,7 @@ proptest! {
                 violations: Vec::new(),
                 duration: Duration::ZERO,
                 steps_done: 0,
+                evidence: None,
             };
             let _ = timed("a verdict", || expectations.verdict(&result));
         }

@@ -3,9 +3,12 @@
 //! `cargo test --features interop`.
 #![cfg(feature = "interop")]
 
+use std::cell::RefCell;
+
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::{LockKind, Runtime};
+use zkurator_harness::evidence::agreement::LinFigures;
 use zkurator_harness::generate::{self, GenConfig, GenReport, Space};
 use zkurator_harness::runner::Peers;
 use zkurator_harness::runtime::rust::set_negative_control;
@@ -25,9 +28,16 @@ fn describe(what: &str, report: &GenReport) -> String {
     )
 }
 
-fn control(space: &Space, seed: u64, connect: &str, peers: &Peers) -> GenReport {
+/// Plays a negative control; also counts the runs the linearizability
+/// checker refuses into `lin`.
+fn control(space: &Space, seed: u64, connect: &str, peers: &Peers, lin: &mut LinFigures) -> GenReport {
     let config = GenConfig { cases: CONTROL_BUDGET, seed, max_shrink_iters: 0, regressions: None };
-    generate::run_generated(space, &config, connect, peers)
+    let figures = RefCell::new(std::mem::take(lin));
+    let report = generate::run_generated_keeping(space, &config, connect, peers, &|scenario, result| {
+        figures.borrow_mut().add(scenario, result);
+    });
+    *lin = figures.into_inner();
+    report
 }
 
 /// One test, run in order: the broken-lock control flips a process-wide switch.
@@ -46,8 +56,14 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
     let mixed =
         Space::mixed(vec![Runtime::Rust, Runtime::RustTasks, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient]);
     let config = GenConfig { cases, seed: 2026, max_shrink_iters: 8, regressions: Some(generate::regressions_dir()) };
-    let report = generate::run_generated(&mixed, &config, &connect, &peers);
+    let mixed_lin = RefCell::new(LinFigures::default());
+    let report = generate::run_generated_keeping(&mixed, &config, &connect, &peers, &|scenario, result| {
+        mixed_lin.borrow_mut().add(scenario, result);
+    });
     lines.push(describe("mixed rust/rust-tasks/curator/kazurator/zk-client", &report));
+    let mixed_lin = mixed_lin.into_inner();
+    lines.push(format!("  {}", mixed_lin.describe()));
+    assert!(mixed_lin.disagreements.is_empty(), "{:#?}", mixed_lin.disagreements);
     if let Some((scenario, violations)) = &report.failure {
         panic!(
             "generated schedule failed ({:?}):\n{}\n{violations:#?}\n{}",
@@ -60,7 +76,8 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
     // 1. A deliberately broken Rust lock: readers ignore writers.
     set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
     let rw_rust = Space { kinds: vec![LockKind::ReadWrite], ..Space::mixed(vec![Runtime::Rust]) };
-    let broken = control(&rw_rust, 11, &connect, &peers);
+    let mut lin_broken = LinFigures::default();
+    let broken = control(&rw_rust, 11, &connect, &peers, &mut lin_broken);
     set_negative_control(None);
     lines.push(describe("control 1, zkurator read lock ignoring writers", &broken));
 
@@ -69,7 +86,8 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
         kinds: vec![LockKind::Mutex { max_leases: 1 }],
         ..Space::mixed(vec![Runtime::KazooNative, Runtime::Curator])
     };
-    let kazoo = control(&native, 12, &connect, &peers);
+    let mut lin_kazoo = LinFigures::default();
+    let kazoo = control(&native, 12, &connect, &peers, &mut lin_kazoo);
     lines.push(describe("control 2, kazoo-native with Curator", &kazoo));
 
     // 3. Curator 5.4.0 / kazurator 0.2.0 downgrading with a queued writer (CURATOR-621).
@@ -78,17 +96,28 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
         downgrade_weight: 30,
         ..Space::mixed(vec![Runtime::Curator, Runtime::Kazurator])
     };
-    let old_downgrade = control(&downgrade, 13, &connect, &peers);
+    let mut lin_downgrade = LinFigures::default();
+    let old_downgrade = control(&downgrade, 13, &connect, &peers, &mut lin_downgrade);
     lines.push(describe("control 3, Curator 5.4/kazurator downgrade", &old_downgrade));
 
     // 4. Holds shared per handle (zkurator before per-caller holds): tasks on one handle let each other in.
     set_negative_control(Some(NegativeControl::SharedHold));
     let tasks = Space::mixed(vec![Runtime::RustTasks]);
-    let shared_hold = control(&tasks, 14, &connect, &peers);
+    let mut lin_shared = LinFigures::default();
+    let shared_hold = control(&tasks, 14, &connect, &peers, &mut lin_shared);
     set_negative_control(None);
     lines.push(describe("control 4, zkurator holds shared per handle", &shared_hold));
 
+    for (name, lin) in [("1", &lin_broken), ("2", &lin_kazoo), ("3", &lin_downgrade), ("4", &lin_shared)] {
+        lines.push(format!("  control {name}: {}", lin.describe()));
+    }
     println!("{}", lines.join("\n"));
+    // The complete checker catches every control too, and never contradicts an overlap.
+    for (name, lin) in [("1", &lin_broken), ("2", &lin_kazoo), ("3", &lin_downgrade), ("4", &lin_shared)] {
+        assert!(lin.not_linearizable > 0, "the linearizability checker missed negative control {name}");
+        let contradictions: Vec<&String> = lin.disagreements.iter().filter(|d| d.contains("explains")).collect();
+        assert!(contradictions.is_empty(), "control {name}: {contradictions:#?}");
+    }
     for (name, report) in [("1", &broken), ("2", &kazoo), ("3", &old_downgrade), ("4", &shared_hold)] {
         let Some((_, violations)) = &report.failure else {
             panic!("negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}", lines.join("\n"));

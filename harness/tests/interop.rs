@@ -10,6 +10,7 @@ use std::path::Path;
 
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::Runtime;
+use zkurator_harness::evidence::agreement::LinFigures;
 use zkurator_harness::expectations::{Expectations, Verdict};
 use zkurator_harness::runner::Peers;
 use zkurator_harness::{scenario, suite};
@@ -34,6 +35,14 @@ fn scenario_corpus_matches_expectations() {
     };
     let report = suite::run_suite(&scenarios, &backend, &Peers::default(), &expectations, false);
     println!("{}", report.matrix(false));
+
+    // The complete checker agrees with the interval checkers on every run.
+    let mut lin = LinFigures::default();
+    for (entry, scenario) in report.entries.iter().zip(&scenarios) {
+        lin.add(scenario, &entry.result);
+    }
+    println!("{}", lin.describe());
+    assert!(lin.disagreements.is_empty(), "{:#?}", lin.disagreements);
 
     // Every runtime took part, and every pairing shows up.
     for runtime in [Runtime::Rust, Runtime::Curator, Runtime::Kazurator, Runtime::ZkClient, Runtime::KazooNative] {

@@ -93,6 +93,8 @@ pub(crate) fn server_mode(addr: &str, timeout: Duration) -> io::Result<Mode> {
 fn parse_version(srvr: &str) -> Option<String> {
     let rest = field(srvr, "Zookeeper version:")?;
     let version = rest.split(',').next().unwrap_or(rest).trim();
+    // Debian's build never filled in its commit: `3.8.0-${mvngit.commit.id}`.
+    let version = version.split("-${").next().unwrap_or(version);
     (!version.is_empty()).then(|| version.to_owned())
 }
 
@@ -133,6 +135,12 @@ mod tests {
     #[test]
     fn parses_version_and_mode() {
         assert_eq!(parse_version(SRVR).as_deref(), Some("3.8.0-5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f"));
+        let debian = "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2022-02-25 08:49 UTC\nMode: standalone\n";
+        assert_eq!(
+            parse_version(debian).as_deref(),
+            Some("3.8.0"),
+            "the unfilled placeholder is not part of the release"
+        );
         assert_eq!(parse_mode(SRVR), Mode::Serving("follower".to_owned()));
     }
 

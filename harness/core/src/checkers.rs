@@ -96,7 +96,7 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
                     close(&mut open, (who.to_owned(), side), event.at, &mut done);
                 }
             }
-            EventKind::Complete(_) | EventKind::Listing(_) => {}
+            EventKind::Complete(_) | EventKind::Listing(_) | EventKind::Step { .. } | EventKind::Server(_) => {}
         }
     }
     let remaining: Vec<_> = open.keys().cloned().collect();

@@ -140,7 +140,7 @@ pub fn tally(events: &[Event], runtime_of: &dyn Fn(&str) -> Option<Runtime>) -> 
                 }
                 _ => {}
             },
-            EventKind::Listing(_) => {}
+            EventKind::Listing(_) | EventKind::Step { .. } | EventKind::Server(_) => {}
         }
     }
     stats

@@ -73,7 +73,7 @@ pub struct Expectations {
 }
 
 /// How a result compares with the expectations.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum Verdict {
     /// Passed, as expected.

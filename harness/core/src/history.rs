@@ -3,12 +3,16 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::protocol::{Command, Reply};
 
+/// The text of the `step` event the runner records when a run's steps are
+/// done and it closes the contenders.
+pub const FINISH: &str = "(end of the steps)";
+
 /// One thing that happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Time since the run started.
     pub at: Duration,
@@ -19,7 +23,7 @@ pub struct Event {
 }
 
 /// The kinds of events.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
     /// The runner sent a command.
@@ -30,6 +34,15 @@ pub enum EventKind {
     Crash,
     /// The runner listed the lock directory (children names).
     Listing(Vec<String>),
+    /// The runner started a scenario step (its line in the file and its text).
+    Step {
+        /// 1-based line of the step in the scenario file (0 when generated).
+        line: usize,
+        /// The step as written.
+        text: String,
+    },
+    /// The runner acted on the servers (`restart`, `kill-leader`...).
+    Server(String),
 }
 
 /// An append-only history with its clock.
@@ -46,6 +59,12 @@ impl Default for History {
 }
 
 impl History {
+    /// A history of already stamped events (a saved one), kept in time order.
+    pub fn from_events(mut events: Vec<Event>) -> Self {
+        events.sort_by_key(|e| e.at);
+        History { start: Instant::now(), events }
+    }
+
     /// Records an event now.
     pub fn record(&mut self, contender: &str, kind: EventKind) {
         self.record_at(Instant::now(), contender, kind);

@@ -12,7 +12,10 @@
 //!   workload steps ([`workload`]), network faults ([`network`]);
 //! - the lock model ([`model`]) and what a scenario needs of its runtimes
 //!   ([`needs`]);
-//! - histories ([`history`]), the checkers ([`checkers`], [`checkers_data`]),
+//! - histories ([`history`]) and their saved form ([`record`]), the checkers
+//!   ([`checkers`], [`checkers_data`], the complete [`linearizability`] one),
+//!   the model replayed over a saved history ([`replay`]) and every offline
+//!   check together ([`offline`]),
 //!   outcomes ([`outcome`]), recorded deviations ([`expectations`]), fault
 //!   figures ([`fault_figures`]), generated-run conclusions ([`regression`]),
 //!   what a finished selection covered ([`coverage`]) and peer releases
@@ -31,13 +34,17 @@ pub mod expectations;
 pub mod fault_figures;
 pub mod history;
 pub mod limits;
+pub mod linearizability;
 pub mod lines;
 pub mod model;
 pub mod needs;
 pub mod network;
+pub mod offline;
 pub mod outcome;
 pub mod protocol;
+pub mod record;
 pub mod regression;
+pub mod replay;
 pub mod runtimes;
 pub mod scenario;
 pub mod step_checks;

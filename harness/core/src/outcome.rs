@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::checkers::Violation;
+use crate::history::Event;
 use crate::runtimes::Runtime;
 
 /// The checker name of violations that mean the run could not start.
@@ -28,6 +29,26 @@ pub struct RunResult {
     pub duration: Duration,
     /// Steps completed before the run stopped.
     pub steps_done: usize,
+    /// What the run leaves to look at and check again (none for a run not made).
+    #[serde(skip)]
+    pub evidence: Option<Box<Evidence>>,
+}
+
+/// A run's history and what else its offline checks need.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The run's lock path.
+    pub lock_path: String,
+    /// Every event, in time order.
+    pub events: Vec<Event>,
+    /// The workload counter's final value, if the run had one.
+    pub final_value: Option<u64>,
+    /// The runner's own children of the lock directory.
+    pub foreign: Vec<String>,
+    /// Each contender's ZooKeeper session id when it started, where known.
+    pub sessions: Vec<(String, String)>,
+    /// The creation zxid of every lock node a listing showed, by full path.
+    pub czxids: std::collections::BTreeMap<String, i64>,
 }
 
 impl RunResult {

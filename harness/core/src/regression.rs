@@ -124,6 +124,7 @@ mod tests {
             violations,
             duration: Duration::ZERO,
             steps_done: 0,
+            evidence: None,
         }
     }
 

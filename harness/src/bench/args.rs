@@ -50,7 +50,7 @@ pub struct BenchArgs {
     /// Latency the proxy adds in each direction in the latency setting, ms.
     #[arg(long, default_value_t = 1.0)]
     pub latency_ms: f64,
-    /// Where the JSON report goes.
+    /// Where the JSON report goes (its charts: the same path with `.html`).
     #[arg(long, default_value = "target/bench.json")]
     pub json: PathBuf,
     /// Internal: measure the waiters section against this server in this

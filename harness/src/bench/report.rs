@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::machine::Machine;
-use super::results::{BenchReport, ConfigReport, Lock, Settings, Subject, TargetResult, Verdict, Versions};
+use super::results::{BenchReport, ConfigReport, Settings, Subject, TargetResult, Verdict, Versions};
 use super::stats::ratio;
 
 /// `1234.5` → `"1,235"`: whole numbers with thousands separators.
@@ -90,7 +90,7 @@ pub fn config_table(config: &ConfigReport) -> String {
             "vs kazurator",
             "vs zk-client"
         );
-        let floor = config.uncontended_of(Subject::Floor, Lock::Raw).map(|f| f.summary.per_sec);
+        let floor = config.best_floor().map(|f| f.summary.per_sec);
         for u in &config.uncontended {
             let mut compared = [None; 4];
             if u.subject == Subject::Zkurator {
@@ -238,7 +238,7 @@ pub fn write_json(report: &BenchReport, path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::results::{Contended, Network, ServerMode, Uncontended};
+    use crate::bench::results::{Contended, Lock, Network, ServerMode, Uncontended};
     use crate::bench::stats::Summary;
 
     #[test]

@@ -13,6 +13,9 @@ pub enum Subject {
     /// Create ephemeral-sequential, list children, delete: three sequential round
     /// trips with the zookeeper-client crate, no lock logic.
     Floor,
+    /// The same cycle on Java's ZooKeeper client (in the JVM). "vs floor" is
+    /// against the faster of the two floors.
+    FloorJava,
     /// This repository's library as the Quick start builds it
     /// ([`zkurator::connect`]: `TCP_NODELAY` on), no metrics recorder.
     Zkurator,
@@ -32,8 +35,9 @@ pub enum Subject {
 
 impl Subject {
     /// Every subject, in report order.
-    pub const ALL: [Subject; 7] = [
+    pub const ALL: [Subject; 8] = [
         Subject::Floor,
+        Subject::FloorJava,
         Subject::Zkurator,
         Subject::ZkuratorMetrics,
         Subject::ZkuratorNagle,
@@ -46,6 +50,7 @@ impl Subject {
     pub fn label(self) -> &'static str {
         match self {
             Subject::Floor => "floor",
+            Subject::FloorJava => "floor-java",
             Subject::Zkurator => "zkurator",
             Subject::ZkuratorMetrics => "zkurator-metrics",
             Subject::ZkuratorNagle => "zkurator-nagle",
@@ -311,6 +316,24 @@ impl ConfigReport {
     /// The uncontended figure of `subject` on `lock`.
     pub fn uncontended_of(&self, subject: Subject, lock: Lock) -> Option<&Uncontended> {
         self.uncontended.iter().find(|u| u.subject == subject && u.lock == lock)
+    }
+
+    /// The floor: the faster raw cycle of zookeeper-client's and Java's
+    /// client, so "vs floor" is against the best any client here achieves.
+    pub fn best_floor(&self) -> Option<&Uncontended> {
+        [Subject::Floor, Subject::FloorJava]
+            .into_iter()
+            .filter_map(|subject| self.uncontended_of(subject, Lock::Raw))
+            .max_by(|a, b| a.summary.per_sec.total_cmp(&b.summary.per_sec))
+    }
+
+    /// The figure `subject` is compared by on `lock`: the best floor for
+    /// [`Subject::Floor`] (whatever `lock`), else its own on `lock`.
+    pub fn compared_of(&self, subject: Subject, lock: Lock) -> Option<&Uncontended> {
+        match subject {
+            Subject::Floor => self.best_floor(),
+            _ => self.uncontended_of(subject, lock),
+        }
     }
 
     /// The contended figure of `subject` with `writers` writers.

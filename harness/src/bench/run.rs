@@ -120,6 +120,15 @@ pub fn main(args: BenchArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    let html = args.json.with_extension("html");
+    let page = crate::evidence::html::bench::page("zkurator-harness bench", &report.configs);
+    match std::fs::write(&html, page) {
+        Ok(()) => println!("charts: {}", html.display()),
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", html.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if nothing_ran {
         ExitCode::from(2)
     } else if failed {

@@ -100,7 +100,7 @@ impl Bench {
             return false;
         }
         let missing = match subject {
-            Subject::Curator => self.curator.as_ref().err(),
+            Subject::Curator | Subject::FloorJava => self.curator.as_ref().err(),
             Subject::Kazurator => self.python.as_ref().err(),
             _ => None,
         };

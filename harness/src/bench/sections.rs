@@ -15,6 +15,8 @@ type Measured = Vec<((Subject, Lock), Samples)>;
 #[derive(Clone, Debug)]
 enum Job {
     Floor,
+    /// The raw cycle on Java's ZooKeeper client.
+    FloorJava,
     Zkurator(Lock),
     /// zkurator's mutex on the stock socket.
     ZkuratorNagle,
@@ -30,6 +32,7 @@ impl Job {
     fn subject(&self) -> Subject {
         match self {
             Job::Floor => Subject::Floor,
+            Job::FloorJava => Subject::FloorJava,
             Job::Zkurator(_) => Subject::Zkurator,
             Job::ZkuratorNagle => Subject::ZkuratorNagle,
             Job::ZkuratorMetrics => Subject::ZkuratorMetrics,
@@ -76,6 +79,9 @@ impl Bench {
         let mut jobs = Vec::new();
         if self.available(Subject::Floor, config) {
             jobs.push(Job::Floor);
+        }
+        if self.available(Subject::FloorJava, config) {
+            jobs.push(Job::FloorJava);
         }
         if self.available(Subject::Zkurator, config) {
             jobs.extend(KINDS.map(Job::Zkurator));
@@ -144,6 +150,10 @@ impl Bench {
             Job::Floor => {
                 one((Subject::Floor, Lock::Raw), self.block_on(floor::run(connect, &path("floor"), warmup, iterations)))
             }
+            Job::FloorJava => one(
+                (Subject::FloorJava, Lock::Raw),
+                curator::uncontended(connect, &path("floor-java"), Lock::Raw, warmup, iterations),
+            ),
             Job::Zkurator(lock) => one(
                 (Subject::Zkurator, *lock),
                 self.block_on(zkurator::uncontended(
@@ -227,7 +237,7 @@ impl Bench {
                         .as_ref()
                         .map_err(Clone::clone)
                         .and_then(|python| kazurator::contended(python, connect, &path, writers, warmup, duration)),
-                    Subject::Floor => continue,
+                    Subject::Floor | Subject::FloorJava => continue,
                 };
                 match handoffs {
                     Ok(handoffs) => config.contended.push(Contended {

@@ -26,8 +26,7 @@ pub fn ratios(config: &ConfigReport) -> Vec<Ratio> {
     for kind in KINDS {
         let Some(zk) = config.uncontended_of(Subject::Zkurator, kind) else { continue };
         for other in OTHERS {
-            let other_kind = if other == Subject::Floor { Lock::Raw } else { kind };
-            if let Some(o) = config.uncontended_of(other, other_kind) {
+            if let Some(o) = config.compared_of(other, kind) {
                 let metric = format!("uncontended {} cycles/s", kind.wire());
                 push(
                     metric,
@@ -82,8 +81,7 @@ struct RatioTarget {
 fn uncontended_mutex(versus: Subject) -> Figures {
     Box::new(move |c: &ConfigReport| {
         let zk = c.uncontended_of(Subject::Zkurator, Lock::Mutex)?;
-        let other_kind = if versus == Subject::Floor { Lock::Raw } else { Lock::Mutex };
-        let other = c.uncontended_of(versus, other_kind)?;
+        let other = c.compared_of(versus, Lock::Mutex)?;
         Some((zk.summary.per_sec, other.summary.per_sec))
     })
 }
@@ -312,6 +310,19 @@ mod tests {
         // Times: the other's over zkurator's, so above 1 is still "zkurator faster".
         assert_eq!(get("time for 100 readers to acquire", Subject::Curator), Some(2.0));
         assert_eq!(get("queued writer's wait after 100 readers release", Subject::Curator), Some(4.0));
+    }
+
+    #[test]
+    fn the_floor_is_the_fastest_raw_cycle_of_any_client() {
+        let mut config = loopback();
+        let vs_floor = |c: &ConfigReport| {
+            ratios(c).into_iter().find(|x| x.metric == "uncontended mutex cycles/s" && x.versus == Subject::Floor)
+        };
+        assert_eq!(vs_floor(&config).map(|x| x.ratio), Some(1.0));
+        config.uncontended.push(unc(Subject::FloorJava, Lock::Raw, 2800.0));
+        assert_eq!(vs_floor(&config).map(|x| x.ratio), Some(0.5), "Java's faster floor is the floor");
+        config.uncontended.retain(|u| u.subject != Subject::Floor);
+        assert_eq!(vs_floor(&config).map(|x| x.other), Some(2800.0));
     }
 
     #[test]

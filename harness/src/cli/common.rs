@@ -33,3 +33,21 @@ pub fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
 }
+
+/// The report directory of this invocation of `command`: `explicit`, else a
+/// new one under the cache directory.
+pub fn report_dir(explicit: Option<PathBuf>, command: &str) -> Result<zkurator_harness::evidence::ReportDir, String> {
+    let root = explicit.unwrap_or_else(|| zkurator_harness::evidence::default_dir(command));
+    zkurator_harness::evidence::ReportDir::create(root).map_err(|e| e.to_string())
+}
+
+/// Writes the report directory's index and prints where it is.
+pub fn finish_report_dir(
+    dir: &zkurator_harness::evidence::ReportDir,
+    title: &str,
+    environment: &[(String, String)],
+) -> Result<(), String> {
+    let index = dir.write_index(title, environment).map_err(|e| e.to_string())?;
+    println!("report: {}", index.display());
+    Ok(())
+}

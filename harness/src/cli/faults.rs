@@ -7,10 +7,10 @@ use zkurator_harness::backend::Backend;
 use zkurator_harness::runner::Peers;
 use zkurator_harness::scenario;
 
-use super::common::{fail, write_reports};
+use super::common::{fail, finish_report_dir, report_dir as report_dir_for, write_reports};
 
 /// `faults`: runs the fault scenarios of `corpus` and prints the fault table.
-pub fn faults(corpus: &Path, json: Option<PathBuf>, junit: Option<PathBuf>, skip_slow: bool) -> ExitCode {
+pub fn faults(corpus: &Path, [json, junit, report_dir]: [Option<PathBuf>; 3], skip_slow: bool) -> ExitCode {
     use zkurator_harness::{faults, preflight};
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
@@ -25,12 +25,22 @@ pub fn faults(corpus: &Path, json: Option<PathBuf>, junit: Option<PathBuf>, skip
     if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
         return fail(e);
     }
+    let mut evidence = match report_dir_for(report_dir, "faults") {
+        Ok(evidence) => evidence,
+        Err(e) => return fail(e),
+    };
     let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, console::user_attended_stderr());
-    let (report, figures) = match ran {
+    let (mut report, figures) = match ran {
         Ok(ran) => ran,
         Err(e) => return fail(e),
     };
     print!("{}", report.matrix(console::colors_enabled()));
+    // The same scenarios, in the same order, as the run.
+    let scenarios = faults::load_corpus(dir, !skip_slow).map(|(s, _)| s).unwrap_or_default();
+    let saved = evidence.save_report(&mut report, &scenarios).map_err(|e| e.to_string());
+    if let Err(e) = saved.and_then(|()| finish_report_dir(&evidence, "zkurator-harness faults", &report.environment)) {
+        return fail(e);
+    }
     println!("\n{}", faults::markdown(&figures));
     if let Err(e) = write_reports([(json, faults::json(&figures)), (junit, report.junit())]) {
         return fail(e);

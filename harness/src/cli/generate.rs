@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::runner::Peers;
 
-use super::common::{fail, runtimes_named, write_reports};
+use super::common::{fail, finish_report_dir, report_dir as report_dir_for, runtimes_named, write_reports};
 
 /// What `gen` was asked for.
 pub struct GenArgs {
@@ -27,6 +27,8 @@ pub struct GenArgs {
     pub json: Option<PathBuf>,
     /// A JUnit XML report to write.
     pub junit: Option<PathBuf>,
+    /// `--report-dir`.
+    pub report_dir: Option<PathBuf>,
 }
 
 /// Where `gen` writes a minimal failing schedule: `regressions/` of the
@@ -46,7 +48,7 @@ pub fn regressions_dir(explicit: Option<&Path>) -> PathBuf {
 pub fn generate(args: GenArgs) -> ExitCode {
     use zkurator_harness::generate::{GenConfig, Space};
     use zkurator_harness::preflight;
-    let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit } = args;
+    let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit, report_dir } = args;
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
     }
@@ -70,12 +72,34 @@ pub fn generate(args: GenArgs) -> ExitCode {
         return fail(e);
     }
     let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(regressions) };
-    let report = zkurator_harness::generate::run_generated(
+    let evidence = match report_dir_for(report_dir, "gen") {
+        Ok(evidence) => std::cell::RefCell::new(evidence),
+        Err(e) => return fail(e),
+    };
+    let failed_to_save = std::cell::RefCell::new(None);
+    let versions = pool_versions(&pool, &backend, &peers);
+    let keep = |scenario: &zkurator_harness::scenario::Scenario, result: &zkurator_harness::outcome::RunResult| {
+        use zkurator_harness::expectations::Verdict;
+        let verdict = match (result.setup_error(), result.passed()) {
+            (Some(message), _) => Verdict::Error { message: message.to_owned() },
+            (None, true) => Verdict::Pass,
+            (None, false) => Verdict::Fail,
+        };
+        if let Err(e) = evidence.borrow_mut().save_run(scenario, result, &verdict, None, &versions) {
+            failed_to_save.borrow_mut().get_or_insert(e.to_string());
+        }
+    };
+    let report = zkurator_harness::generate::run_generated_keeping(
         &Space::mixed(pool.clone()),
         &config,
         &backend.connect_string(),
         &peers,
+        &keep,
     );
+    let evidence = evidence.into_inner();
+    if let Some(e) = failed_to_save.into_inner() {
+        return fail(e);
+    }
     println!(
         "{} cases in {:.1} s ({:.1} cases/min), {} runs with shrinking, violations: {}",
         report.cases,
@@ -88,12 +112,10 @@ pub fn generate(args: GenArgs) -> ExitCode {
     if let Err(e) = write_reports([(json, written.json()), (junit, written.junit())]) {
         return fail(e);
     }
-    if let Some(error) = &report.setup_error {
-        return fail(format!("a run could not start, so nothing was shrunk or written: {error}"));
-    }
-    match report.failure {
-        None => ExitCode::SUCCESS,
-        Some((scenario, violations)) => {
+    let code = match (&report.setup_error, report.failure) {
+        (Some(error), _) => fail(format!("a run could not start, so nothing was shrunk or written: {error}")),
+        (None, None) => ExitCode::SUCCESS,
+        (None, Some((scenario, violations))) => {
             println!("minimal failing schedule ({} steps, {}):", scenario.steps.len(), scenario.pairing);
             for step in &scenario.steps {
                 println!("    {}", step.text);
@@ -109,5 +131,31 @@ pub fn generate(args: GenArgs) -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    };
+    match finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
+        Ok(()) => code,
+        Err(e) => fail(e),
+    }
+}
+
+/// The releases of the peers the schedules draw from (for the saved runs).
+fn pool_versions(
+    pool: &[zkurator_harness::contender::Runtime],
+    backend: &Backend,
+    peers: &Peers,
+) -> zkurator_harness::versions::RunVersions {
+    use zkurator_harness::contender::Runtime;
+    use zkurator_harness::versions::RunVersions;
+    RunVersions {
+        curator: pool
+            .contains(&Runtime::Curator)
+            .then(|| peers.curator().ok().and_then(|c| RunVersions::leading(&c.version())))
+            .flatten(),
+        kazurator: pool
+            .iter()
+            .any(|r| matches!(r, Runtime::Kazurator | Runtime::KazooNative))
+            .then(|| peers.kazurator().ok().and_then(|k| RunVersions::leading(&k.versions().0)))
+            .flatten(),
+        zookeeper: RunVersions::leading(&backend.server_version()),
     }
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod faults;
 pub mod generate;
 pub mod list_check;
+pub mod recheck;
 pub mod run;
 pub mod versions_args;
 pub mod workload;

@@ -10,12 +10,13 @@ use zkurator_harness::runner::Peers;
 use zkurator_harness::scenario;
 use zkurator_harness::suite;
 
-use super::common::{fail, load, runtimes_named, write_reports};
+use super::common::{fail, finish_report_dir, load, report_dir as report_dir_for, runtimes_named, write_reports};
 
 /// Where `run` gets its ZooKeeper when `--zk-connect` is not given.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Zk {
-    /// A server process started by the harness (Debian's zookeeper jars).
+    /// A server process started by the harness, of the release `--zookeeper`
+    /// picks (default: Debian's jars, 3.8.0).
     Local,
     /// The official zookeeper image through testcontainers (needs Docker).
     Docker,
@@ -31,8 +32,7 @@ pub fn run(
     zk: Zk,
     runtimes: Option<Vec<String>>,
     expectations: Option<PathBuf>,
-    json: Option<PathBuf>,
-    junit: Option<PathBuf>,
+    [json, junit, report_dir]: [Option<PathBuf>; 3],
 ) -> ExitCode {
     use zkurator_harness::preflight;
     let scenarios = match load(corpus, &paths) {
@@ -70,8 +70,16 @@ pub fn run(
     if let Err(e) = ready {
         return fail(e);
     }
-    let report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
+    let mut dir = match report_dir_for(report_dir, "run") {
+        Ok(dir) => dir,
+        Err(e) => return fail(e),
+    };
+    let mut report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
     print!("{}", report.matrix(console::colors_enabled()));
+    let saved = dir.save_report(&mut report, &scenarios).map_err(|e| e.to_string());
+    if let Err(e) = saved.and_then(|()| finish_report_dir(&dir, "zkurator-harness run", &report.environment)) {
+        return fail(e);
+    }
     if let Err(e) = write_reports([(json, report.json()), (junit, report.junit())]) {
         return fail(e);
     }

@@ -6,12 +6,16 @@ use std::process::ExitCode;
 
 use zkurator_harness::backend::Backend;
 
-use super::common::{fail, runtimes_named};
+use super::common::{fail, finish_report_dir, report_dir as report_dir_for, runtimes_named};
 
 /// `workload`: runs the workloads of the corpus (`corpus`, called once the
 /// runtimes are known) whose contenders all use `runtimes`, and prints the
 /// figures table.
-pub fn workload(runtimes: Option<&[String]>, corpus: impl FnOnce() -> Result<PathBuf, String>) -> ExitCode {
+pub fn workload(
+    runtimes: Option<&[String]>,
+    corpus: impl FnOnce() -> Result<PathBuf, String>,
+    report_dir: Option<PathBuf>,
+) -> ExitCode {
     let runtimes = match runtimes.map(runtimes_named).transpose() {
         Ok(runtimes) => runtimes,
         Err(e) => return fail(e),
@@ -20,12 +24,21 @@ pub fn workload(runtimes: Option<&[String]>, corpus: impl FnOnce() -> Result<Pat
         Ok(corpus) => corpus,
         Err(e) => return fail(e),
     };
-    match Backend::local() {
+    let mut evidence = match report_dir_for(report_dir, "workload") {
+        Ok(evidence) => evidence,
+        Err(e) => return fail(e),
+    };
+    let code = match Backend::local() {
         Ok(backend) => zkurator_harness::workload_report::main(
             &corpus.join(zkurator_harness::workload::WORKLOAD_SUBDIR),
             runtimes.as_deref(),
             &backend,
+            &mut evidence,
         ),
+        Err(e) => return fail(e),
+    };
+    match finish_report_dir(&evidence, "zkurator-harness workload", &[]) {
+        Ok(()) => code,
         Err(e) => fail(e),
     }
 }

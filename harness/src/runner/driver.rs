@@ -32,6 +32,8 @@ pub(super) struct Driver {
     pub(super) nodes: BTreeMap<Side, String>,
     /// Crashed or killed: it takes no more commands.
     pub(super) crashed: bool,
+    /// Its ZooKeeper session id when it started, if the runtime tells it.
+    pub(super) session: Option<String>,
 }
 
 impl Driver {
@@ -54,7 +56,7 @@ pub(super) fn spawn_driver(
 ) -> Result<Driver, String> {
     let (command_tx, command_rx) = mpsc::channel::<Command>();
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
-    type Handles = (Crasher, Option<Crasher>, Option<Crasher>, Option<crate::contender::Pauser>);
+    type Handles = (Crasher, Option<Crasher>, Option<Crasher>, Option<crate::contender::Pauser>, Option<String>);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
     let starter = match pin {
         Some(version) => peers.curator_worker(version)?,
@@ -72,7 +74,13 @@ pub(super) fn spawn_driver(
                     return;
                 }
             };
-            let handles = (contender.crasher(), contender.expirer(), contender.killer(), contender.pauser());
+            let handles = (
+                contender.crasher(),
+                contender.expirer(),
+                contender.killer(),
+                contender.pauser(),
+                contender.session_id(),
+            );
             let _ = ready_tx.send(Ok(handles));
             while let Ok(command) = command_rx.recv() {
                 let reply = contender.execute(command);
@@ -82,7 +90,7 @@ pub(super) fn spawn_driver(
             }
         })
         .map_err(|e| format!("cannot start a thread: {e}"))?;
-    let (crasher, expirer, killer, pauser) =
+    let (crasher, expirer, killer, pauser, session) =
         ready_rx.recv_timeout(Duration::from_secs(60)).map_err(|_| "no answer within 60 s".to_owned())??;
     Ok(Driver {
         runtime,
@@ -95,5 +103,6 @@ pub(super) fn spawn_driver(
         pending: None,
         nodes: BTreeMap::new(),
         crashed: false,
+        session,
     })
 }

@@ -64,6 +64,8 @@ pub(super) struct Run<'a> {
     pub(super) counter: Option<String>,
     /// Each contender's proxies and partitions (network steps).
     pub(super) net: super::network::Net,
+    /// The creation zxid of every lock node a listing showed, by full path.
+    pub(super) czxids: BTreeMap<String, i64>,
 }
 
 impl<'a> Run<'a> {
@@ -101,6 +103,7 @@ impl<'a> Run<'a> {
             last_reply_at: None,
             counter: None,
             net: super::network::Net::default(),
+            czxids: BTreeMap::new(),
         }
     }
 
@@ -216,6 +219,30 @@ impl<'a> Run<'a> {
             thread::sleep(Duration::from_millis(100));
         };
         self.history.record("zk", EventKind::Listing(children.clone()));
+        self.note_czxids(&children);
         Ok(children)
+    }
+
+    /// Reads the creation zxid of the listed nodes not seen before (the
+    /// requests pipelined on the runner's session; a node already gone is
+    /// left out).
+    fn note_czxids(&mut self, children: &[String]) {
+        let Some(zk) = self.zk.clone() else { return };
+        let new: Vec<String> = children
+            .iter()
+            .map(|c| format!("{}/{c}", self.lock_path))
+            .filter(|path| !self.czxids.contains_key(path))
+            .collect();
+        let stats: Vec<_> = new.iter().map(|path| zk.check_stat(path)).collect();
+        let found = self.tokio.block_on(async {
+            let mut found = Vec::new();
+            for (path, stat) in new.iter().zip(stats) {
+                if let Ok(Some(stat)) = stat.await {
+                    found.push((path.clone(), stat.czxid));
+                }
+            }
+            found
+        });
+        self.czxids.extend(found);
     }
 }

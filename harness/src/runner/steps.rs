@@ -73,6 +73,7 @@ impl Run<'_> {
             Action::Kill { contender } => self.contender_fault(contender, FaultKind::Kill, &prediction)?,
             Action::ExpectLost { contender, side, within } => self.expect_lost(contender, *side, *within)?,
             Action::Server(op) => {
+                self.history.record("zk", crate::history::EventKind::Server(op.name().to_owned()));
                 let at = Instant::now();
                 let done = self.control.apply(*op).map_err(|e| stop("server", e))?;
                 tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");

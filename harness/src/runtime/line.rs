@@ -372,6 +372,10 @@ impl Contender for LineContender {
         self.runtime
     }
 
+    fn session_id(&self) -> Option<String> {
+        self.ready.session_id.as_deref().map(|id| format!("0x{}", id.trim_start_matches("0x")))
+    }
+
     fn execute(&mut self, command: Command) -> Reply {
         if let Some(why) = &self.ended {
             return Reply::Error { kind: ErrorKind::SessionLost, message: why.clone() };

@@ -215,6 +215,10 @@ impl Contender for RustContender {
         self.runtime
     }
 
+    fn session_id(&self) -> Option<String> {
+        Some(format!("0x{:x}", self.group.session.client.session_id().0))
+    }
+
     fn execute(&mut self, command: Command) -> Reply {
         let handle = self.group.handle.clone();
         match command {

@@ -43,6 +43,10 @@ impl Contender for ZkClientContender {
         Runtime::ZkClient
     }
 
+    fn session_id(&self) -> Option<String> {
+        Some(format!("0x{:x}", self.session.client.session_id().0))
+    }
+
     fn execute(&mut self, command: Command) -> Reply {
         let client = &self.session.client;
         match command {

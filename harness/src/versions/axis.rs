@@ -158,7 +158,7 @@ pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_ru
     let mut children = Vec::new();
     for (i, combo) in combos.iter().enumerate() {
         println!("\n=== {} ({} of {}) ===", combo.label(), i + 1, combos.len());
-        let mut child_args: Vec<OsString> = user.args.clone();
+        let mut child_args: Vec<OsString> = with_report_dir(user.args.clone(), &combo.label());
         child_args.extend(super::reports::child_args(reports, &scratch, i));
         child_args.extend(combo.args().into_iter().map(OsString::from));
         let code = match run_child(&binary, &child_args) {
@@ -216,6 +216,27 @@ fn run_child(binary: &Path, args: &[OsString]) -> std::io::Result<std::process::
     let status = child.wait();
     crate::reaper::kill_group(child.id());
     status
+}
+
+/// `--report-dir DIR` of the user becomes `DIR/<combination>` (one report
+/// directory each); without it every child makes its own default one.
+fn with_report_dir(args: Vec<OsString>, label: &str) -> Vec<OsString> {
+    let tag = label.replace([' ', '(', ')', '/'], "-").replace("--", "-");
+    let mut out = Vec::new();
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--report-dir" {
+            let value = iter.next().map(PathBuf::from).unwrap_or_default();
+            out.extend([arg, value.join(tag.trim_matches('-')).into_os_string()]);
+        } else if let Some(value) = text.strip_prefix("--report-dir=") {
+            let dir = Path::new(value).join(tag.trim_matches('-'));
+            out.push(OsString::from(format!("--report-dir={}", dir.display())));
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 /// Scenario\[pairing\] × combination, each cell the run's verdict.
@@ -276,6 +297,12 @@ mod tests {
         let kazurators = combos(Some("debian"), None, Some("all")).unwrap();
         assert_eq!(kazurators[0].label(), "curator@5.4.0 (debian) kazurator@0.1.1");
         assert_eq!(kazurators[1].args(), ["--curator", "debian", "--kazurator", "0.2.0"]);
+    }
+
+    #[test]
+    fn report_dirs_are_one_per_combination() {
+        let dirs = with_report_dir(vec!["run".into(), "--report-dir".into(), "/r".into()], "curator@5.9.0");
+        assert_eq!(dirs, vec![OsString::from("run"), "--report-dir".into(), "/r/curator@5.9.0".into()]);
     }
 
     #[test]

@@ -190,6 +190,10 @@ impl Contender for CuratorContender {
         Runtime::Curator
     }
 
+    fn session_id(&self) -> Option<String> {
+        self.credentials_getter()().map(|c| format!("0x{:x}", c.id))
+    }
+
     fn execute(&mut self, command: Command) -> Reply {
         let jvm = match Jvm::attach_thread() {
             Ok(jvm) => jvm,

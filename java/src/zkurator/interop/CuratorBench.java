@@ -301,6 +301,12 @@ public final class CuratorBench {
                 return new InterProcessReadWriteLock(client, path).readLock();
             case "lease":
                 return new OneLease(new InterProcessSemaphoreV2(client, path, 3));
+            case "raw":
+                try {
+                    return new RawCycle(client, path);
+                } catch (Exception e) {
+                    throw new BenchFailure("cannot prepare the raw cycle on " + path + ": " + e);
+                }
             default:
                 throw new BenchFailure("unknown lock kind " + kind);
         }
