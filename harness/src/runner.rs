@@ -16,6 +16,7 @@ mod data;
 mod driver;
 mod faults;
 mod finish;
+mod network;
 mod peers;
 mod state;
 mod steps;
@@ -69,6 +70,7 @@ pub fn run_with(
             }
         }
     }
+    run.finish_network();
     let sessions = run.drivers.iter().filter_map(|(id, d)| Some((id.clone(), d.session.clone()?))).collect();
     run.history.record("zk", EventKind::Step { line: 0, text: FINISH.to_owned() });
     violations.extend(run.finish(violations.is_empty()));

@@ -129,7 +129,10 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
         caught: usize,
     }
     let mut per_runtime: BTreeMap<Runtime, PerRuntime> = BTreeMap::new();
-    let mut late: BTreeMap<(Protection, Runtime), (usize, usize, usize, usize)> = BTreeMap::new();
+    // Keyed also by whether the late writer was partitioned rather than paused:
+    // (attempted, rejected, applied, lost updates).
+    type Late = (usize, usize, usize, usize);
+    let mut late: BTreeMap<(Protection, Runtime, bool), Late> = BTreeMap::new();
     let mut unknown = 0;
     for run in runs {
         unknown += run.data.unknown;
@@ -158,7 +161,8 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
         }
         for l in &run.data.late {
             let (Some(protection), Some(runtime)) = (l.protection, l.runtime) else { continue };
-            let cell = late.entry((protection, runtime)).or_default();
+            let partitioned = run.faults.contains(&crate::fault_figures::FaultKind::PartitionLong);
+            let cell = late.entry((protection, runtime, partitioned)).or_default();
             cell.0 += l.attempted;
             cell.1 += l.rejected;
             cell.2 += l.applied;
@@ -185,8 +189,8 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
         "\n| protection | late writer | fault | late writes attempted | rejected | applied | lost updates |"
     );
     let _ = writeln!(out, "| --- | --- | --- | --: | --: | --: | --: |");
-    for ((protection, runtime), (attempted, rejected, applied, lost)) in &late {
-        let fault = fault_of(*runtime);
+    for ((protection, runtime, partitioned), (attempted, rejected, applied, lost)) in &late {
+        let fault = if *partitioned { "partitioned past the session timeout" } else { fault_of(*runtime) };
         let name = match protection {
             Protection::Guarded => "guarded write",
             Protection::Fenced => "fencing token",

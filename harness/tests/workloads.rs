@@ -67,4 +67,29 @@ fn workloads_lose_no_update_and_late_writes_are_refused_or_caught() {
         let (attempted, _, applied) = late(&runs, Protection::Plain, in_process);
         assert!(attempted > 0 && applied > 0, "the plain late write (negative control) must land");
     }
+
+    // Late writes of holders partitioned past their session timeout
+    // (`partition-holder-*`): the same, and the plain one is caught as a lost update.
+    let partitioned: Vec<&WorkloadRun> =
+        runs.iter().filter(|r| r.faults.contains(&zkurator_harness::faults::FaultKind::PartitionLong)).collect();
+    for protection in [Protection::Guarded, Protection::Fenced, Protection::Plain] {
+        let writes: Vec<_> =
+            partitioned.iter().flat_map(|r| &r.data.late).filter(|l| l.protection == Some(protection)).collect();
+        let (attempted, rejected, applied) =
+            writes.iter().fold((0, 0, 0), |(a, r, p), l| (a + l.attempted, r + l.rejected, p + l.applied));
+        assert!(attempted > 0, "no late {protection:?} write after a partition");
+        if protection == Protection::Plain {
+            assert!(applied > 0, "the partitioned holder's plain write (negative control) must land");
+        } else {
+            assert_eq!(
+                (rejected, applied),
+                (attempted, 0),
+                "late {protection:?} writes after a partition must be refused"
+            );
+        }
+    }
+    assert!(
+        partitioned.iter().any(|r| r.negative && r.checkers.contains(&"lost-updates")),
+        "the partitioned plain writer's lost update was not reported"
+    );
 }

@@ -47,6 +47,14 @@ pub enum FaultKind {
     KillFollower,
     /// `zk start-all`.
     StartAll,
+    /// `C partition` shorter than half the session timeout: the session survives.
+    PartitionShort,
+    /// `C partition` longer than the session timeout: the session expires at the server.
+    PartitionLong,
+    /// `C partition replies`: requests reach the server, replies are dropped.
+    PartitionReplies,
+    /// `C delay D`.
+    Delay,
 }
 
 impl FaultKind {
@@ -60,6 +68,10 @@ impl FaultKind {
             FaultKind::KillLeader => "zk kill-leader",
             FaultKind::KillFollower => "zk kill-follower",
             FaultKind::StartAll => "zk start-all",
+            FaultKind::PartitionShort => "partition (short)",
+            FaultKind::PartitionLong => "partition (long)",
+            FaultKind::PartitionReplies => "partition replies",
+            FaultKind::Delay => "delay",
         }
     }
 
@@ -134,9 +146,33 @@ pub struct FaultStats {
     pub double_grants: usize,
     /// Lock nodes left on the server after the run.
     pub nodes_leaked: usize,
+    /// Double grants the server's own listings show: a granted node with a
+    /// node ahead of it that forbids the grant (see
+    /// [`crate::checkers_partition::server_grant`]). Must be 0.
+    #[serde(default)]
+    pub server_double_grants: usize,
+    /// Belief windows after partitions: how long an old holder's lock API
+    /// still said "held" after the server had given the lock to another.
+    #[serde(default)]
+    pub belief_windows: Vec<Belief>,
     /// The lost-update workload's figures, when the run had workload steps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::checkers_data::DataStats>,
+}
+
+/// A belief window measured after a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Belief {
+    /// The partition's kind.
+    pub kind: FaultKind,
+    /// The runtime of the old holder.
+    pub runtime: Runtime,
+    /// From the new holder's grant to the first status of the old holder
+    /// that no longer said "held" (zero when it said so before the grant);
+    /// when `never`, how long it was watched and still said "held".
+    pub window: Duration,
+    /// The old holder's API never said the hold was lost while watched.
+    pub never: bool,
 }
 
 /// One run's figures with its label and verdict.
@@ -173,6 +209,14 @@ pub struct Row {
     pub worst_waiter_proceed: Option<Duration>,
     /// Worst session-expiry → loss-reported delay after such a fault.
     pub worst_loss_signal: Option<Duration>,
+    /// The fault's name again, under the key `fault` (`faults --json`).
+    pub fault: String,
+    /// Worst belief window after such a fault, in ms (a partition's old
+    /// holder still saying "held" after another was granted).
+    pub belief_window_ms: Option<u64>,
+    /// Whether some old holder never said its hold was lost while watched
+    /// (then `belief_window_ms` is how long it was watched: a lower bound).
+    pub belief_never_ends: bool,
 }
 
 /// The table over many runs, one row per (kind, role, runtime).
@@ -183,6 +227,7 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
             let (row, seen) = rows.entry((fault.kind, fault.role, fault.runtime)).or_insert_with(|| {
                 let row = Row {
                     kind: fault.kind.name().into(),
+                    fault: fault.kind.name().into(),
                     role: fault.role.name().into(),
                     runtime: fault.runtime.name().into(),
                     ..Row::default()
@@ -192,7 +237,7 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
             row.injected += 1;
             if seen.insert(index) {
                 row.runs += 1;
-                row.double_grants += run.stats.double_grants;
+                row.double_grants += run.stats.double_grants + run.stats.server_double_grants;
                 row.nodes_leaked += run.stats.nodes_leaked;
             }
         }
@@ -200,6 +245,13 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
         for l in &run.stats.waiter_proceed {
             if let Some((row, _)) = rows.get_mut(&(l.kind, Role::Holder, l.runtime)) {
                 worst(&mut row.worst_waiter_proceed, l.after);
+            }
+        }
+        for b in &run.stats.belief_windows {
+            if let Some((row, _)) = rows.get_mut(&(b.kind, Role::Holder, b.runtime)) {
+                let ms = u64::try_from(b.window.as_millis()).unwrap_or(u64::MAX);
+                row.belief_window_ms = Some(row.belief_window_ms.map_or(ms, |w| w.max(ms)));
+                row.belief_never_ends |= b.never;
             }
         }
         for l in &run.stats.loss_signals {
@@ -214,7 +266,7 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
 /// Totals over every run: (runs, faults, double grants, nodes leaked).
 pub fn totals(runs: &[RunFigures]) -> (usize, usize, usize, usize) {
     let faults = runs.iter().map(|r| r.stats.injected.len()).sum();
-    let double = runs.iter().map(|r| r.stats.double_grants).sum();
+    let double = runs.iter().map(|r| r.stats.double_grants + r.stats.server_double_grants).sum();
     let leaked = runs.iter().map(|r| r.stats.nodes_leaked).sum();
     (runs.len(), faults, double, leaked)
 }
@@ -227,13 +279,13 @@ fn ms(d: Option<Duration>) -> String {
 pub fn markdown(runs: &[RunFigures]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| fault | hit | runtime | injected | runs | double grants | nodes leaked | worst waiter proceeds after | worst loss signal after |\n",
+        "| fault | hit | runtime | injected | runs | double grants | nodes leaked | worst waiter proceeds after | worst loss signal after | worst belief window |\n",
     );
-    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for row in table(runs) {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.kind,
             row.role,
             row.runtime,
@@ -242,7 +294,12 @@ pub fn markdown(runs: &[RunFigures]) -> String {
             row.double_grants,
             row.nodes_leaked,
             ms(row.worst_waiter_proceed),
-            ms(row.worst_loss_signal)
+            ms(row.worst_loss_signal),
+            match (row.belief_window_ms, row.belief_never_ends) {
+                (None, _) => "-".to_owned(),
+                (Some(w), false) => format!("{w} ms"),
+                (Some(w), true) => format!("never (> {w} ms)"),
+            }
         );
     }
     let (count, faults, double, leaked) = totals(runs);
@@ -286,7 +343,7 @@ mod tests {
             }],
             double_grants: 0,
             nodes_leaked: 1,
-            data: None,
+            ..FaultStats::default()
         };
         let b = FaultStats { injected: vec![expire_holder], double_grants: 2, ..FaultStats::default() };
         let runs = [run("a", a), run("b", b)];
@@ -300,7 +357,35 @@ mod tests {
         assert_eq!((kill.role.as_str(), kill.runs, kill.worst_waiter_proceed), ("waiter", 1, None));
         assert_eq!(totals(&runs), (2, 4, 2, 1));
         let text = markdown(&runs);
-        assert!(text.contains("| expire | holder | rust | 3 | 2 | 2 | 1 | 90 ms | 7 ms |"), "{text}");
+        assert!(text.contains("| expire | holder | rust | 3 | 2 | 2 | 1 | 90 ms | 7 ms | - |"), "{text}");
         assert!(text.contains("2 runs, 4 faults injected, 2 double grants, 1 nodes leaked"), "{text}");
+    }
+
+    #[test]
+    fn partition_rows_add_server_double_grants_and_keep_the_worst_belief() {
+        let long = Injected { kind: FaultKind::PartitionLong, runtime: Runtime::Kazurator, role: Role::Holder };
+        let belief = |ms, never| Belief {
+            kind: FaultKind::PartitionLong,
+            runtime: Runtime::Kazurator,
+            window: Duration::from_millis(ms),
+            never,
+        };
+        let a = FaultStats {
+            injected: vec![long],
+            server_double_grants: 1,
+            belief_windows: vec![belief(300, false), belief(2500, true)],
+            ..FaultStats::default()
+        };
+        let runs = [run("a", a)];
+        let rows = table(&runs);
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].fault.as_str(), rows[0].double_grants), ("partition (long)", 1));
+        assert_eq!((rows[0].belief_window_ms, rows[0].belief_never_ends), (Some(2500), true));
+        let json = json(&runs);
+        for key in ["\"fault\"", "\"runtime\"", "\"double_grants\"", "\"belief_window_ms\""] {
+            assert!(json.contains(key), "{key} in {json}");
+        }
+        assert!(markdown(&runs).contains("never (> 2500 ms)"));
+        assert_eq!(totals(&runs).2, 1);
     }
 }

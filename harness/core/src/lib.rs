@@ -9,7 +9,7 @@
 //!   the corpus ([`corpus`]), limits and positions ([`limits`], [`lines`]),
 //!   bounded reading of input files ([`bounded`]), checks of steps beyond
 //!   the model ([`step_checks`]),
-//!   workload steps ([`workload`]);
+//!   workload steps ([`workload`]), network faults ([`network`]);
 //! - the lock model ([`model`]) and what a scenario needs of its runtimes
 //!   ([`needs`]);
 //! - histories ([`history`]) and their saved form ([`record`]), the checkers
@@ -27,6 +27,7 @@ pub mod bounded;
 pub mod capabilities;
 pub mod checkers;
 pub mod checkers_data;
+pub mod checkers_partition;
 pub mod corpus;
 pub mod coverage;
 pub mod expectations;
@@ -37,6 +38,7 @@ pub mod linearizability;
 pub mod lines;
 pub mod model;
 pub mod needs;
+pub mod network;
 pub mod offline;
 pub mod outcome;
 pub mod protocol;

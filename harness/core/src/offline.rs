@@ -16,7 +16,7 @@ use crate::linearizability::{self, search};
 use crate::outcome::SETUP;
 use crate::protocol::LockKind;
 use crate::record::{RunRecord, SavedVerdict, SavedViolation};
-use crate::replay::{replay, Replay};
+use crate::replay::{replay_timed, Replay};
 use crate::runtimes::Runtime;
 
 /// The checkers whose violations are recomputed from the history alone.
@@ -57,7 +57,9 @@ pub struct Checked {
 pub fn check(record: &RunRecord, contenders: &[(String, Runtime)]) -> Checked {
     let events = &record.events;
     let kind = record.header.kind;
-    let replay = replay(events, kind, contenders);
+    let session_timeout = std::time::Duration::from_millis(record.header.session_timeout_ms);
+    let model = crate::model::Model::new(kind, contenders).with_session_timeout(session_timeout);
+    let replay = replay_timed(model, events, contenders);
     let mut violations: Vec<Violation> = replay.violation.iter().cloned().collect();
     if let Some(value) = record.end.final_value {
         let runtime_of = |id: &str| contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r);

@@ -203,6 +203,11 @@ pub struct Status {
     /// lost (zkurator: `MutexGuard::status()` is `Lost`, other than released).
     #[serde(default)]
     pub lost: Vec<Side>,
+    /// The runtime's connection-state signal says the session is lost
+    /// (Curator: its `ConnectionStateListener` heard LOST since the last
+    /// grant), whatever the lock API says. Counts for the belief window.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub connection_lost: bool,
 }
 
 /// The answer to one command.

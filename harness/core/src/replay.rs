@@ -41,10 +41,15 @@ pub struct Replay {
 
 /// Replays the model over `events` for contenders `contenders` of `kind`.
 pub fn replay(events: &[Event], kind: LockKind, contenders: &[(String, Runtime)]) -> Replay {
+    replay_timed(Model::new(kind, contenders), events, contenders)
+}
+
+/// [`replay`] from a model set up beforehand (with the run's session
+/// timeout, which decides whether a partition expired a session).
+pub fn replay_timed(mut model: Model, events: &[Event], contenders: &[(String, Runtime)]) -> Replay {
     let ids: Vec<&str> = contenders.iter().map(|(id, _)| id.as_str()).collect();
     let marks: Vec<usize> =
         events.iter().enumerate().filter(|(_, e)| matches!(e.kind, EventKind::Step { .. })).map(|(i, _)| i).collect();
-    let mut model = Model::new(kind, contenders);
     let mut out = Replay::default();
     let mut pending: BTreeSet<String> = BTreeSet::new();
     for (n, &at) in marks.iter().enumerate() {
@@ -278,5 +283,29 @@ mod tests {
         ];
         let bad = replay(&h, LockKind::Mutex { max_leases: 1 }, &contenders()).violation.expect("a mismatch");
         assert!(bad.message.contains("no reply to Participants"), "{}", bad.message);
+    }
+
+    #[test]
+    fn a_long_partition_lets_the_waiter_in_only_with_the_runs_session_timeout() {
+        let mutex = LockKind::Mutex { max_leases: 1 };
+        let h = vec![
+            step(0, 1, "a acquire mutex"),
+            acquire(1, "a"),
+            granted(2, "a"),
+            step(3, 2, "b acquire mutex => blocked"),
+            acquire(4, "b"),
+            step(10, 3, "a partition for 5s"),
+            ev(10, "a", EventKind::Crash),
+            step(20, 4, "sleep 4s"),
+            granted(2000, "b"),
+            step(4100, 0, FINISH),
+        ];
+        let two = Model::new(mutex, &contenders()).with_session_timeout(Duration::from_secs(2));
+        let ok = replay_timed(two, &h, &contenders());
+        assert!(ok.violation.is_none(), "{:?}", ok.violation);
+        assert_eq!(ok.expected.last().map(|e| e.holders.clone()), Some(vec![("b".to_string(), Side::Mutex)]));
+        // With a 10 s session the 5 s partition is not long: the replay refuses it.
+        let ten = Model::new(mutex, &contenders()).with_session_timeout(Duration::from_secs(10));
+        assert!(replay_timed(ten, &h, &contenders()).violation.is_some());
     }
 }

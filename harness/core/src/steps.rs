@@ -58,6 +58,9 @@ pub enum Action {
     ExpectGone(Duration),
     /// A lost-update workload step of a contender (see [`crate::workload`]).
     Data { contender: String, step: crate::workload::DataStep },
+    /// Fault: a network fault between a contender and the servers (see
+    /// [`crate::network`]).
+    Network { contender: String, op: crate::network::NetOp },
 }
 
 impl Action {
@@ -75,7 +78,8 @@ impl Action {
             | Action::Kill { contender }
             | Action::ExpectLost { contender, .. }
             | Action::ExpectData { contender, .. }
-            | Action::Data { contender, .. } => Some(contender),
+            | Action::Data { contender, .. }
+            | Action::Network { contender, .. } => Some(contender),
             Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) | Action::Server(_) => {
                 None
             }
@@ -220,6 +224,9 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                     let within = it.next().map(duration).transpose()?;
                     Action::ExpectLost { contender, side, within }
                 }
+                op if crate::network::OPS.contains(&op) => {
+                    Action::Network { contender, op: crate::network::parse(op, &mut it, end, &duration)? }
+                }
                 op if crate::workload::OPS.contains(&op) => {
                     let step = crate::workload::parse(op, &mut it, end, &side, &duration)?;
                     Action::Data { contender, step }
@@ -227,7 +234,7 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                 other => {
                     return Err((
                         at,
-                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill, expect-lost, read-value, write-value, increment or pause"),
+                        format!("unknown op {other:?}: expected acquire, release, participants, revocable, revoke, await-revoked, crash, expire, kill, expect-lost, read-value, write-value, increment, pause, partition, heal or delay"),
                     ))
                 }
             }
@@ -336,6 +343,7 @@ pub fn step_text(action: &Action, expect: Option<Expect>) -> String {
         Action::ExpectData { contender, side: s, data } => format!("zk expect-data {contender} {} {data}", side(s)),
         Action::ExpectGone(d) => format!("zk expect-gone {}", ms(d)),
         Action::Data { contender, step } => format!("{contender} {}", step.text()),
+        Action::Network { contender, op } => format!("{contender} {}", crate::network::text(op)),
     };
     match expect {
         None => body,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::pump::pump_then_close;
-use super::shared::{Connection, Registration, Shared};
+use super::shared::{Connection, Registration, Shared, Way};
 
 /// Pause after a failed accept (such as too many open files).
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(20);
@@ -76,8 +76,8 @@ pub(super) async fn connect_upstream(client: TcpStream, upstream: SocketAddr, re
     if connection.cut {
         return;
     }
-    let to_server = tokio::spawn(pump_then_close(client_read, server_write, Arc::clone(&registration)));
-    let to_client = tokio::spawn(pump_then_close(server_read, client_write, Arc::clone(&registration)));
+    let to_server = tokio::spawn(pump_then_close(client_read, server_write, Way::ToServer, Arc::clone(&registration)));
+    let to_client = tokio::spawn(pump_then_close(server_read, client_write, Way::ToClient, Arc::clone(&registration)));
     connection.tasks.push(to_server.abort_handle());
     connection.tasks.push(to_client.abort_handle());
 }

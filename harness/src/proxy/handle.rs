@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 use super::accept::accept_loop;
-use super::shared::{nanos, Registry, Shared};
+use super::shared::{nanos, Dropping, Registry, Shared};
 use super::timer::Timer;
 
 /// How long [`LatencyProxy::cut_all`] waits for the cut connections to close.
@@ -61,6 +61,7 @@ impl LatencyProxy {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         let (blackhole, _) = watch::channel(false);
+        let (dropping, _) = watch::channel(Dropping::default());
         let timer = Arc::new(Timer::default());
         let timer_thread = {
             let timer = Arc::clone(&timer);
@@ -71,6 +72,7 @@ impl LatencyProxy {
         let shared = Arc::new(Shared {
             latency_nanos: AtomicU64::new(nanos(latency)),
             blackhole,
+            dropping,
             registry: Mutex::new(Registry::default()),
             closed: Condvar::new(),
             accepted: AtomicU64::new(0),
@@ -196,6 +198,33 @@ impl LatencyProxy {
     pub fn set_blackhole(&self, on: bool) {
         self.shared.blackhole.send_replace(on);
         tracing::debug!(on, proxy = %self.local, "latency proxy blackhole");
+    }
+
+    /// Starts a partition that loses bytes: from now on what the client
+    /// sends (`requests`) and what the server sends (`replies`) is read and
+    /// dropped, per direction (chunks still waiting in the proxy are lost
+    /// too). Connections stay open and new ones are accepted, and an end of
+    /// stream in a dropping direction is not passed on while it drops, so
+    /// neither end sees a close. `drop_direction(false, true)`
+    /// lets requests reach the server and drops its replies;
+    /// `drop_direction(false, false)` heals.
+    ///
+    /// A stream that lost bytes cannot go on (the next frame would be read
+    /// from the middle of a lost one), so when dropping stops altogether the
+    /// connections open then are closed ([`LatencyProxy::cut_all`]) and the
+    /// clients connect afresh, as after a TCP connection that timed out.
+    pub fn drop_direction(&self, requests: bool, replies: bool) {
+        let before = self.shared.dropping.send_replace(Dropping { to_server: requests, to_client: replies });
+        tracing::debug!(requests, replies, proxy = %self.local, "latency proxy drops");
+        if (before.to_server || before.to_client) && !requests && !replies {
+            self.cut_all();
+        }
+    }
+
+    /// Which directions drop now: (requests, replies).
+    pub fn dropping(&self) -> (bool, bool) {
+        let d = *self.shared.dropping.borrow();
+        (d.to_server, d.to_client)
     }
 
     /// Whether a partition is on.

@@ -2,7 +2,9 @@
 //! between ZooKeeper clients and a server to add network latency
 //! ([`LatencyProxy::start`], [`LatencyProxy::set_latency`]), drop every
 //! connection ([`LatencyProxy::cut_all`]) or simulate a partition
-//! ([`LatencyProxy::set_blackhole`]).
+//! ([`LatencyProxy::set_blackhole`] holds the bytes and delivers them when it
+//! ends; [`LatencyProxy::drop_direction`] loses them, one direction or both:
+//! dropping only the replies lets requests reach the server).
 //!
 //! # How it works
 //!

@@ -15,11 +15,40 @@ use super::timer::Timer;
 pub(super) struct Shared {
     pub(super) latency_nanos: AtomicU64,
     pub(super) blackhole: watch::Sender<bool>,
+    /// Which directions drop what they read (a partition that loses bytes).
+    pub(super) dropping: watch::Sender<Dropping>,
     pub(super) registry: Mutex<Registry>,
     /// Signalled whenever a connection is gone from the registry.
     pub(super) closed: Condvar,
     pub(super) accepted: AtomicU64,
     pub(super) timer: Arc<Timer>,
+}
+
+/// Which directions of every connection drop their bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Dropping {
+    /// Client to server (requests).
+    pub(super) to_server: bool,
+    /// Server to client (replies).
+    pub(super) to_client: bool,
+}
+
+/// One direction of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Way {
+    /// Client to server.
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+impl Dropping {
+    pub(super) fn drops(self, way: Way) -> bool {
+        match way {
+            Way::ToServer => self.to_server,
+            Way::ToClient => self.to_client,
+        }
+    }
 }
 
 /// The open connections, by id.

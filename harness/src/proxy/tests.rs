@@ -242,3 +242,82 @@ fn an_unreachable_upstream_closes_the_client() {
     let _ = stream.write_all(b"ping");
     assert!(matches!(stream.read(&mut buf), Ok(0) | Err(_)));
 }
+
+/// An echo server that also reports every chunk it received.
+fn recording_echo_server() -> (SocketAddr, std::sync::mpsc::Receiver<Vec<u8>>) {
+    let listener = StdListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (seen, received) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let Some(Ok(mut stream)) = listener.incoming().next() else { return };
+        let mut buf = [0u8; 8192];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = seen.send(b"<eof>".to_vec());
+                    return;
+                }
+                Ok(n) => {
+                    let _ = seen.send(buf[..n].to_vec());
+                    if stream.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (addr, received)
+}
+
+fn read_within(stream: &mut StdStream, within: Duration) -> Option<Vec<u8>> {
+    stream.set_read_timeout(Some(within)).expect("timeout");
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Ok(n) => Some(buf[..n].to_vec()),
+        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => None,
+        Err(e) => panic!("read: {e}"),
+    }
+}
+
+#[test]
+fn dropping_replies_lets_requests_through_and_loses_the_answers() {
+    let (server, received) = recording_echo_server();
+    let proxy = LatencyProxy::start(server, Duration::ZERO).expect("proxy");
+    let mut client = connect(proxy.local_addr());
+    ping(&mut client);
+    assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("seen"), b"ping");
+    let quiet = Duration::from_millis(300);
+
+    proxy.drop_direction(false, true);
+    assert_eq!(proxy.dropping(), (false, true));
+    client.write_all(b"a").expect("write");
+    assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("the request arrives"), b"a");
+    assert_eq!(read_within(&mut client, quiet), None, "the reply must be dropped");
+
+    proxy.drop_direction(true, true);
+    client.write_all(b"b").expect("write");
+    assert!(received.recv_timeout(quiet).is_err(), "nothing reaches the server in a full partition");
+    assert_eq!(read_within(&mut client, quiet), None);
+
+    // Healed: the connection that lost bytes is closed, nothing sent during
+    // the partition is delivered late, and a new connection works.
+    proxy.drop_direction(false, false);
+    assert_eq!(read_within(&mut client, Duration::from_secs(5)), Some(Vec::new()), "closed at the heal");
+    assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("the server sees the close"), b"<eof>");
+    assert!(received.recv_timeout(Duration::from_millis(200)).is_err(), "nothing arrives late");
+    assert_eq!(proxy.connections(), 0);
+}
+
+#[test]
+fn a_close_in_a_dropping_direction_does_not_reach_the_server_during_the_partition() {
+    let (server, received) = recording_echo_server();
+    let proxy = LatencyProxy::start(server, Duration::ZERO).expect("proxy");
+    let mut client = connect(proxy.local_addr());
+    ping(&mut client);
+    assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("seen"), b"ping");
+    proxy.drop_direction(true, true);
+    client.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    assert!(received.recv_timeout(Duration::from_millis(300)).is_err(), "the server must not see the close yet");
+    proxy.drop_direction(false, false);
+    assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("the close arrives"), b"<eof>");
+}

@@ -62,6 +62,8 @@ pub(super) struct Run<'a> {
     pub(super) last_reply_at: Option<Instant>,
     /// The workload's counter node, once a workload step created it.
     pub(super) counter: Option<String>,
+    /// Each contender's proxies and partitions (network steps).
+    pub(super) net: super::network::Net,
     /// The creation zxid of every lock node a listing showed, by full path.
     pub(super) czxids: BTreeMap<String, i64>,
 }
@@ -91,7 +93,7 @@ impl<'a> Run<'a> {
             lock_path,
             tokio,
             zk: None,
-            model: Model::new(scenario.kind, &scenario.contenders),
+            model: Model::new(scenario.kind, &scenario.contenders).with_session_timeout(scenario.session_timeout),
             drivers: BTreeMap::new(),
             history: History::default(),
             foreign: Vec::new(),
@@ -100,6 +102,7 @@ impl<'a> Run<'a> {
             holder_died: None,
             last_reply_at: None,
             counter: None,
+            net: super::network::Net::default(),
             czxids: BTreeMap::new(),
         }
     }
@@ -137,9 +140,10 @@ impl<'a> Run<'a> {
     pub(super) fn start_contenders(&mut self, peers: &Peers) -> Result<(), Stop> {
         self.zk()?;
         for (id, runtime) in &self.scenario.contenders {
+            let connect = self.net.connect_for(id, *runtime, &self.connect, self.scenario.has_network_steps())?;
             let spec = ContenderSpec {
                 id: id.clone(),
-                connect: self.connect.clone(),
+                connect,
                 lock_path: self.lock_path.clone(),
                 kind: self.scenario.kind,
                 lock_data: self.scenario.lock_data.as_ref().map(|d| d.clone().into_bytes()),

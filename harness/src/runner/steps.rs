@@ -88,7 +88,7 @@ impl Run<'_> {
                     });
                 }
             }
-            Action::Sleep(d) => thread::sleep(*d),
+            Action::Sleep(d) => self.sleep_watching(*d),
             Action::Foreign(name) => {
                 let zk = self.zk()?;
                 let path = format!("{}/{name}", self.lock_path);
@@ -123,6 +123,7 @@ impl Run<'_> {
             }
             Action::ExpectGone(within) => self.expect_gone(*within)?,
             Action::Data { contender, step: data } => self.data_step(contender, data, step.expect)?,
+            Action::Network { contender, op } => self.network_step(contender, op)?,
         }
         // Whether this step can let a waiter in (rightly or wrongly): only
         // then do waiters get a blocked window of their own to show a wrong
@@ -138,13 +139,21 @@ impl Run<'_> {
             Action::Data { step, .. } => step.frees(),
             _ => true,
         };
+        if let Some(died) = prediction.partition_expired.first() {
+            let at = self.net_cut_start(died);
+            self.holder_died = Some((crate::fault_figures::FaultKind::PartitionLong, self.driver(died).runtime, at));
+        }
         match step.action {
             // The holder lets go on its own time: grants and node counts are
             // checked at its `await-revoked` step.
             Action::Revoke { .. } => Ok(()),
             Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true, frees),
             _ => self.settle(&prediction.granted, false, frees),
+        }?;
+        if self.scenario.has_network_steps() {
+            self.after_network_step(&prediction)?;
         }
+        Ok(())
     }
 
     /// `C await-revoked SIDE`: C lets go of SIDE once revoked.

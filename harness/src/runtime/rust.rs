@@ -262,7 +262,7 @@ impl Contender for RustContender {
                 let _entered = self.group.session.runtime.enter();
                 let guards = self.guards();
                 let (held, nodes) = guards.held();
-                Reply::Status(Status { held, nodes, revoked, lost: guards.lost_sides() })
+                Reply::Status(Status { held, nodes, revoked, lost: guards.lost_sides(), connection_lost: false })
             }
             Command::ReadValue { counter } => {
                 let data = self.data.clone();

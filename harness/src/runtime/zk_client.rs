@@ -94,7 +94,7 @@ impl Contender for ZkClientContender {
             Command::Status => {
                 let nodes: Vec<String> = self.held.iter().map(|l| l.lock_path().to_owned()).collect();
                 let held = if nodes.is_empty() { Vec::new() } else { vec![(Side::Mutex, 1)] };
-                Reply::Status(Status { held, nodes, revoked: Vec::new(), lost: Vec::new() })
+                Reply::Status(Status { held, nodes, revoked: Vec::new(), lost: Vec::new(), connection_lost: false })
             }
             Command::Close => {
                 if let Some(lock) = self.held.take() {

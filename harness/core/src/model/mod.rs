@@ -90,6 +90,9 @@ pub struct Prediction {
     /// The sides the step's contender held when a crash, kill or expiry ended
     /// its session (their holds end at this step).
     pub ended_holds: Vec<Side>,
+    /// Contenders whose session the server expired at this step because
+    /// they stayed partitioned past the session timeout (their holds end).
+    pub partition_expired: Vec<String>,
 }
 
 /// How the runner ended a contender's session.
@@ -113,6 +116,10 @@ pub struct Model {
     ended: BTreeMap<String, Ended>,
     /// Sides held when the holder's session expired (what `expect-lost` may ask).
     expired_holds: Vec<(String, Side)>,
+    /// The scenario's session timeout (decides whether a partition is long).
+    session_timeout: std::time::Duration,
+    /// Contenders partitioned now (see partition.rs).
+    cut: BTreeMap<String, partition::Cut>,
 }
 
 impl Model {
@@ -125,7 +132,16 @@ impl Model {
             runtimes: contenders.iter().cloned().collect(),
             ended: BTreeMap::new(),
             expired_holds: Vec::new(),
+            session_timeout: partition::DEFAULT_SESSION_TIMEOUT,
+            cut: BTreeMap::new(),
         }
+    }
+
+    /// The same model with the scenario's session timeout, which decides
+    /// whether a partition lets the session expire.
+    pub fn with_session_timeout(mut self, session_timeout: std::time::Duration) -> Self {
+        self.session_timeout = session_timeout;
+        self
     }
 
     /// The nodes in the directory now.
@@ -174,12 +190,14 @@ impl Model {
     pub fn step(&mut self, action: &Action) -> Result<Prediction, ModelError> {
         if let Some(contender) = action.contender() {
             self.check_alive(contender, action)?;
+            self.check_reachable(contender, action)?;
             let out_of_band = matches!(
                 action,
                 Action::Crash { .. }
                     | Action::Expire { .. }
                     | Action::Kill { .. }
                     | Action::ExpectData { .. }
+                    | Action::Network { .. }
                     | Action::Data { step: crate::workload::DataStep::Pause(_), .. }
             );
             let waits_itself = !out_of_band;
@@ -264,7 +282,9 @@ impl Model {
                     return Err(ModelError(format!("no foreign child {name:?} to remove")));
                 }
             }
-            Action::Sleep(_) | Action::ExpectGone(_) => {}
+            Action::Sleep(d) => self.time_passes(*d, &mut prediction)?,
+            Action::ExpectGone(_) => {}
+            Action::Network { contender, op } => self.network(contender, op)?,
             // A pause longer than the session timeout ends the session as an
             // expiry does (the runner refuses shorter ones); reads and writes
             // of the workload's counter do not touch the lock.
@@ -282,7 +302,7 @@ impl Model {
     fn check_alive(&self, contender: &str, action: &Action) -> Result<(), ModelError> {
         let renews = self.runtimes.get(contender).is_some_and(|r| r.renews_session());
         match (self.ended(contender), action) {
-            (None, _) | (Some(Ended::Expired), Action::ExpectLost { .. }) => Ok(()),
+            (None, _) | (Some(Ended::Expired), Action::ExpectLost { .. } | Action::Network { .. }) => Ok(()),
             (Some(Ended::Expired), _) if renews => Ok(()),
             // A frozen or expired holder that writes when it wakes: the late
             // write the workload checks.
@@ -432,7 +452,11 @@ impl Model {
 /// release of something not held must say `=> error not-held`. Errors carry
 /// the step's line.
 pub fn dry_run(kind: LockKind, contenders: &[(String, Runtime)], steps: &[Step]) -> Result<(), (usize, String)> {
-    let mut model = Model::new(kind, contenders);
+    dry_run_timed(Model::new(kind, contenders), steps)
+}
+
+/// [`dry_run`] from a model set up beforehand (with its session timeout).
+pub fn dry_run_timed(mut model: Model, steps: &[Step]) -> Result<(), (usize, String)> {
     for step in steps {
         let prediction = model.step(&step.action).map_err(|e| (step.line, e.0))?;
         let Some(outcome) = prediction.outcome else { continue };
@@ -452,5 +476,6 @@ pub fn dry_run(kind: LockKind, contenders: &[(String, Runtime)], steps: &[Step])
     Ok(())
 }
 
+mod partition;
 #[cfg(test)]
 mod tests;

@@ -31,7 +31,10 @@
 //! | `C expire` | fault: the server expires C's session while C keeps running (see below) |
 //! | `C kill` | fault: C's process dies (SIGKILL); its session and nodes stay until the session timeout |
 //! | `C expect-lost SIDE [DURATION]` | C, whose session expired while it held SIDE, must report the hold lost within DURATION (default: session timeout + grant bound) |
-//! | `sleep DURATION` | wait |
+//! | `C partition [replies] [for DURATION]` | fault: C's proxies drop both ways (or only the replies), until `C heal` or for DURATION (see [`crate::network`]) |
+//! | `C heal` | the partition of C ends (its cut connections are closed; C reconnects) |
+//! | `C delay DURATION` | C's proxies delay every chunk by DURATION each way |
+//! | `sleep DURATION` | wait (partitioned holders' lock APIs are watched meanwhile) |
 //! | `zk foreign NAME` | the runner creates a foreign persistent child NAME |
 //! | `zk remove NAME` | the runner deletes child NAME |
 //! | `zk expect-data C SIDE TEXT` | C's node of SIDE holds the bytes TEXT |
@@ -70,6 +73,14 @@
 //! the lock model: sessions survive an outage shorter than their timeout, so
 //! such scenarios set a generous `session_timeout_ms`. Scenarios with server
 //! faults are slow ([`Scenario::is_slow`]).
+//!
+//! Network steps (`C partition`, `C heal`, `C delay`) put a proxy of its own
+//! between every contender of the scenario and every server. The model
+//! counts the `sleep`s a partition lasts: at most half the session timeout
+//! keeps the session; at least the timeout plus
+//! [`crate::network::EXPIRY_MARGIN`] expires it at the server (holds end,
+//! waiters proceed, C may only `expect-lost`, heal or write late); in
+//! between is refused.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -136,6 +147,13 @@ impl Scenario {
         self.steps.iter().any(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()))
     }
 
+    /// Whether a step is a network fault (`C partition`, `C heal`,
+    /// `C delay`): then every contender talks to the servers through a
+    /// proxy of its own.
+    pub fn has_network_steps(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s.action, Action::Network { .. }))
+    }
+
     /// Whether the scenario injects server faults (restarts, ensemble member
     /// kills): these take tens of seconds per run and are left out of the
     /// default test run unless `ZKURATOR_SLOW_FAULTS=1`.
@@ -152,7 +170,8 @@ impl Scenario {
     /// every step possible, every written expectation agreeing; errors carry
     /// the step's line.
     pub fn dry_run(&self) -> Result<(), (usize, String)> {
-        crate::model::dry_run(self.kind, &self.contenders, &self.steps)
+        let model = crate::model::Model::new(self.kind, &self.contenders).with_session_timeout(self.session_timeout);
+        crate::model::dry_run_timed(model, &self.steps)
     }
 
     /// `name[pairing]`, the row label in reports.

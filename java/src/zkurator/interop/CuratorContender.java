@@ -143,6 +143,11 @@ public final class CuratorContender {
             return error("other", setupProblem);
         }
         String reply = run(() -> {
+            client.getConnectionStateListenable().addListener((c, state) -> {
+                if (state == org.apache.curator.framework.state.ConnectionState.LOST) {
+                    locks.connectionLost = true;
+                }
+            });
             client.start();
             if (!client.blockUntilConnected((int) Math.min(Integer.MAX_VALUE, connectWaitMillis),
                     TimeUnit.MILLISECONDS)) {

@@ -55,6 +55,13 @@ final class LockHandles {
     InterProcessMutex writeLock;
     InterProcessMutex readLock;
     final Map<Side, Integer> held = new EnumMap<>(Side.class);
+    /**
+     * Set by the client's connection-state listener when it hears LOST, cleared
+     * by the next grant: what Curator tells a holder about a lost session
+     * (reported as {@code connection_lost} in status; the lock API itself keeps
+     * saying it owns the lock).
+     */
+    volatile boolean connectionLost;
     final List<Side> revoked = new ArrayList<>();
 
     LockHandles(CuratorFramework client, String lockPath, String kind, int maxLeases, byte[] lockData,
@@ -136,6 +143,7 @@ final class LockHandles {
             node = heldNodeOf(side);
         }
         held.merge(side, 1, Integer::sum);
+        connectionLost = false;
         return "{\"reply\":\"granted\",\"node\":" + str(node) + "}";
     }
 
@@ -190,7 +198,11 @@ final class LockHandles {
             sb.append(str(revoked.get(i).wire));
         }
         revoked.clear();
-        sb.append("]}");
+        sb.append(']');
+        if (connectionLost) {
+            sb.append(",\"connection_lost\":true");
+        }
+        sb.append('}');
         return sb.toString();
     }
 
