@@ -177,6 +177,12 @@ impl Hold {
     /// watch or the loss watcher saw it go, or if the session says so.
     /// Used by `is_held`, before re-entering a hold, and by `status`.
     pub(crate) fn known_status(&self) -> HoldStatus {
+        self.status_seen(true)
+    }
+
+    /// [`known_status`](Self::known_status); with `follow_up`, a used-up node
+    /// watch starts the loss watcher (not wanted while the hold is ending).
+    fn status_seen(&self, follow_up: bool) -> HoldStatus {
         if let lost @ HoldStatus::Lost(_) = self.state.borrow().status {
             return lost;
         }
@@ -191,8 +197,8 @@ impl Hold {
             }),
             // The watch is used up (a write to the node, the session):
             // the loss watcher looks from now on.
-            Seen::Spent => self.watch(),
-            Seen::Nothing => {}
+            Seen::Spent if follow_up => self.watch(),
+            Seen::Spent | Seen::Nothing => {}
         }
         match self.state.borrow().status {
             lost @ HoldStatus::Lost(_) => lost,
@@ -243,7 +249,7 @@ impl Hold {
     /// node to delete, unless a release already took it.
     fn end(&self) -> Option<&str> {
         // What the hold was when it ended: held (released) or lost, and why.
-        let was = if self.shares.ended() { None } else { Some(self.known_status()) };
+        let was = if self.shares.ended() { None } else { Some(self.status_seen(false)) };
         if !self.shares.end() {
             return None;
         }
