@@ -210,17 +210,12 @@ impl Bench {
         let s = &self.settings;
         let warmup = Duration::from_secs_f64(s.contended_warmup_secs);
         let duration = Duration::from_secs_f64(s.duration_secs);
-        let subjects: Vec<Subject> = [
-            Subject::Zkurator,
-            Subject::ZkuratorMetrics,
-            Subject::ZkuratorNagle,
-            Subject::ZkClient,
-            Subject::Curator,
-            Subject::Kazurator,
-        ]
-        .into_iter()
-        .filter(|&subject| self.available(subject, config))
-        .collect();
+        // Every subject but the floors (they have no lock to hand over).
+        let subjects: Vec<Subject> = Subject::ALL
+            .into_iter()
+            .filter(|subject| !matches!(subject, Subject::Floor | Subject::FloorJava))
+            .filter(|&subject| self.available(subject, config))
+            .collect();
         for &writers in &s.writers {
             for &subject in &subjects {
                 let path = format!("{base}/contended-{}-{writers}", subject.label().to_lowercase());
