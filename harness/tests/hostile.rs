@@ -43,6 +43,10 @@ steps = ["a acquire mutex => granted", "a release mutex"]
 /// environment.
 struct World {
     dir: tempfile::TempDir,
+    /// How long the harness waits for a contender's hello (milliseconds):
+    /// long by default, so a loaded machine never turns a slow start into a
+    /// refusal; short only where the test is that refusal.
+    hello_limit_ms: u64,
 }
 
 /// What a finished harness did.
@@ -65,7 +69,12 @@ impl World {
         std::fs::write(dir.path().join("f-rust.toml"), F_AND_RUST).unwrap();
         std::fs::write(dir.path().join("rust-only.toml"), RUST_ONLY).unwrap();
         std::fs::write(dir.path().join("f-rust-process.toml"), F_AND_RUST_PROCESS).unwrap();
-        World { dir }
+        World { dir, hello_limit_ms: 20_000 }
+    }
+
+    /// A world whose harness waits only `ms` for a hello.
+    fn with_hello_limit(ms: u64) -> World {
+        World { hello_limit_ms: ms, ..World::new() }
     }
 
     fn path(&self, name: &str) -> String {
@@ -91,7 +100,7 @@ impl World {
             .arg("debian")
             .env("TMPDIR", self.path("tmp"))
             .env("ZKURATOR_CACHE", self.path("cache"))
-            .env("ZKURATOR_HELLO_LIMIT_MS", "1500")
+            .env("ZKURATOR_HELLO_LIMIT_MS", self.hello_limit_ms.to_string())
             .env("ZKH_PIDS", self.path("pids"))
             .env_remove("ZKURATOR_LOG")
             .stdin(Stdio::null())
@@ -153,11 +162,15 @@ impl World {
         pids: usize,
         signal: &str,
     ) -> (std::process::ExitStatus, Vec<String>) {
-        let mut child = self.command(fixture, args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let stderr = std::fs::File::create(self.path("harness.stderr")).unwrap();
+        let mut child = self.command(fixture, args).stdout(Stdio::null()).stderr(stderr).spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
+        let said = || std::fs::read_to_string(self.path("harness.stderr")).unwrap_or_default();
         while self.pids().len() < pids {
-            assert!(Instant::now() < deadline, "the contenders never started: {:?}", self.pids());
-            assert!(child.try_wait().unwrap().is_none(), "the harness ended before its contenders started");
+            assert!(Instant::now() < deadline, "the contenders never started: {:?}\n{}", self.pids(), said());
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the harness ended ({status}) before its contenders started:\n{}", said());
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -276,7 +289,7 @@ fn contenders_without_a_proper_hello_are_refused_at_once() {
         ("wrong-protocol", &["protocol 7 is not 1"]),
         ("huge-line", &["longer than the limit of 1048576 bytes", "…"]),
     ] {
-        let world = World::new();
+        let world = World::with_hello_limit(1500);
         let files = [world.path("f-rust.toml")];
         let played = world.play(fixture, &run_args(&world, &server, &files), Duration::from_secs(30));
         expect(&played, 2, words, Duration::from_secs(8));
