@@ -35,10 +35,10 @@ pub fn run_corpus(
     include_slow: bool,
     backend: &Backend,
     peers: &Peers,
-    progress: bool,
+    options: suite::Options,
 ) -> Result<(Report, Vec<RunFigures>), String> {
     let (scenarios, expectations) = load_corpus(dir, include_slow)?;
-    Ok(suite::run_suite_detailed(&scenarios, backend, peers, &expectations, progress))
+    Ok(suite::run_suite_detailed(&scenarios, backend, peers, &expectations, options))
 }
 
 pub use crate::fault_figures::*;

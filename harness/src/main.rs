@@ -84,6 +84,12 @@ enum Command {
         /// index.html (default: a new directory under the cache's reports/).
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
+        /// Runs at a time (default: from the cores and memory, or
+        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
+        /// is timed against a session timeout, always run alone; 1 runs every
+        /// scenario in order, one at a time.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
     },
     /// Lists the scenarios and their runtime pairings.
     List {
@@ -114,6 +120,12 @@ enum Command {
         /// index.html (default: a new directory under the cache's reports/).
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
+        /// Runs at a time (default: from the cores and memory, or
+        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
+        /// is timed against a session timeout, always run alone; 1 runs every
+        /// scenario in order, one at a time.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
     },
     /// Runs the lost-update workloads (workloads/ of the corpus) and prints the figures table.
     Workload {
@@ -124,6 +136,12 @@ enum Command {
         /// index.html (default: a new directory under the cache's reports/).
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
+        /// Runs at a time (default: from the cores and memory, or
+        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
+        /// is timed against a session timeout, always run alone; 1 runs every
+        /// scenario in order, one at a time.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
     },
     /// A rust-process (or Curator worker) contender: JSON lines on stdin and stdout (internal).
     #[command(hide = true)]
@@ -234,18 +252,24 @@ fn dispatch(cli: Cli) -> ExitCode {
     }
     let corpus = || zkurator_harness::assets::scenario_dir(cli.scenarios.as_deref());
     match cli.command {
-        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit, report_dir } => match corpus() {
-            Ok(corpus) => run::run(&corpus, paths, zk_connect, zk, runtimes, expectations, [json, junit, report_dir]),
+        Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit, report_dir, jobs } => match corpus()
+        {
+            Ok(corpus) => {
+                let reports = [json, junit, report_dir];
+                run::run(&corpus, paths, zk_connect, zk, runtimes, expectations, reports, jobs_or_default(jobs))
+            }
             Err(e) => fail(e),
         },
         Command::List { paths } => corpus().map_or_else(fail, |corpus| list_check::list(&corpus, paths)),
         Command::Check { paths } => corpus().map_or_else(fail, |corpus| list_check::check(&corpus, paths)),
         Command::Doctor => doctor::doctor(&cli.scenarios, [&cli.curator, &cli.zookeeper, &cli.kazurator]),
         Command::Bench(args) => zkurator_harness::bench::main(args),
-        Command::Faults { json, junit, skip_slow, report_dir } => {
-            corpus().map_or_else(fail, |corpus| faults::faults(&corpus, [json, junit, report_dir], skip_slow))
+        Command::Faults { json, junit, skip_slow, report_dir, jobs } => corpus().map_or_else(fail, |corpus| {
+            faults::faults(&corpus, [json, junit, report_dir], skip_slow, jobs_or_default(jobs))
+        }),
+        Command::Workload { runtimes, report_dir, jobs } => {
+            workload::workload(runtimes.as_deref(), corpus, report_dir, jobs_or_default(jobs))
         }
-        Command::Workload { runtimes, report_dir } => workload::workload(runtimes.as_deref(), corpus, report_dir),
         Command::Recheck { path } => recheck::recheck(&path),
         Command::Contender { serve, negative_control } => contender::serve(&serve, negative_control.as_deref()),
         Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters, json, junit, report_dir } => {
@@ -263,4 +287,9 @@ fn dispatch(cli: Cli) -> ExitCode {
             })
         }
     }
+}
+
+/// `--jobs`, or the default from the cores and memory.
+fn jobs_or_default(jobs: Option<u32>) -> usize {
+    jobs.map_or_else(zkurator_harness::suite::default_jobs, |n| n as usize)
 }

@@ -66,7 +66,7 @@ pub fn run_corpus(
     runtimes: Option<&[Runtime]>,
     backend: &Backend,
     peers: &Peers,
-    progress: bool,
+    options: crate::suite::Options,
 ) -> Result<(Report, Vec<WorkloadRun>), String> {
     let mut scenarios = crate::corpus::load_dir(dir).map_err(|e| e.to_string())?;
     if let Some(only) = runtimes {
@@ -85,7 +85,7 @@ pub fn run_corpus(
             (is_negative(s), holders)
         })
         .collect();
-    let (report, figures) = suite::run_suite_detailed(&scenarios, backend, peers, &Expectations::default(), progress);
+    let (report, figures) = suite::run_suite_detailed(&scenarios, backend, peers, &Expectations::default(), options);
     let runs = report
         .entries
         .iter()
@@ -216,9 +216,10 @@ pub fn main(
     runtimes: Option<&[Runtime]>,
     backend: &Backend,
     evidence: &mut crate::evidence::ReportDir,
+    jobs: usize,
 ) -> std::process::ExitCode {
-    let progress = console::user_attended_stderr();
-    let (mut report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), progress) {
+    let options = crate::suite::Options { jobs, progress: crate::suite::Progress::for_stderr() };
+    let (mut report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), options) {
         Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: {e}");

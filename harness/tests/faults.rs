@@ -38,7 +38,8 @@ fn fault_corpus_keeps_locks_safe() {
     };
     let peers = Peers::with_harness_binary(PathBuf::from(env!("CARGO_BIN_EXE_zkurator-harness")));
     let dir = Path::new(faults::FAULT_DIR);
-    let (report, figures) = faults::run_corpus(dir, include_slow, &backend, &peers, false).expect("the fault corpus");
+    let (report, figures) =
+        faults::run_corpus(dir, include_slow, &backend, &peers, suite::Options::default()).expect("the fault corpus");
     println!("{}", report.matrix(false));
     println!("{}", faults::markdown(&figures));
 

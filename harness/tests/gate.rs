@@ -122,7 +122,8 @@ fn a_contender_that_cannot_start_is_an_error_not_a_failure_or_a_known_deviation(
     let known = "[[known]]\nscenario = \"cannot-start\"\npairing = \"*\"\nreason = \"would mask it\"\n";
     let expectations = Expectations::parse(known).unwrap();
     let peers = Peers::with_harness_binary(PathBuf::from("/nonexistent/zkurator-harness"));
-    let report = suite::run_suite(&scenarios, &Backend::external(&server()), &peers, &expectations, false);
+    let report =
+        suite::run_suite(&scenarios, &Backend::external(&server()), &peers, &expectations, suite::Options::default());
     assert!(matches!(&report.entries[0].verdict, Verdict::Error { message } if message.contains("did not start")));
     assert!(!report.as_expected());
     assert_eq!(report.errors(), 1);

@@ -42,7 +42,7 @@ fn runs_of(subject: Runtime, among: &[Runtime]) -> Vec<Scenario> {
 fn run(scenarios: &[Scenario]) -> Report {
     let expectations = Expectations::load(&corpus_dir().join(scenario::EXPECTATIONS_FILE)).expect("expectations");
     let peers = Peers::with_harness_binary(env!("CARGO_BIN_EXE_zkurator-harness").into());
-    let report = suite::run_suite(scenarios, &backend(), &peers, &expectations, false);
+    let report = suite::run_suite(scenarios, &backend(), &peers, &expectations, suite::Options::default());
     println!("{}", report.matrix(false));
     report
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::{Protection, Runtime};
 use zkurator_harness::runner::Peers;
+use zkurator_harness::suite;
 use zkurator_harness::workload_report::{self, WorkloadRun};
 
 fn late(runs: &[WorkloadRun], protection: Protection, in_process: bool) -> (usize, usize, usize) {
@@ -32,7 +33,8 @@ fn workloads_lose_no_update_and_late_writes_are_refused_or_caught() {
     };
     let peers = Peers::with_harness_binary(PathBuf::from(env!("CARGO_BIN_EXE_zkurator-harness")));
     let dir = Path::new(workload_report::WORKLOAD_DIR);
-    let (report, runs) = workload_report::run_corpus(dir, None, &backend, &peers, false).expect("the workload corpus");
+    let (report, runs) = workload_report::run_corpus(dir, None, &backend, &peers, suite::Options::default())
+        .expect("the workload corpus");
     println!("{}", report.matrix(false));
     println!("{}", workload_report::markdown(&runs));
 

@@ -10,7 +10,12 @@ use zkurator_harness::scenario;
 use super::common::{fail, finish_report_dir, report_dir as report_dir_for, write_reports};
 
 /// `faults`: runs the fault scenarios of `corpus` and prints the fault table.
-pub fn faults(corpus: &Path, [json, junit, report_dir]: [Option<PathBuf>; 3], skip_slow: bool) -> ExitCode {
+pub fn faults(
+    corpus: &Path,
+    [json, junit, report_dir]: [Option<PathBuf>; 3],
+    skip_slow: bool,
+    jobs: usize,
+) -> ExitCode {
     use zkurator_harness::{faults, preflight};
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
@@ -29,7 +34,8 @@ pub fn faults(corpus: &Path, [json, junit, report_dir]: [Option<PathBuf>; 3], sk
         Ok(evidence) => evidence,
         Err(e) => return fail(e),
     };
-    let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, console::user_attended_stderr());
+    let options = zkurator_harness::suite::Options { jobs, progress: zkurator_harness::suite::Progress::for_stderr() };
+    let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, options);
     let (mut report, figures) = match ran {
         Ok(ran) => ran,
         Err(e) => return fail(e),

@@ -33,6 +33,7 @@ pub fn run(
     runtimes: Option<Vec<String>>,
     expectations: Option<PathBuf>,
     [json, junit, report_dir]: [Option<PathBuf>; 3],
+    jobs: usize,
 ) -> ExitCode {
     use zkurator_harness::preflight;
     let scenarios = match load(corpus, &paths) {
@@ -74,7 +75,8 @@ pub fn run(
         Ok(dir) => dir,
         Err(e) => return fail(e),
     };
-    let mut report = suite::run_suite(&scenarios, &backend, &peers, &expectations, console::user_attended_stderr());
+    let options = suite::Options { jobs, progress: suite::Progress::for_stderr() };
+    let mut report = suite::run_suite(&scenarios, &backend, &peers, &expectations, options);
     print!("{}", report.matrix(console::colors_enabled()));
     let saved = dir.save_report(&mut report, &scenarios).map_err(|e| e.to_string());
     if let Err(e) = saved.and_then(|()| finish_report_dir(&dir, "zkurator-harness run", &report.environment)) {

@@ -15,6 +15,7 @@ pub fn workload(
     runtimes: Option<&[String]>,
     corpus: impl FnOnce() -> Result<PathBuf, String>,
     report_dir: Option<PathBuf>,
+    jobs: usize,
 ) -> ExitCode {
     let runtimes = match runtimes.map(runtimes_named).transpose() {
         Ok(runtimes) => runtimes,
@@ -34,6 +35,7 @@ pub fn workload(
             runtimes.as_deref(),
             &backend,
             &mut evidence,
+            jobs,
         ),
         Err(e) => return fail(e),
     };

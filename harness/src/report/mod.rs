@@ -23,6 +23,26 @@ pub struct Entry {
     /// The run's HTML page in the report directory, once saved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
+    /// When the run began and ended, from the start of the suite (runs of
+    /// one suite may overlap: see [`crate::suite::schedule`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+/// When a run began and ended, from the start of its suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// The run began (its contenders not yet started).
+    pub start: Duration,
+    /// The run ended (its contenders gone, its checks done).
+    pub end: Duration,
+}
+
+impl Span {
+    /// Whether the two spans share an instant.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
 }
 
 /// A whole run of the harness.
@@ -297,6 +317,7 @@ pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
         },
         verdict,
         page: None,
+        span: None,
     };
     let passed = match (&gen.failure, &gen.setup_error) {
         (Some(_), _) | (_, Some(_)) => gen.cases.saturating_sub(1),

@@ -18,6 +18,7 @@ fn entry(scenario: &str, pairing: &str, verdict: Verdict, failed: bool) -> Entry
         },
         verdict,
         page: None,
+        span: None,
     }
 }
 

@@ -5,19 +5,28 @@
 //! suite starts on first need (when the given backend is one the harness
 //! started); the others run on the given backend, which is also what their
 //! `zk restart` steps restart.
+//!
+//! Independent runs overlap, [`Options::jobs`] at a time; runs that act on
+//! the servers or whose verdict is timed against a session timeout run alone
+//! ([`schedule`]). The progress shown meanwhile is [`Progress`].
 
+mod progress;
+pub mod schedule;
+
+use std::sync::OnceLock;
 use std::time::Instant;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::Backend;
 use crate::contender::Runtime;
 use crate::expectations::Expectations;
 use crate::fault_figures::RunFigures;
-use crate::report::{Entry, Report};
+use crate::report::{Entry, Report, Span};
 use crate::runner::{self, Peers, Timing};
 use crate::scenario::Scenario;
 use crate::versions::RunVersions;
+pub use progress::Progress;
+use progress::Tracker;
+pub use schedule::{default_jobs, exclusive_reason, HostGate};
 
 /// The environment variable that puts the slow fault scenarios (server
 /// restarts, ensembles) into the default test run.
@@ -33,15 +42,39 @@ pub fn slow_faults_requested(value: Option<&str>) -> bool {
     matches!(value.map(|v| v.trim().to_ascii_lowercase()).as_deref(), Some("1" | "true" | "yes"))
 }
 
-/// Runs every scenario in order on `backend`, with a progress bar when `progress`.
+/// How a suite runs: how many runs at a time, and what it shows meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Runs at a time (`--jobs`); 1 runs every scenario in order, one at a time.
+    pub jobs: usize,
+    /// What the suite shows while it runs.
+    pub progress: Progress,
+}
+
+impl Options {
+    /// `jobs` runs at a time, showing nothing.
+    pub fn quiet(jobs: usize) -> Options {
+        Options { jobs: jobs.max(1), progress: Progress::Off }
+    }
+}
+
+impl Default for Options {
+    /// [`default_jobs`] at a time, showing nothing.
+    fn default() -> Self {
+        Options::quiet(default_jobs())
+    }
+}
+
+/// Runs every scenario on `backend` ([`schedule`] says which overlap); the
+/// report lists them in the order of `scenarios` whatever order they end in.
 pub fn run_suite(
     scenarios: &[Scenario],
     backend: &Backend,
     peers: &Peers,
     expectations: &Expectations,
-    progress: bool,
+    options: Options,
 ) -> Report {
-    run_suite_detailed(scenarios, backend, peers, expectations, progress).0
+    run_suite_detailed(scenarios, backend, peers, expectations, options).0
 }
 
 /// [`run_suite`], with the fault figures of every run.
@@ -50,25 +83,73 @@ pub fn run_suite_detailed(
     backend: &Backend,
     peers: &Peers,
     expectations: &Expectations,
-    progress: bool,
+    options: Options,
 ) -> (Report, Vec<RunFigures>) {
     let started = Instant::now();
-    let bar = if progress { ProgressBar::new(scenarios.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
     let versions = run_versions(scenarios, backend, peers);
-    let expectations = &expectations.for_versions(versions.clone());
-    let timing = Timing::default();
-    let mut ensemble: Option<Result<Backend, String>> = None;
-    let mut entries = Vec::new();
-    let mut figures = Vec::new();
-    for scenario in scenarios {
-        bar.set_message(scenario.label());
+    let suite = Suite {
+        backend,
+        peers,
+        expectations: expectations.for_versions(versions.clone()),
+        timing: Timing::default(),
+        ensemble: OnceLock::new(),
+        gate: HostGate::default(),
+        started,
+    };
+    let mut tracker = Tracker::new(options.progress, scenarios.len());
+    let mut slots: Vec<Option<(Entry, RunFigures)>> = scenarios.iter().map(|_| None).collect();
+    let (shared, alone) = schedule::plan(scenarios, options.jobs);
+    if !shared.is_empty() {
+        tracker.note(format!("{} runs, {} at a time", shared.len(), options.jobs));
+        schedule::pool(
+            &shared,
+            options.jobs,
+            |i| suite.run_one(&scenarios[i], false),
+            |i, done| {
+                tracker.finished(&done.0.result.label, &done.0.verdict, done.0.result.duration);
+                slots[i] = Some(done);
+            },
+        );
+    }
+    for i in alone {
+        let scenario = &scenarios[i];
+        let exclusive = schedule::exclusive_reason(scenario).is_some();
+        tracker.note(scenario.label());
+        let done = suite.run_one(scenario, exclusive);
+        tracker.finished(&done.0.result.label, &done.0.verdict, done.0.result.duration);
+        slots[i] = Some(done);
+    }
+    tracker.finish();
+    let (entries, figures) = slots.into_iter().map(|slot| slot.expect("every run was made")).unzip();
+    let mut environment = environment(scenarios, backend, peers);
+    if let Some(Ok(ensemble)) = suite.ensemble.get() {
+        environment.push(("ensemble".into(), ensemble.describe()));
+    }
+    (Report { environment, entries, duration: started.elapsed(), versions }, figures)
+}
+
+/// What every run of one suite shares.
+struct Suite<'a> {
+    backend: &'a Backend,
+    peers: &'a Peers,
+    expectations: Expectations,
+    timing: Timing,
+    /// The 3-server ensemble, started on first need.
+    ensemble: OnceLock<Result<Backend, String>>,
+    gate: HostGate,
+    started: Instant,
+}
+
+impl Suite<'_> {
+    /// Makes one run (holding the host gate, exclusively when `exclusive`)
+    /// and judges it.
+    fn run_one(&self, scenario: &Scenario, exclusive: bool) -> (Entry, RunFigures) {
+        let _gate = self.gate.enter(exclusive);
+        let from = self.started.elapsed();
+        let backend = self.backend;
         let target = if scenario.needs_ensemble() && backend.is_local() && !backend.is_ensemble() {
-            let started = ensemble.get_or_insert_with(|| {
-                bar.set_message("starting a 3-server ensemble");
+            let started = self.ensemble.get_or_init(|| {
+                tracing::info!("starting a 3-server ensemble");
                 Backend::ensemble()
             });
             started.as_ref().map_err(Clone::clone)
@@ -80,15 +161,16 @@ pub fn run_suite_detailed(
         let gaps = crate::needs::gaps(scenario);
         let (result, stats) = match target {
             _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
-            Ok(on) => runner::run_with(scenario, &on.connect_string(), on, peers, &timing),
+            Ok(on) => runner::run_with(scenario, &on.connect_string(), on, self.peers, &self.timing),
             Err(message) => {
                 let mut result = not_run(scenario);
                 result.violations.push(crate::checkers::Violation { checker: crate::outcome::SETUP, message });
                 (result, Default::default())
             }
         };
+        let span = Span { start: from, end: self.started.elapsed() };
         let verdict = if gaps.is_empty() {
-            expectations.verdict(&result)
+            self.expectations.verdict(&result)
         } else {
             crate::expectations::Verdict::Skipped { reason: gaps.join(", ") }
         };
@@ -97,16 +179,9 @@ pub fn run_suite_detailed(
             crate::expectations::Verdict::Known { reason } => Some(reason.clone()),
             _ => None,
         };
-        figures.push(RunFigures { label: result.label.clone(), as_expected: verdict.as_expected(), deviation, stats });
-        entries.push(Entry { result, verdict, page: None });
-        bar.inc(1);
+        let figures = RunFigures { label: result.label.clone(), as_expected: verdict.as_expected(), deviation, stats };
+        (Entry { result, verdict, page: None, span: Some(span) }, figures)
     }
-    bar.finish_and_clear();
-    let mut environment = environment(scenarios, backend, peers);
-    if let Some(Ok(ensemble)) = &ensemble {
-        environment.push(("ensemble".into(), ensemble.describe()));
-    }
-    (Report { environment, entries, duration: started.elapsed(), versions }, figures)
 }
 
 /// The result of a run that was not made.
