@@ -244,7 +244,15 @@ fn dispatch(cli: Cli) -> ExitCode {
                 _ => ReportFlags::BOTH,
             };
             let args = without_version_args(std::env::args_os().skip(1));
-            return axis::run_each(&combos, &args, reports, is_run);
+            // Children of run, faults and workload overlap (each one's own
+            // exclusive runs stay alone host-wide); bench and gen take turns.
+            let at_once = match &cli.command {
+                Command::Run { jobs, .. } | Command::Faults { jobs, .. } | Command::Workload { jobs, .. } => {
+                    jobs_or_default(*jobs)
+                }
+                _ => 1,
+            };
+            return axis::run_each(&combos, &args, reports, is_run, at_once);
         }
         if let Err(e) = axis::apply(&combos[0]) {
             return fail(e);

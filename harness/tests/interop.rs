@@ -15,12 +15,28 @@ use zkurator_harness::expectations::{Expectations, Verdict};
 use zkurator_harness::runner::Peers;
 use zkurator_harness::{scenario, suite};
 
-// The three corpus passes overlap (cargo runs the tests of this file on
-// threads of their own), and every pass runs its independent runs side by
-// side: the runs timed against a session timeout, and those that act on
-// servers, run alone host-wide (`suite::schedule`, its file-lock gate).
-
+/// The three corpus passes overlap, each on a thread of its own (libtest
+/// would run only as many tests at once as there are cores), and every pass
+/// runs its independent runs side by side; the runs timed against a session
+/// timeout, and those that act on servers, run alone host-wide
+/// (`suite::schedule`, its file-lock gate). A failed pass fails the test
+/// with its name once all three are done.
 #[test]
+fn three_corpus_passes() {
+    let passes: [(&str, fn()); 3] = [
+        ("Debian's Curator on ZooKeeper 3.8.0, in this process", scenario_corpus_matches_expectations),
+        ("the newest Curator on ZooKeeper 3.9", corpus_with_the_newest_curator_on_zookeeper_3_9),
+        ("the smoke subset over every release", smoke_over_every_curator_release),
+    ];
+    let failed: Vec<&str> = std::thread::scope(|scope| {
+        let running: Vec<_> = passes.iter().map(|(name, pass)| (*name, scope.spawn(*pass))).collect();
+        running.into_iter().filter_map(|(name, pass)| pass.join().is_err().then_some(name)).collect()
+    });
+    assert!(failed.is_empty(), "failed passes (see their panics above): {failed:?}");
+}
+
+/// The corpus with Debian's Curator 5.4.0 on Debian's ZooKeeper 3.8.0, in
+/// this process.
 fn scenario_corpus_matches_expectations() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let scenarios = zkurator_harness::corpus::load_dir(&dir).expect("the corpus parses");
@@ -79,7 +95,6 @@ fn harness(args: &[&str]) -> (bool, String) {
 /// The whole corpus again with the newest Curator (Maven Central, cached under
 /// target/) on the newest ZooKeeper 3.9 server: every expectation holds there
 /// too (CURATOR-621 is fixed in 5.5.0, so those entries do not apply).
-#[test]
 fn corpus_with_the_newest_curator_on_zookeeper_3_9() {
     let json = std::env::temp_dir().join(format!("zkurator-newest-{}.json", std::process::id()));
     let json_arg = json.display().to_string();
@@ -99,7 +114,6 @@ fn corpus_with_the_newest_curator_on_zookeeper_3_9() {
 /// The smoke subset (the four read/write checks, mutex exclusion, the
 /// contended downgrade) over every Curator 5.x release, then every kazurator
 /// release, against zkurator; the version matrices show where releases differ.
-#[test]
 fn smoke_over_every_curator_release() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let files: Vec<String> = [

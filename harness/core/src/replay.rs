@@ -272,6 +272,34 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_grant_slower_than_the_blocked_window_is_still_caught() {
+        // Under load a wrong grant may reply after the runner's blocked
+        // window (300 ms) and be read only when a's release lets b in: the
+        // stamp of its arrival, not when the runner read it, decides.
+        let mutex = LockKind::Mutex { max_leases: 1 };
+        let h = vec![
+            step(0, 1, "a acquire mutex"),
+            acquire(1, "a"),
+            granted(2, "a"),
+            step(3, 2, "b acquire mutex => blocked"),
+            acquire(4, "b"),
+            step(310, 3, "sleep 1s"),
+            granted(700, "b"),
+            step(1310, 4, "a release mutex"),
+            ev(1311, "a", EventKind::Invoke(Command::Release { side: Side::Mutex })),
+            ev(1312, "a", EventKind::Complete(Reply::Ok)),
+            step(1400, 0, FINISH),
+        ];
+        let bad = replay(&h, mutex, &contenders()).violation.expect("the late wrong grant");
+        assert!(bad.message.contains("b: model says it still waits"), "{}", bad.message);
+        // The same grant after the release began is the right one.
+        let mut right = h.clone();
+        let grant = right.remove(6);
+        right.insert(9, Event { at: Duration::from_millis(1313), ..grant });
+        assert!(replay(&right, mutex, &contenders()).violation.is_none());
+    }
+
+    #[test]
     fn a_status_without_a_reply_is_a_violation() {
         let h = vec![
             step(0, 1, "a acquire mutex"),

@@ -136,12 +136,15 @@ pub fn apply(combo: &Combo) -> Result<(), ResolveError> {
 }
 
 /// Runs this binary once per combination with `args` (the command line
-/// without the version flags). Every child writes its reports into a scratch
-/// directory (the flags of `reports`); the parent prints the version matrix
-/// (for `run`), writes one merged report at each path the user gave and a copy
-/// of every child's report with its versions in the name
-/// ([`super::reports`]). Exit code: the worst of the children's.
-pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_run: bool) -> ExitCode {
+/// without the version flags), `at_once` children at a time. Every child
+/// writes its reports into a scratch directory (the flags of `reports`); the
+/// parent prints the version matrix (for `run`), writes one merged report at
+/// each path the user gave and a copy of every child's report with its
+/// versions in the name ([`super::reports`]). With more than one child at a
+/// time each child's output is kept and printed whole, in the order of
+/// `combos`, as soon as it and those before it are done. Exit code: the
+/// worst of the children's.
+pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_run: bool, at_once: usize) -> ExitCode {
     let Ok(binary) = std::env::current_exe() else {
         eprintln!("error: cannot find this executable to run each version in");
         return ExitCode::from(2);
@@ -154,20 +157,43 @@ pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_ru
     let scratch = std::env::temp_dir().join(format!("zkurator-versions-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&scratch);
     crate::reaper::adopt_dir(&scratch);
-    let mut worst = 0u8;
-    let mut children = Vec::new();
-    for (i, combo) in combos.iter().enumerate() {
-        println!("\n=== {} ({} of {}) ===", combo.label(), i + 1, combos.len());
+    let at_once = at_once.clamp(1, combos.len().max(1));
+    let header = |i: usize, combo: &Combo| format!("\n=== {} ({} of {}) ===", combo.label(), i + 1, combos.len());
+    let child = |i: usize| -> (u8, Option<String>) {
+        let combo = &combos[i];
         let mut child_args: Vec<OsString> = with_report_dir(user.args.clone(), &combo.label());
         child_args.extend(super::reports::child_args(reports, &scratch, i));
         child_args.extend(combo.args().into_iter().map(OsString::from));
-        let code = match run_child(&binary, &child_args) {
+        let log = (at_once > 1).then(|| scratch.join(format!("{i}.log")));
+        if log.is_none() {
+            println!("{}", header(i, combo));
+        }
+        let code = match run_child(&binary, &child_args, log.as_deref()) {
             Ok(status) => status.code().unwrap_or(2) as u8,
             Err(e) => {
                 eprintln!("error: cannot run {}: {e}", binary.display());
                 2
             }
         };
+        (code, log.map(|log| std::fs::read_to_string(log).unwrap_or_default()))
+    };
+    let mut ran: Vec<Option<(u8, Option<String>)>> = combos.iter().map(|_| None).collect();
+    let mut shown = 0;
+    let indices: Vec<usize> = (0..combos.len()).collect();
+    crate::suite::schedule::pool(&indices, at_once, child, |i, done| {
+        ran[i] = Some(done);
+        while let Some(Some((_, output))) = ran.get(shown) {
+            if let Some(output) = output {
+                println!("{}", header(shown, &combos[shown]));
+                print!("{output}");
+            }
+            shown += 1;
+        }
+    });
+    let mut worst = 0u8;
+    let mut children = Vec::new();
+    for (i, (combo, done)) in combos.iter().zip(ran).enumerate() {
+        let code = done.map_or(2, |(code, _)| code);
         worst = worst.max(code);
         let json_text = std::fs::read_to_string(scratch.join(format!("{i}.json"))).ok();
         let junit = std::fs::read_to_string(scratch.join(format!("{i}.xml"))).ok();
@@ -205,10 +231,15 @@ pub fn run_each(combos: &[Combo], args: &[OsString], reports: ReportFlags, is_ru
 
 /// Runs one child harness in a process group of its own that dies with this
 /// one (the parent-death signal, and the reaper's kill of the group), and
-/// kills what is left of the group when it is done.
-fn run_child(binary: &Path, args: &[OsString]) -> std::io::Result<std::process::ExitStatus> {
+/// kills what is left of the group when it is done. Its stdout and stderr go
+/// to `log` when given, else to this process's.
+fn run_child(binary: &Path, args: &[OsString], log: Option<&Path>) -> std::io::Result<std::process::ExitStatus> {
     let mut command = std::process::Command::new(binary);
     command.args(args);
+    if let Some(log) = log {
+        let out = std::fs::File::create(log)?;
+        command.stdout(out.try_clone()?).stderr(out);
+    }
     crate::reaper::own_group(&mut command);
     crate::runtime::child::die_with_parent(&mut command, false);
     let mut child = command.spawn()?;
