@@ -244,11 +244,14 @@ fn dispatch(cli: Cli) -> ExitCode {
                 _ => ReportFlags::BOTH,
             };
             let args = without_version_args(std::env::args_os().skip(1));
-            // Children of run, faults and workload overlap (each one's own
-            // exclusive runs stay alone host-wide); bench and gen take turns.
+            // Children of run, faults and workload overlap, at most one per
+            // core (each is a whole harness: a server, a JVM, its own --jobs
+            // runs; its exclusive runs stay alone host-wide); bench and gen
+            // take turns.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let at_once = match &cli.command {
                 Command::Run { jobs, .. } | Command::Faults { jobs, .. } | Command::Workload { jobs, .. } => {
-                    jobs_or_default(*jobs)
+                    jobs_or_default(*jobs).min(cores)
                 }
                 _ => 1,
             };

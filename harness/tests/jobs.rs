@@ -66,6 +66,14 @@ fn jobs_give_the_verdicts_of_one_at_a_time_and_exclusive_runs_are_alone() {
     assert_eq!(reported, labels, "the report keeps the corpus order");
     assert!(parallel.as_expected(), "{}", parallel.matrix(false));
 
+    // Overlapping runs never share a lock directory.
+    let mut paths: Vec<&str> =
+        parallel.entries.iter().filter_map(|e| Some(e.result.evidence.as_ref()?.lock_path.as_str())).collect();
+    assert_eq!(paths.len(), labels.len(), "every run has its lock path");
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(paths.len(), labels.len(), "two runs shared a lock path");
+
     let spans: Vec<_> = parallel.entries.iter().map(|e| e.span.expect("a span per run")).collect();
     for (i, span) in spans.iter().enumerate().filter(|(i, _)| exclusive[*i]) {
         for (j, other) in spans.iter().enumerate().filter(|(j, _)| *j != i) {
