@@ -7,9 +7,9 @@
 //! time. A run is *exclusive* ([`exclusive_reason`]) when it acts on the
 //! servers (restarts, kills, ensembles) or when its verdict compares a
 //! wall-clock interval with a session or acquire timeout (network faults,
-//! pauses, loss signals, a grant the model expects within an acquire
-//! timeout): those run one at a time with nothing else running, after the
-//! shared phase. `jobs == 1` runs everything in corpus order, as the suite
+//! pauses, loss signals, killed processes, sessions shorter than 4 s, a
+//! grant the model expects within an acquire timeout): those run one at a
+//! time with nothing else running, after the shared phase. `jobs == 1` runs everything in corpus order, as the suite
 //! always did.
 //!
 //! Exclusive means host-wide: every run holds the [`HostGate`] (a file lock
@@ -26,12 +26,21 @@ use crate::model::{Model, Outcome};
 use crate::scenario::{Action, Scenario};
 use crate::workload::DataStep;
 
+/// Sessions shorter than this (the corpus's default, 4 s) make a run
+/// exclusive: a client that gets no CPU for a third of it or so loses its
+/// connection (zookeeper-client: "no response from connection in 800ms" at
+/// 2 s), which load beside it can cause.
+pub const SHORT_SESSION: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// The environment variable that overrides the default `--jobs`.
 pub const JOBS_ENV: &str = "ZKURATOR_JOBS";
 
 /// Why `scenario` must run with nothing else running, or `None` when it may
 /// overlap other runs.
 pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
+    if scenario.session_timeout < SHORT_SESSION {
+        return Some("a short session timeout, which a contender starved under load outlives");
+    }
     let mut model = Model::new(scenario.kind, &scenario.contenders).with_session_timeout(scenario.session_timeout);
     for step in &scenario.steps {
         let reason = match &step.action {
@@ -39,6 +48,7 @@ pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
             Action::Network { .. } => Some("a network fault timed against the session timeout"),
             Action::Data { step: DataStep::Pause(_), .. } => Some("a pause timed against the session timeout"),
             Action::ExpectLost { .. } => Some("a loss signal timed against the session timeout"),
+            Action::Kill { .. } => Some("a killed process's session expiry timed against the checks"),
             _ => None,
         };
         if reason.is_some() {
@@ -182,7 +192,7 @@ mod tests {
     fn scenario(steps: &[&str]) -> Scenario {
         let steps: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
         let text = format!(
-            "description = \"x\"\nlock = \"mutex\"\ncontenders = {{ a = \"rust\", b = \"rust\" }}\nsteps = [{}]\n",
+            "description = \"x\"\nlock = \"mutex\"\ncontenders = {{ a = \"rust-process\", b = \"rust\" }}\nsteps = [{}]\n",
             steps.join(", ")
         );
         crate::scenario::parse(std::path::Path::new("x.toml"), &text).expect("parses").remove(0)
@@ -195,8 +205,9 @@ mod tests {
         // Waiting out a timeout is the contender's own clock: still shared.
         let times_out = ["a acquire mutex", "b acquire mutex 100ms => timeout", "a release mutex"];
         assert_eq!(exclusive_reason(&scenario(&times_out)), None);
-        let cases: [&[&str]; 5] = [
+        let cases: [&[&str]; 6] = [
             &["a acquire mutex", "zk restart", "a release mutex"],
+            &["a acquire mutex", "b acquire mutex => blocked", "a kill", "b release mutex"],
             &["a acquire mutex", "a partition for 1500ms", "sleep 2s"],
             &["a acquire mutex", "a pause 2500ms"],
             &["a acquire mutex", "a expire", "a expect-lost mutex 4s"],
@@ -205,6 +216,9 @@ mod tests {
         for steps in cases {
             assert!(exclusive_reason(&scenario(steps)).is_some(), "{steps:?}");
         }
+        let mut short = scenario(&shared);
+        short.session_timeout = std::time::Duration::from_millis(2000);
+        assert!(exclusive_reason(&short).is_some(), "a 2 s session");
     }
 
     #[test]
