@@ -165,8 +165,33 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The index of the server `id` is connected to now (in the connect
+    /// string's order), told by its proxies: the one server whose proxy has
+    /// an open connection. Waits up to the grant bound for exactly one (a
+    /// client between two connections has none, or two for a moment).
+    pub(super) fn member_of(&self, id: &str) -> Result<usize, Stop> {
+        let link = self.net.links.get(id).ok_or_else(|| {
+            stop("runner", format!("{id} has no proxy (the scenario's split steps should have made one)"))
+        })?;
+        let deadline = Instant::now() + self.timing.grant_bound;
+        loop {
+            let open: Vec<usize> =
+                link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect();
+            match open[..] {
+                [member] => return Ok(member),
+                _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+                _ => {
+                    return Err(stop(
+                        "runner",
+                        format!("{id} is not connected to exactly one server (open connections on members {open:?})"),
+                    ))
+                }
+            }
+        }
+    }
+
     /// The role `id` has in the model now.
-    fn role_of(&self, id: &str) -> Role {
+    pub(super) fn role_of(&self, id: &str) -> Role {
         if self.model.nodes().iter().any(|n| n.owner.as_deref() == Some(id) && n.granted) {
             Role::Holder
         } else if self.model.pending().iter().any(|p| p == id) {
