@@ -102,7 +102,9 @@ pub fn split_op(ensemble: &ZkEnsemble, links: &MemberLinks, op: ServerOp) -> Res
             *joined(&cut).iter().find(|&&i| i != current).ok_or("no follower to cut off")?
         }
         ServerOp::IsolateMember(member) if member < ensemble.len() => member,
-        ServerOp::IsolateMember(member) => return Err(format!("no member {member} in a {}-member ensemble", ensemble.len())),
+        ServerOp::IsolateMember(member) => {
+            return Err(format!("no member {member} in a {}-member ensemble", ensemble.len()))
+        }
         other => return Err(format!("`zk {}` is no split", other.name())),
     };
     let was = ensemble.member_mode(victim).unwrap_or_else(|| "not serving".into());

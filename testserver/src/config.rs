@@ -16,6 +16,9 @@ pub(crate) struct PeerPorts {
     pub(crate) election: u16,
 }
 
+/// How one member reaches another: its quorum and election addresses.
+pub(crate) type Route = (SocketAddr, SocketAddr);
+
 /// Settings common to every server this crate starts (set through `ServerBuilder`).
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -45,7 +48,7 @@ pub(crate) struct ZooCfg<'a> {
     /// (`routes[j]` = its quorum and election addresses for member `j`; its own entry is
     /// unused). The member's own line then names the wildcard address, so it listens on
     /// its real ports and advertises no address of its own to the others.
-    pub(crate) routes: Option<(usize, &'a [Option<(SocketAddr, SocketAddr)>])>,
+    pub(crate) routes: Option<(usize, &'a [Option<Route>])>,
 }
 
 impl ZooCfg<'_> {
@@ -122,8 +125,7 @@ mod tests {
     #[test]
     fn standalone_config() {
         let s = settings(false);
-        let cfg =
-            ZooCfg {
+        let cfg = ZooCfg {
             settings: &s,
             data_dir: PathBuf::from("/tmp/x/data"),
             client_port: 4242,

@@ -13,8 +13,8 @@ use crate::config::{PeerPorts, Settings, ZooCfg};
 use crate::error::ServerError;
 use crate::fourlw::{server_mode, Mode};
 use crate::ports::free_port;
-use crate::routes::{routes_of, Router};
 use crate::process::{create_dir, is_port_clash, wait_ready, write_file, Node, Ready, Runtime, QUORUM_MAIN};
+use crate::routes::{routes_of, Router};
 use crate::watchdog::Watchdog;
 
 /// Time allowed for one `srvr` probe in [`ZkEnsemble::leader`].

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 
 use crate::builder::ServerBuilder;
+use crate::config::Route;
 use crate::ensemble::ZkEnsemble;
 use crate::error::ServerError;
 
@@ -64,8 +65,8 @@ impl ServerBuilder {
 pub(crate) fn routes_of(
     router: &mut Router<'_>,
     from: usize,
-    targets: &[(SocketAddr, SocketAddr)],
-) -> Result<Vec<Option<(SocketAddr, SocketAddr)>>, ServerError> {
+    targets: &[Route],
+) -> Result<Vec<Option<Route>>, ServerError> {
     let mut routes = Vec::with_capacity(targets.len());
     for (to, &(quorum, election)) in targets.iter().enumerate() {
         if to == from {

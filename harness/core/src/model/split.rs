@@ -32,7 +32,8 @@ impl Model {
             ServerOp::IsolateLeader | ServerOp::IsolateFollower | ServerOp::IsolateMember(_) => {
                 if m.cut {
                     return Err(ModelError(
-                        "a member is cut off already: `zk heal-members` first (a second cut would leave no quorum)".into(),
+                        "a member is cut off already: `zk heal-members` first (a second cut would leave no quorum)"
+                            .into(),
                     ));
                 }
                 if m.down > 0 {
