@@ -20,10 +20,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use zkurator_testserver::{PeerLink, ZkEnsemble};
+use zkurator_testserver::{PeerLink, PeerPort, ZkEnsemble};
 
 use crate::nemesis::ServerOp;
 use crate::proxy::LatencyProxy;
+
+/// How long a quorum-port link waits for a leader to open its port: less
+/// than the ensemble's 10 s `initLimit`, within which the follower must sync.
+const LEADER_PATIENCE: Duration = Duration::from_secs(4);
 
 /// The proxies between the members of one ensemble, and which members are cut off.
 #[derive(Default)]
@@ -43,6 +47,11 @@ impl MemberLinks {
     /// address member `link.from` is to use.
     pub fn route(&mut self, link: PeerLink) -> std::io::Result<SocketAddr> {
         let proxy = LatencyProxy::start(link.target, Duration::ZERO)?;
+        if link.port == PeerPort::Quorum {
+            // A follower may connect before the new leader opens its port:
+            // the proxy waits for it as the follower's own retries would.
+            proxy.set_upstream_patience(LEADER_PATIENCE);
+        }
         let addr = proxy.local_addr();
         self.links.push((link, proxy));
         Ok(addr)

@@ -190,6 +190,30 @@ impl Run<'_> {
         }
     }
 
+    /// After its member was cut off (at `cut`), `id` must reconnect to
+    /// another member (the majority) within its session timeout.
+    pub(super) fn moves_away(&self, id: &str, from: usize, cut: Instant) -> Result<(), Stop> {
+        let link = self.net.links.get(id).ok_or_else(|| stop("runner", format!("{id} has no proxy")))?;
+        let deadline = cut + self.scenario.session_timeout;
+        loop {
+            let open: Vec<usize> =
+                link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect();
+            if !open.is_empty() && !open.contains(&from) {
+                tracing::info!(id, from, to = ?open, after_ms = cut.elapsed().as_millis() as u64, "moved to the majority");
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(stop(
+                    "split",
+                    format!(
+                        "{id} did not move off member {from}, which was cut off, within its session timeout (connected to {open:?})"
+                    ),
+                ));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The role `id` has in the model now.
     pub(super) fn role_of(&self, id: &str) -> Role {
         if self.model.nodes().iter().any(|n| n.owner.as_deref() == Some(id) && n.granted) {

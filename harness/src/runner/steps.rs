@@ -76,7 +76,9 @@ impl Run<'_> {
             Action::Server(op) => self.server_step(*op, None)?,
             Action::IsolateMemberOf { contender } => {
                 let member = self.member_of(contender)?;
-                self.server_step(ServerOp::IsolateMember(member), Some(contender))?
+                let at = Instant::now();
+                self.server_step(ServerOp::IsolateMember(member), Some(contender))?;
+                self.moves_away(contender, member, at)?;
             }
             Action::Sleep(d) => self.sleep_watching(*d),
             Action::Foreign(name) => {
