@@ -202,7 +202,7 @@ impl ServerControl for Backend {
                 ))
             }
             (Backend::Ensemble { .. }, ServerOp::Restart) => {
-                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower and start-all".into())
+                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower, start-all and the splits (isolate-leader, isolate-follower, isolate-member, heal-members)".into())
             }
             (Backend::Ensemble { ensemble, links, .. }, op) if op.is_split() => split_op(&lock(ensemble), links, op)?,
             (Backend::Ensemble { ensemble, .. }, op) => ensemble_op(&mut lock(ensemble), op)?,
