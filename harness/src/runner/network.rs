@@ -190,6 +190,15 @@ impl Run<'_> {
         }
     }
 
+    /// Which servers (indices in the connect string) each proxied contender
+    /// has an open connection to now, for the log of a split.
+    pub(super) fn placement(&self) -> BTreeMap<String, Vec<usize>> {
+        let open = |link: &Link| {
+            link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect()
+        };
+        self.net.links.iter().map(|(id, link)| (id.clone(), open(link))).collect()
+    }
+
     /// After its member was cut off (at `cut`), `id` must reconnect to
     /// another member (the majority) within its session timeout.
     pub(super) fn moves_away(&self, id: &str, from: usize, cut: Instant) -> Result<(), Stop> {

@@ -184,6 +184,9 @@ impl Run<'_> {
     /// aims at one contender's member, for that contender in its role.
     fn server_step(&mut self, op: ServerOp, aimed_at: Option<&str>) -> Result<(), Stop> {
         self.history.record("zk", crate::history::EventKind::Server(op.name().to_owned()));
+        if op.is_split() {
+            tracing::info!(op = op.name(), placement = ?self.placement(), "contenders' members before the split");
+        }
         let at = Instant::now();
         let done = self.control.apply(op).map_err(|e| stop("server", e))?;
         tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
