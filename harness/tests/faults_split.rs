@@ -1,5 +1,6 @@
-//! Ensemble splits against a real 3-server ZooKeeper ensemble, with
-//! `ZKURATOR_SLOW_FAULTS=1` (like the slow fault scenarios):
+//! Ensemble splits against a real 3-server ZooKeeper ensemble, in every
+//! `cargo test --features interop` (the corpus's split scenarios run with the
+//! slow fault scenarios, `ZKURATOR_SLOW_FAULTS=1`):
 //!
 //! * the cut is real: a member cut off through the harness's member proxies
 //!   stops serving and stays out (no connection between members bypasses the
@@ -27,14 +28,6 @@ use zkurator_testserver::four_letter;
 /// One ensemble at a time on a 2-core machine.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn slow() -> bool {
-    let on = zkurator_harness::suite::slow_faults_enabled();
-    if !on {
-        eprintln!("skipped: set ZKURATOR_SLOW_FAULTS=1 to run the ensemble split tests");
-    }
-    on
-}
-
 /// `Some(mode)` when the member at `addr` serves, `None` when it answers
 /// that it does not.
 fn mode(addr: &str) -> Option<String> {
@@ -49,9 +42,6 @@ fn modes(members: &[&str]) -> Vec<Option<String>> {
 #[test]
 fn a_member_cut_off_stays_out_until_healed() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if !slow() {
-        return;
-    }
     let backend = Backend::ensemble().expect("a routed 3-server ensemble");
     let connect = backend.connect_string();
     let members: Vec<&str> = connect.split(',').collect();
@@ -90,9 +80,6 @@ fn a_member_cut_off_stays_out_until_healed() {
 #[test]
 fn broken_readers_in_a_split_run_count_as_double_grants() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if !slow() {
-        return;
-    }
     let text = r#"
 description = "negative control: readers that ignore writers, with the writer's member cut off"
 zk = "ensemble"
