@@ -142,9 +142,12 @@ impl Target<'_> {
         let options = mode.with_acls(self.acls());
         loop {
             let sent = Instant::now();
+            // Both requests are sent here, in this order. The list's reply
+            // comes after the create's, so waiting for the list first wakes
+            // this task once for the pair, not once per reply.
             let create = self.client.create(&path, self.data, &options);
-            let list = self.client.list_children(self.lock_path);
-            let (created, listed) = tokio::join!(create, list);
+            let listed = self.client.list_children(self.lock_path).await;
+            let created = create.await;
             let created = match created {
                 Ok((stat, sequence)) => {
                     let sequence = match &self.rule {
