@@ -156,9 +156,8 @@ pub fn evaluate(configs: &[ConfigReport], writers: &[u32]) -> Vec<TargetResult> 
     let what = "uncontended lease cycles/s".to_owned();
     push(fast, loopback, what, Subject::Curator, 1.3, uncontended(Lock::Lease, Subject::Curator));
 
-    let config_of = |server: ServerMode, network: Network| {
-        configs.iter().find(|c| c.server == server && c.network == network)
-    };
+    let config_of =
+        |server: ServerMode, network: Network| configs.iter().find(|c| c.server == server && c.network == network);
     let label_of = |server: ServerMode, network: Network| match config_of(server, network) {
         Some(c) => c.label(),
         None => format!(
@@ -361,7 +360,9 @@ mod tests {
         // The durable setting counts for the uncontended mutex against Curator only.
         let durable: Vec<_> = targets.iter().filter(|t| t.config.contains("forceSync=yes")).collect();
         assert_eq!(durable.len(), 2, "{durable:#?}");
-        assert!(durable.iter().all(|t| t.target.starts_with("uncontended mutex cycles/s") && t.target.contains("Curator")));
+        assert!(durable
+            .iter()
+            .all(|t| t.target.starts_with("uncontended mutex cycles/s") && t.target.contains("Curator")));
         assert_eq!(find(&targets, "uncontended mutex cycles/s ≥ 1.30× Curator", "forceSync=yes").verdict, Verdict::Met);
         let t = find(&targets, "uncontended mutex cycles/s ≥ 1.40× Curator", "forceSync=yes");
         assert_eq!(t.verdict, Verdict::NotMeasured, "the durable latency setting was not run");
