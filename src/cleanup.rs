@@ -65,10 +65,11 @@ pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Opti
 /// until [`Cleanup::disarm`]; dropped while armed (a cancelled acquire), it
 /// deletes in the background: on the runtime the attempt started on when it
 /// is dropped outside any runtime.
-pub(crate) struct Cleanup {
-    client: Client,
+pub(crate) struct Cleanup<'a> {
+    /// Borrowed: cloned only when there is something to clean up.
+    client: &'a Client,
     runtime: Option<tokio::runtime::Handle>,
-    lock_path: String,
+    lock_path: &'a str,
     /// The attempt's `_c_<uuid>-` prefix: finds the node when the create's
     /// reply never arrived.
     pub(crate) prefix: String,
@@ -77,12 +78,12 @@ pub(crate) struct Cleanup {
     armed: bool,
 }
 
-impl Cleanup {
-    pub(crate) fn new(client: &Client, lock_path: &str, prefix: String) -> Self {
+impl<'a> Cleanup<'a> {
+    pub(crate) fn new(client: &'a Client, lock_path: &'a str, prefix: String) -> Self {
         Cleanup {
-            client: client.clone(),
+            client,
             runtime: tokio::runtime::Handle::try_current().ok(),
-            lock_path: lock_path.to_owned(),
+            lock_path,
             prefix,
             node: None,
             armed: true,
@@ -97,7 +98,7 @@ impl Cleanup {
     /// the attempt's create on the same session, so it sees that create.
     fn task(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let client = self.client.clone();
-        let lock_path = self.lock_path.clone();
+        let lock_path = self.lock_path.to_owned();
         let prefix = self.prefix.clone();
         let node = self.node.clone();
         async move {
@@ -132,7 +133,7 @@ impl Cleanup {
     }
 }
 
-impl Drop for Cleanup {
+impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
         if !self.armed {
             return;

@@ -275,10 +275,13 @@ impl Hold {
     /// through connection loss until done or the session ends). A hold lost
     /// with its session or node has nothing left to delete: that is `Ok`.
     pub(crate) async fn release(&self) -> Result<()> {
-        match self.end() {
-            Some(node) => cleanup::delete_released(&self.client, node.to_owned(), self.runtime.as_ref()).await,
-            None => Ok(()),
-        }
+        let Some(node) = self.end() else { return Ok(()) };
+        let deleted = cleanup::delete_released(&self.client, node.to_owned(), self.runtime.as_ref()).await;
+        // The delete's reply came after the watch's answer and its event:
+        // reading them now lets the client forget the watch by itself (a
+        // watch dropped unread costs its session task another message).
+        self.node.seen();
+        deleted
     }
 
     /// Ends the hold and deletes its node in the background (on the runtime

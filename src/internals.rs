@@ -10,7 +10,7 @@ use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventTyp
 use crate::cleanup::Cleanup;
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
-use crate::names::{new_protected_prefix, MUTEX_LOCK_NAME};
+use crate::names::{concat, new_protected_prefix, MUTEX_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
 
@@ -115,7 +115,7 @@ impl Target<'_> {
     }
 
     /// One attempt: create our node, then wait until it holds the lock.
-    async fn attempt(&self, cleanup: &mut Cleanup, deadline: Option<Instant>) -> Result<Acquired, Failure> {
+    async fn attempt(&self, cleanup: &mut Cleanup<'_>, deadline: Option<Instant>) -> Result<Acquired, Failure> {
         let first_answer_by = deadline.map(|d| d.max(Instant::now() + self.client.session_timeout().min(HOUR)));
         let (mut acquired, children) =
             within(first_answer_by, self.create_and_list(&cleanup.prefix)).await.ok_or(Failure::TimedOut)??;
@@ -135,16 +135,19 @@ impl Target<'_> {
     async fn create_and_list(&self, prefix: &str) -> Result<(Acquired, Vec<String>)> {
         let (mode, path) = match &self.rule {
             Rule::Read { downgrade_from: Some(sequence) } => {
-                (CreateMode::Ephemeral, format!("{}/{prefix}{}{sequence}", self.lock_path, self.lock_name))
+                (CreateMode::Ephemeral, concat(&[self.lock_path, "/", prefix, self.lock_name, sequence]))
             }
-            _ => (CreateMode::EphemeralSequential, format!("{}/{prefix}{}", self.lock_path, self.lock_name)),
+            _ => (CreateMode::EphemeralSequential, concat(&[self.lock_path, "/", prefix, self.lock_name])),
         };
         let options = mode.with_acls(self.acls());
         loop {
             let sent = Instant::now();
+            // Both requests are sent here, in this order. The list's reply
+            // comes after the create's, so waiting for the list first wakes
+            // this task once for the pair, not once per reply.
             let create = self.client.create(&path, self.data, &options);
-            let list = self.client.list_children(self.lock_path);
-            let (created, listed) = tokio::join!(create, list);
+            let listed = self.client.list_children(self.lock_path).await;
+            let created = create.await;
             let created = match created {
                 Ok((stat, sequence)) => {
                     let sequence = match &self.rule {
@@ -152,7 +155,7 @@ impl Target<'_> {
                         _ => sequence.to_string(),
                     };
                     let path = match mode {
-                        CreateMode::EphemeralSequential => format!("{path}{sequence}"),
+                        CreateMode::EphemeralSequential => concat(&[&path, &sequence]),
                         _ => path.clone(),
                     };
                     Acquired { path, sequence, czxid: stat.czxid, answered_at: sent }

@@ -31,7 +31,18 @@ const UUID_LEN: usize = 36;
 /// assert_eq!(prefix.len(), 3 + 36 + 1);
 /// ```
 pub fn new_protected_prefix() -> String {
-    format!("{PROTECTED_MARKER}{}-", uuid::Uuid::new_v4())
+    // Written into place: the formatting machinery costs more than the rest
+    // of the name (this runs once per acquire).
+    let mut uuid = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let uuid = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut uuid);
+    concat(&[PROTECTED_MARKER, uuid, "-"])
+}
+
+/// The parts one after the other, in one allocation of the right size.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| joined.push_str(p));
+    joined
 }
 
 /// A lock node name split into its parts.

@@ -4,7 +4,9 @@
 //!
 //! A backend is also the [`ServerControl`] of its runs: the servers the harness
 //! started can be restarted (`zk restart`) or have members killed and started
-//! again (`zk kill-leader`, `zk kill-follower`, `zk start-all`); servers it
+//! again (`zk kill-leader`, `zk kill-follower`, `zk start-all`) or cut apart
+//! and joined again (`zk isolate-leader`, `zk isolate-follower`,
+//! `zk isolate-member C`, `zk heal-members`: see [`crate::split`]); servers it
 //! did not start refuse these ops with a message saying so.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use zkurator_testserver::{ZkEnsemble, ZkServer};
 
 use crate::nemesis::{NoControl, ServerControl, ServerOp};
+use crate::split::{split_op, MemberLinks};
 
 /// How long ensemble ops wait for a leader.
 const LEADER_WAIT: Duration = Duration::from_secs(60);
@@ -26,12 +29,15 @@ pub enum Backend {
         /// Its connect string (stable across restarts).
         connect: String,
     },
-    /// A 3-server ensemble on 127.0.0.1 started for this run.
+    /// A 3-server ensemble on 127.0.0.1 started for this run, its members
+    /// linked through proxies.
     Ensemble {
         /// The members (locked while one is killed or started).
         ensemble: Box<Mutex<ZkEnsemble>>,
         /// The connect string naming every member.
         connect: String,
+        /// The proxies between the members.
+        links: Box<MemberLinks>,
     },
     /// A server or ensemble somebody else runs.
     External(String),
@@ -65,14 +71,17 @@ impl Backend {
             .map_err(|e| e.to_string())
     }
 
-    /// Starts a 3-server ensemble on 127.0.0.1 (for `zk = "ensemble"` scenarios).
+    /// Starts a 3-server ensemble on 127.0.0.1 (for `zk = "ensemble"`
+    /// scenarios), whose members reach each other through proxies
+    /// ([`crate::split`]).
     pub fn ensemble() -> Result<Backend, String> {
+        let mut links = Box::<MemberLinks>::default();
         ZkServer::builder()
             .container_check_interval(Duration::from_millis(500))
-            .start_ensemble(3)
+            .start_ensemble_routed(3, &mut |link| links.route(link))
             .map(|ensemble| {
                 let connect = ensemble.connect_string();
-                Backend::Ensemble { ensemble: Box::new(Mutex::new(ensemble)), connect }
+                Backend::Ensemble { ensemble: Box::new(Mutex::new(ensemble)), connect, links }
             })
             .map_err(|e| format!("cannot start a 3-server ensemble: {e}"))
     }
@@ -91,10 +100,13 @@ impl Backend {
                 }
                 Ok(())
             }
-            Backend::Ensemble { ensemble, .. } => {
+            Backend::Ensemble { ensemble, links, .. } => {
                 let mut ensemble = lock(ensemble);
                 if (0..ensemble.len()).any(|i| !ensemble.is_member_running(i)) {
                     ensemble_op(&mut ensemble, ServerOp::StartAll)?;
+                }
+                if !links.cut().is_empty() {
+                    split_op(&ensemble, links, ServerOp::HealMembers)?;
                 }
                 Ok(())
             }
@@ -190,8 +202,9 @@ impl ServerControl for Backend {
                 ))
             }
             (Backend::Ensemble { .. }, ServerOp::Restart) => {
-                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower and start-all".into())
+                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower, start-all and the splits (isolate-leader, isolate-follower, isolate-member, heal-members)".into())
             }
+            (Backend::Ensemble { ensemble, links, .. }, op) if op.is_split() => split_op(&lock(ensemble), links, op)?,
             (Backend::Ensemble { ensemble, .. }, op) => ensemble_op(&mut lock(ensemble), op)?,
             (other, op) => return NoControl { describe: other.describe() }.apply(op),
         };
@@ -229,5 +242,6 @@ fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, String
             Ok(format!("started members {stopped:?}; leader is {now}"))
         }
         ServerOp::Restart => Err("`zk restart` needs a standalone server".into()),
+        split => Err(format!("`zk {}` is a split, not a kill or start", split.name())),
     }
 }

@@ -39,6 +39,7 @@ pub mod reaper;
 pub mod report;
 pub mod runner;
 pub mod runtime;
+pub mod split;
 pub mod suite;
 pub mod versions;
 pub mod workload_report;

@@ -1,7 +1,7 @@
 //! The fault gate: the fault corpus (`scenarios/faults`) with real Curator,
 //! real kazurator and zkurator contenders (in-process and in child processes),
 //! sessions expired, processes killed and, with `ZKURATOR_SLOW_FAULTS=1`,
-//! servers restarted and ensemble leaders killed. Runs with
+//! servers restarted, ensemble leaders killed and ensembles split. Runs with
 //! `cargo test --features interop`.
 //!
 //! Besides agreeing with `scenarios/expectations.toml`, the runs must show:
@@ -53,7 +53,14 @@ fn fault_corpus_keeps_locks_safe() {
         }
     }
     if include_slow {
-        for kind in [FaultKind::Restart, FaultKind::KillLeader, FaultKind::KillFollower] {
+        for kind in [
+            FaultKind::Restart,
+            FaultKind::KillLeader,
+            FaultKind::KillFollower,
+            FaultKind::IsolateLeader,
+            FaultKind::IsolateMember,
+            FaultKind::HealMembers,
+        ] {
             assert!(figures.iter().flat_map(|f| &f.stats.injected).any(|i| i.kind == kind), "no {kind:?}");
         }
     }

@@ -146,7 +146,7 @@ fn the_kept_schedules_agree_with_the_model() {
 #[cfg(zkurator_harness)]
 #[test]
 fn a_handle_sharing_its_hold_is_caught_by_the_search() {
-    match runner(64, 16).run(&ops::schedule(14), |schedule| play_schedule(&schedule, true)) {
+    match runner(64, 128).run(&ops::schedule(14), |schedule| play_schedule(&schedule, true)) {
         Err(TestError::Fail(why, schedule)) => {
             eprintln!("caught, shrunk to {} steps: {schedule:?}\n{why}", schedule.len());
             assert!(schedule.len() <= 6, "shrinking left {} steps", schedule.len());

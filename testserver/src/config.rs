@@ -1,6 +1,7 @@
 //! `zoo.cfg` rendering, shared by standalone servers and ensemble members.
 
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub(crate) struct PeerPorts {
     /// The leader-election port.
     pub(crate) election: u16,
 }
+
+/// How one member reaches another: its quorum and election addresses.
+pub(crate) type Route = (SocketAddr, SocketAddr);
 
 /// Settings common to every server this crate starts (set through `ServerBuilder`).
 #[derive(Debug, Clone)]
@@ -40,6 +44,11 @@ pub(crate) struct ZooCfg<'a> {
     /// Empty for a standalone server; otherwise every member of the ensemble, in order
     /// (member `i` has server id `i + 1`).
     pub(crate) ensemble: &'a [PeerPorts],
+    /// For a routed ensemble: this member's index and how it reaches each other member
+    /// (`routes[j]` = its quorum and election addresses for member `j`; its own entry is
+    /// unused). The member's own line then names the wildcard address, so it listens on
+    /// its real ports and advertises no address of its own to the others.
+    pub(crate) routes: Option<(usize, &'a [Option<Route>])>,
 }
 
 impl ZooCfg<'_> {
@@ -73,7 +82,16 @@ impl ZooCfg<'_> {
             line("reconfigEnabled=false".to_owned());
             let mut servers = String::new();
             for (i, ports) in self.ensemble.iter().enumerate() {
-                let _ = writeln!(servers, "server.{}=127.0.0.1:{}:{}", i + 1, ports.peer, ports.election);
+                let direct = format!("127.0.0.1:{}:{}", ports.peer, ports.election);
+                let address = match self.routes {
+                    Some((me, _)) if me == i => format!("0.0.0.0:{}:{}", ports.peer, ports.election),
+                    Some((_, routes)) => match routes.get(i).copied().flatten() {
+                        Some((quorum, election)) => format!("{}:{}:{}", quorum.ip(), quorum.port(), election.port()),
+                        None => direct,
+                    },
+                    None => direct,
+                };
+                let _ = writeln!(servers, "server.{}={address}", i + 1);
             }
             cfg.push_str(&servers);
         }
@@ -107,8 +125,14 @@ mod tests {
     #[test]
     fn standalone_config() {
         let s = settings(false);
-        let cfg =
-            ZooCfg { settings: &s, data_dir: PathBuf::from("/tmp/x/data"), client_port: 4242, ensemble: &[] }.render();
+        let cfg = ZooCfg {
+            settings: &s,
+            data_dir: PathBuf::from("/tmp/x/data"),
+            client_port: 4242,
+            ensemble: &[],
+            routes: None,
+        }
+        .render();
         for expected in [
             "tickTime=200\n",
             "dataDir=/tmp/x/data\n",
@@ -129,11 +153,37 @@ mod tests {
     fn ensemble_config_lists_every_member() {
         let s = settings(true);
         let ports = [PeerPorts { client: 1, peer: 2, election: 3 }, PeerPorts { client: 4, peer: 5, election: 6 }];
-        let cfg = ZooCfg { settings: &s, data_dir: PathBuf::from("/d"), client_port: 4, ensemble: &ports }.render();
+        let cfg =
+            ZooCfg { settings: &s, data_dir: PathBuf::from("/d"), client_port: 4, ensemble: &ports, routes: None }
+                .render();
         assert!(cfg.contains("server.1=127.0.0.1:2:3\n"));
         assert!(cfg.contains("server.2=127.0.0.1:5:6\n"));
         assert!(cfg.contains("initLimit=50\n"));
         assert!(cfg.contains("syncLimit=25\n"));
         assert!(!cfg.contains("forceSync"));
+    }
+
+    #[test]
+    fn routed_config_names_the_member_itself_by_the_wildcard_and_the_others_by_their_routes() {
+        let s = settings(true);
+        let ports = [
+            PeerPorts { client: 1, peer: 2, election: 3 },
+            PeerPorts { client: 4, peer: 5, election: 6 },
+            PeerPorts { client: 7, peer: 8, election: 9 },
+        ];
+        let addr = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        let routes = [Some((addr(100), addr(101))), None, Some((addr(200), addr(201)))];
+        let cfg = ZooCfg {
+            settings: &s,
+            data_dir: PathBuf::from("/d"),
+            client_port: 4,
+            ensemble: &ports,
+            routes: Some((1, &routes)),
+        }
+        .render();
+        assert!(cfg.contains("server.1=127.0.0.1:100:101\n"), "{cfg}");
+        assert!(cfg.contains("server.2=0.0.0.0:5:6\n"), "{cfg}");
+        assert!(cfg.contains("server.3=127.0.0.1:200:201\n"), "{cfg}");
+        assert!(cfg.contains("clientPortAddress=127.0.0.1\n"), "{cfg}");
     }
 }

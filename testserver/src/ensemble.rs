@@ -1,5 +1,6 @@
 //! A ZooKeeper ensemble ([`ZkEnsemble`]): several `QuorumPeerMain` JVMs on 127.0.0.1.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -10,8 +11,10 @@ use tempfile::TempDir;
 use crate::builder::{ServerBuilder, PORT_ATTEMPTS};
 use crate::config::{PeerPorts, Settings, ZooCfg};
 use crate::error::ServerError;
+use crate::fourlw::{server_mode, Mode};
 use crate::ports::free_port;
 use crate::process::{create_dir, is_port_clash, wait_ready, write_file, Node, Ready, Runtime, QUORUM_MAIN};
+use crate::routes::{routes_of, Router};
 use crate::watchdog::Watchdog;
 
 /// Time allowed for one `srvr` probe in [`ZkEnsemble::leader`].
@@ -55,6 +58,14 @@ impl ZkEnsemble {
     }
 
     pub(crate) fn start_with(settings: Settings, n: usize) -> Result<ZkEnsemble, ServerError> {
+        Self::start_routed(settings, n, None)
+    }
+
+    pub(crate) fn start_routed(
+        settings: Settings,
+        n: usize,
+        mut router: Option<&mut Router<'_>>,
+    ) -> Result<ZkEnsemble, ServerError> {
         if n == 0 {
             return Err(ServerError::InvalidConfig("an ensemble needs at least one member".to_owned()));
         }
@@ -69,8 +80,13 @@ impl ZkEnsemble {
             let ports = (0..n)
                 .map(|_| Ok(PeerPorts { client: free_port()?, peer: free_port()?, election: free_port()? }))
                 .collect::<Result<Vec<_>, ServerError>>()?;
+            let targets: Vec<_> = ports.iter().map(|p| (localhost(p.peer), localhost(p.election))).collect();
             let mut nodes = Vec::with_capacity(n);
             for (i, member_ports) in ports.iter().enumerate() {
+                let routes = match router.as_mut() {
+                    Some(router) => Some(routes_of(&mut **router, i, &targets)?),
+                    None => None,
+                };
                 let member_dir = dir.path().join(format!("member-{}", i + 1));
                 // A previous attempt's files, if any, would only confuse this one.
                 let _ = std::fs::remove_dir_all(&member_dir);
@@ -82,6 +98,7 @@ impl ZkEnsemble {
                     data_dir: node.data_dir.clone(),
                     client_port: member_ports.client,
                     ensemble: &ports,
+                    routes: routes.as_deref().map(|r| (i, r)),
                 };
                 write_file(&node.config, &cfg.render())?;
                 nodes.push(node);
@@ -218,9 +235,37 @@ impl ZkEnsemble {
     /// Polls [`leader`](Self::leader) until there is one or `timeout` passes
     /// ([`ServerError::NoLeader`]).
     pub fn wait_for_leader(&self, timeout: Duration) -> Result<usize, ServerError> {
+        let all: Vec<usize> = (0..self.len()).collect();
+        self.wait_for_leader_among(&all, timeout)
+    }
+
+    /// The mode member `index` serves in (`leader`, `follower`, `standalone`), or `None`
+    /// when it is not running, does not answer `srvr` within a second, or answers that it
+    /// is not serving (a member without a quorum).
+    pub fn member_mode(&self, index: usize) -> Option<String> {
+        let state = &mut *self.state();
+        let node = state.nodes.get_mut(index)?;
+        if !node.is_running(&mut state.watchdog) {
+            return None;
+        }
+        match server_mode(&node.addr, MODE_TIMEOUT) {
+            Ok(Mode::Serving(mode)) => Some(mode),
+            _ => None,
+        }
+    }
+
+    /// As [`wait_for_leader`](Self::wait_for_leader), counting only `members` (a member
+    /// cut off from the others may still say `leader` until it notices).
+    pub fn wait_for_leader_among(&self, members: &[usize], timeout: Duration) -> Result<usize, ServerError> {
         let deadline = Instant::now() + timeout;
+        let single = self.len() == 1;
         loop {
-            if let Some(leader) = self.leader() {
+            let leader = members.iter().copied().find(|&i| match self.member_mode(i).as_deref() {
+                Some("leader") => true,
+                Some("standalone") => single,
+                _ => false,
+            });
+            if let Some(leader) = leader {
                 return Ok(leader);
             }
             if Instant::now() >= deadline {
@@ -241,6 +286,10 @@ impl Drop for ZkEnsemble {
         state.watchdog.finish();
         tracing::debug!(members = self.ports.len(), "ZooKeeper ensemble dropped");
     }
+}
+
+fn localhost(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
 
 /// Spawns every node, then waits until all serve; on failure stops them all.

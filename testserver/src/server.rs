@@ -67,7 +67,13 @@ impl ZkServer {
             let port = free_port()?;
             let mut node = Node::new(dir.path(), port, STANDALONE_MAIN);
             create_dir(&node.data_dir)?;
-            let cfg = ZooCfg { settings: &settings, data_dir: node.data_dir.clone(), client_port: port, ensemble: &[] };
+            let cfg = ZooCfg {
+                settings: &settings,
+                data_dir: node.data_dir.clone(),
+                client_port: port,
+                ensemble: &[],
+                routes: None,
+            };
             write_file(&node.config, &cfg.render())?;
             match launch(&mut node, &runtime, &mut watchdog, &settings) {
                 Ok(()) => break node,

@@ -47,6 +47,14 @@ pub enum FaultKind {
     KillFollower,
     /// `zk start-all`.
     StartAll,
+    /// `zk isolate-leader`: the leader cut off from its followers.
+    IsolateLeader,
+    /// `zk isolate-follower`: a follower cut off from the other members.
+    IsolateFollower,
+    /// `zk isolate-member C`: the member C is connected to cut off.
+    IsolateMember,
+    /// `zk heal-members`: the cut between members ends.
+    HealMembers,
     /// `C partition` shorter than half the session timeout: the session survives.
     PartitionShort,
     /// `C partition` longer than the session timeout: the session expires at the server.
@@ -68,6 +76,10 @@ impl FaultKind {
             FaultKind::KillLeader => "zk kill-leader",
             FaultKind::KillFollower => "zk kill-follower",
             FaultKind::StartAll => "zk start-all",
+            FaultKind::IsolateLeader => "zk isolate-leader",
+            FaultKind::IsolateFollower => "zk isolate-follower",
+            FaultKind::IsolateMember => "zk isolate-member",
+            FaultKind::HealMembers => "zk heal-members",
             FaultKind::PartitionShort => "partition (short)",
             FaultKind::PartitionLong => "partition (long)",
             FaultKind::PartitionReplies => "partition replies",
@@ -82,6 +94,10 @@ impl FaultKind {
             ServerOp::KillLeader => FaultKind::KillLeader,
             ServerOp::KillFollower => FaultKind::KillFollower,
             ServerOp::StartAll => FaultKind::StartAll,
+            ServerOp::IsolateLeader => FaultKind::IsolateLeader,
+            ServerOp::IsolateFollower => FaultKind::IsolateFollower,
+            ServerOp::IsolateMember(_) => FaultKind::IsolateMember,
+            ServerOp::HealMembers => FaultKind::HealMembers,
         }
     }
 }

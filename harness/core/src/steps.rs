@@ -46,6 +46,9 @@ pub enum Action {
     ExpectLost { contender: String, side: Side, within: Option<Duration> },
     /// Fault on the servers.
     Server(ServerOp),
+    /// Fault: the ensemble member `contender` is connected to is cut off from
+    /// the other members (`zk isolate-member C`).
+    IsolateMemberOf { contender: String },
     /// Wait.
     Sleep(Duration),
     /// The runner creates a foreign persistent child.
@@ -64,6 +67,24 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the step needs an ensemble (`zk = "ensemble"` in the scenario).
+    pub fn needs_ensemble(&self) -> bool {
+        match self {
+            Action::Server(op) => op.needs_ensemble(),
+            Action::IsolateMemberOf { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the step cuts ensemble members apart or heals them.
+    pub fn is_split(&self) -> bool {
+        match self {
+            Action::Server(op) => op.is_split(),
+            Action::IsolateMemberOf { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The contender a step is about, if any.
     pub fn contender(&self) -> Option<&str> {
         match self {
@@ -79,6 +100,7 @@ impl Action {
             | Action::ExpectLost { contender, .. }
             | Action::ExpectData { contender, .. }
             | Action::Data { contender, .. }
+            | Action::IsolateMemberOf { contender }
             | Action::Network { contender, .. } => Some(contender),
             Action::Sleep(_) | Action::Foreign(_) | Action::Remove(_) | Action::ExpectGone(_) | Action::Server(_) => {
                 None
@@ -171,7 +193,7 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
         "sleep" => Action::Sleep(duration(next("a duration like 200ms")?)?),
         "zk" => {
             let (at, op) =
-                next("a runner op: foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower, start-all")?;
+                next("a runner op: foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower, start-all, isolate-leader, isolate-follower, isolate-member, heal-members")?;
             match op {
                 "foreign" => Action::Foreign(child_name(next("a child name")?)?),
                 "remove" => Action::Remove(child_name(next("a child name")?)?),
@@ -189,10 +211,16 @@ pub fn parse_step(text: &str, contenders: &[&str]) -> Result<(Action, Option<Exp
                 "kill-leader" => Action::Server(ServerOp::KillLeader),
                 "kill-follower" => Action::Server(ServerOp::KillFollower),
                 "start-all" => Action::Server(ServerOp::StartAll),
+                "isolate-leader" => Action::Server(ServerOp::IsolateLeader),
+                "isolate-follower" => Action::Server(ServerOp::IsolateFollower),
+                "isolate-member" => {
+                    Action::IsolateMemberOf { contender: known(next("the contender whose member to cut off")?, contenders)? }
+                }
+                "heal-members" => Action::Server(ServerOp::HealMembers),
                 other => {
                     return Err((
                         at,
-                        format!("unknown runner op {other:?}: expected foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower or start-all"),
+                        format!("unknown runner op {other:?}: expected foreign, remove, expect-data, expect-gone, restart, kill-leader, kill-follower, start-all, isolate-leader, isolate-follower, isolate-member or heal-members"),
                     ))
                 }
             }
@@ -337,6 +365,7 @@ pub fn step_text(action: &Action, expect: Option<Expect>) -> String {
             format!("{contender} expect-lost {} {}", side(s), ms(d))
         }
         Action::Server(op) => format!("zk {}", op.name()),
+        Action::IsolateMemberOf { contender } => format!("zk isolate-member {contender}"),
         Action::Sleep(d) => format!("sleep {}", ms(d)),
         Action::Foreign(name) => format!("zk foreign {name}"),
         Action::Remove(name) => format!("zk remove {name}"),
@@ -379,6 +408,19 @@ pub enum ServerOp {
     KillFollower,
     /// Start every stopped member again and wait for a leader.
     StartAll,
+    /// Cut the leader off from the other members (its quorum and election
+    /// links, both ways); returns once the others serve under a new leader
+    /// and the old one has stopped serving.
+    IsolateLeader,
+    /// Cut one follower off from the other members; returns once it has
+    /// stopped serving (the others keep their leader).
+    IsolateFollower,
+    /// Cut member `.0` (an index) off from the others: what
+    /// `zk isolate-member C` becomes once the runner knows C's member.
+    IsolateMember(usize),
+    /// End every cut between members; returns once every running member
+    /// serves again.
+    HealMembers,
 }
 
 impl ServerOp {
@@ -389,11 +431,23 @@ impl ServerOp {
             ServerOp::KillLeader => "kill-leader",
             ServerOp::KillFollower => "kill-follower",
             ServerOp::StartAll => "start-all",
+            ServerOp::IsolateLeader => "isolate-leader",
+            ServerOp::IsolateFollower => "isolate-follower",
+            ServerOp::IsolateMember(_) => "isolate-member",
+            ServerOp::HealMembers => "heal-members",
         }
     }
 
     /// Whether the op needs an ensemble (`zk = "ensemble"` in the scenario).
     pub fn needs_ensemble(self) -> bool {
         !matches!(self, ServerOp::Restart)
+    }
+
+    /// Whether the op cuts members apart or heals them (an ensemble split).
+    pub fn is_split(self) -> bool {
+        matches!(
+            self,
+            ServerOp::IsolateLeader | ServerOp::IsolateFollower | ServerOp::IsolateMember(_) | ServerOp::HealMembers
+        )
     }
 }

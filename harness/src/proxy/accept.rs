@@ -12,6 +12,9 @@ use super::shared::{Connection, Registration, Shared, Way};
 
 /// Pause after a failed accept (such as too many open files).
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(20);
+/// Pause between the retries of a refused upstream connect (see
+/// [`super::LatencyProxy::set_upstream_patience`]).
+const PATIENT_RETRY_PAUSE: Duration = Duration::from_millis(20);
 /// Longest wait for the upstream connection of a new client connection.
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -53,7 +56,17 @@ pub(super) fn start_connection(client: TcpStream, upstream: SocketAddr, shared: 
 
 /// Connects to the upstream and starts the two pumps of a connection.
 pub(super) async fn connect_upstream(client: TcpStream, upstream: SocketAddr, registration: Arc<Registration>) {
-    let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(upstream)).await {
+    let patience = Duration::from_nanos(registration.shared.patience_nanos.load(Ordering::Relaxed));
+    let started = tokio::time::Instant::now();
+    let connect = async {
+        loop {
+            match TcpStream::connect(upstream).await {
+                Err(_) if started.elapsed() < patience => tokio::time::sleep(PATIENT_RETRY_PAUSE).await,
+                done => return done,
+            }
+        }
+    };
+    let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT.max(patience), connect).await {
         Ok(Ok(server)) => server,
         Ok(Err(e)) => {
             tracing::debug!(error = %e, %upstream, "latency proxy: upstream refused; closing the client connection");

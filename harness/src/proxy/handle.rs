@@ -71,6 +71,7 @@ impl LatencyProxy {
         };
         let shared = Arc::new(Shared {
             latency_nanos: AtomicU64::new(nanos(latency)),
+            patience_nanos: AtomicU64::new(0),
             blackhole,
             dropping,
             registry: Mutex::new(Registry::default()),
@@ -158,6 +159,17 @@ impl LatencyProxy {
     /// waiting keep theirs; order is kept either way).
     pub fn set_latency(&self, latency: Duration) {
         self.shared.latency_nanos.store(nanos(latency), Ordering::Relaxed);
+    }
+
+    /// How long a refused upstream connect is retried (every 20 ms) while
+    /// the client's connection waits, before the proxy gives up and closes
+    /// it; zero (the default) closes it at once. A client of a proxy cannot
+    /// see a refusal (its own connect to the proxy succeeded), only a close
+    /// after the connect: ZooKeeper's followers retry a refused connect to a
+    /// leader that has not opened its port yet, but treat such a close as a
+    /// lost leader, so the proxies between ensemble members wait instead.
+    pub fn set_upstream_patience(&self, patience: Duration) {
+        self.shared.patience_nanos.store(nanos(patience), Ordering::Relaxed);
     }
 
     /// Closes every connection open now, on both sides (the client and the

@@ -14,6 +14,8 @@ use super::timer::Timer;
 /// State shared by the handle, the accept loop and the pumps.
 pub(super) struct Shared {
     pub(super) latency_nanos: AtomicU64,
+    /// How long a refused upstream connect is retried (0: not at all).
+    pub(super) patience_nanos: AtomicU64,
     pub(super) blackhole: watch::Sender<bool>,
     /// Which directions drop what they read (a partition that loses bytes).
     pub(super) dropping: watch::Sender<Dropping>,

@@ -321,3 +321,26 @@ fn a_close_in_a_dropping_direction_does_not_reach_the_server_during_the_partitio
     proxy.drop_direction(false, false);
     assert_eq!(received.recv_timeout(Duration::from_secs(5)).expect("the close arrives"), b"<eof>");
 }
+
+#[test]
+fn a_patient_proxy_waits_for_an_upstream_that_opens_late() {
+    // A port nobody listens on yet.
+    let late = StdListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let addr = late.local_addr().expect("addr");
+    drop(late);
+    let impatient = LatencyProxy::start(addr, Duration::ZERO).expect("proxy");
+    let patient = LatencyProxy::start(addr, Duration::ZERO).expect("proxy");
+    patient.set_upstream_patience(Duration::from_secs(3));
+    let mut closed_at_once = connect(impatient.local_addr());
+    let mut waiting = connect(patient.local_addr());
+    waiting.write_all(b"early").expect("write");
+    let mut byte = [0u8; 1];
+    assert_eq!(closed_at_once.read(&mut byte).expect("a close, not an error"), 0, "the default closes at once");
+    thread::sleep(Duration::from_millis(300));
+    let upstream = StdListener::bind(addr).expect("the port is free again");
+    let (mut accepted, _) = upstream.accept().expect("the patient proxy connects once the upstream listens");
+    accepted.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut got = [0u8; 5];
+    accepted.read_exact(&mut got).expect("what the client sent meanwhile");
+    assert_eq!(&got, b"early");
+}

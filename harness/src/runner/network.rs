@@ -165,8 +165,66 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The index of the server `id` is connected to now (in the connect
+    /// string's order), told by its proxies: the one server whose proxy has
+    /// an open connection. Waits up to the grant bound for exactly one (a
+    /// client between two connections has none, or two for a moment).
+    pub(super) fn member_of(&self, id: &str) -> Result<usize, Stop> {
+        let link = self.net.links.get(id).ok_or_else(|| {
+            stop("runner", format!("{id} has no proxy (the scenario's split steps should have made one)"))
+        })?;
+        let deadline = Instant::now() + self.timing.grant_bound;
+        loop {
+            let open: Vec<usize> =
+                link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect();
+            match open[..] {
+                [member] => return Ok(member),
+                _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+                _ => {
+                    return Err(stop(
+                        "runner",
+                        format!("{id} is not connected to exactly one server (open connections on members {open:?})"),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Which servers (indices in the connect string) each proxied contender
+    /// has an open connection to now, for the log of a split.
+    pub(super) fn placement(&self) -> BTreeMap<String, Vec<usize>> {
+        let open = |link: &Link| {
+            link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect()
+        };
+        self.net.links.iter().map(|(id, link)| (id.clone(), open(link))).collect()
+    }
+
+    /// After its member was cut off (at `cut`), `id` must reconnect to
+    /// another member (the majority) within its session timeout.
+    pub(super) fn moves_away(&self, id: &str, from: usize, cut: Instant) -> Result<(), Stop> {
+        let link = self.net.links.get(id).ok_or_else(|| stop("runner", format!("{id} has no proxy")))?;
+        let deadline = cut + self.scenario.session_timeout;
+        loop {
+            let open: Vec<usize> =
+                link.proxies.iter().enumerate().filter(|(_, p)| p.connections() > 0).map(|(i, _)| i).collect();
+            if !open.is_empty() && !open.contains(&from) {
+                tracing::info!(id, from, to = ?open, after_ms = cut.elapsed().as_millis() as u64, "moved to the majority");
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(stop(
+                    "split",
+                    format!(
+                        "{id} did not move off member {from}, which was cut off, within its session timeout (connected to {open:?})"
+                    ),
+                ));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The role `id` has in the model now.
-    fn role_of(&self, id: &str) -> Role {
+    pub(super) fn role_of(&self, id: &str) -> Role {
         if self.model.nodes().iter().any(|n| n.owner.as_deref() == Some(id) && n.granted) {
             Role::Holder
         } else if self.model.pending().iter().any(|p| p == id) {

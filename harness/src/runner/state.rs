@@ -140,7 +140,8 @@ impl<'a> Run<'a> {
     pub(super) fn start_contenders(&mut self, peers: &Peers) -> Result<(), Stop> {
         self.zk()?;
         for (id, runtime) in &self.scenario.contenders {
-            let connect = self.net.connect_for(id, *runtime, &self.connect, self.scenario.has_network_steps())?;
+            let proxied = self.scenario.has_network_steps() || self.scenario.has_split_steps();
+            let connect = self.net.connect_for(id, *runtime, &self.connect, proxied)?;
             let spec = ContenderSpec {
                 id: id.clone(),
                 connect,

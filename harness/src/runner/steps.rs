@@ -11,6 +11,7 @@ use crate::checkers;
 use crate::contender::{Command, Reply, Runtime, Side};
 use crate::fault_figures::{FaultKind, Injected, Role};
 use crate::model::Outcome;
+use crate::nemesis::ServerOp;
 use crate::scenario::Action;
 
 impl Run<'_> {
@@ -72,21 +73,12 @@ impl Run<'_> {
             Action::Expire { contender } => self.contender_fault(contender, FaultKind::Expire, &prediction)?,
             Action::Kill { contender } => self.contender_fault(contender, FaultKind::Kill, &prediction)?,
             Action::ExpectLost { contender, side, within } => self.expect_lost(contender, *side, *within)?,
-            Action::Server(op) => {
-                self.history.record("zk", crate::history::EventKind::Server(op.name().to_owned()));
+            Action::Server(op) => self.server_step(*op, None)?,
+            Action::IsolateMemberOf { contender } => {
+                let member = self.member_of(contender)?;
                 let at = Instant::now();
-                let done = self.control.apply(*op).map_err(|e| stop("server", e))?;
-                tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
-                let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime).collect();
-                runtimes.sort();
-                runtimes.dedup();
-                for runtime in runtimes {
-                    self.stats.injected.push(Injected {
-                        kind: FaultKind::of_server(*op),
-                        runtime,
-                        role: Role::Everyone,
-                    });
-                }
+                self.server_step(ServerOp::IsolateMember(member), Some(contender))?;
+                self.moves_away(contender, member, at)?;
             }
             Action::Sleep(d) => self.sleep_watching(*d),
             Action::Foreign(name) => {
@@ -150,7 +142,7 @@ impl Run<'_> {
             Action::Crash { .. } | Action::Kill { .. } => self.settle(&prediction.granted, true, frees),
             _ => self.settle(&prediction.granted, false, frees),
         }?;
-        if self.scenario.has_network_steps() {
+        if self.scenario.has_network_steps() || self.scenario.has_split_steps() {
             self.after_network_step(&prediction)?;
         }
         Ok(())
@@ -182,6 +174,33 @@ impl Run<'_> {
                 return Err(stop("cleanup", format!("{} still exists after {within:?}", self.lock_path)));
             }
             thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// A server fault: counted once for every runtime of the run, or, when it
+    /// aims at one contender's member, for that contender in its role.
+    fn server_step(&mut self, op: ServerOp, aimed_at: Option<&str>) -> Result<(), Stop> {
+        self.history.record("zk", crate::history::EventKind::Server(op.name().to_owned()));
+        if op.is_split() {
+            tracing::info!(op = op.name(), placement = ?self.placement(), "contenders' members before the split");
+        }
+        let at = Instant::now();
+        let done = self.control.apply(op).map_err(|e| stop("server", e))?;
+        tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
+        let kind = FaultKind::of_server(op);
+        if let Some(id) = aimed_at {
+            let (runtime, role) = (self.driver(id).runtime, self.role_of(id));
+            self.stats.injected.push(Injected { kind, runtime, role });
+            return Ok(());
+        }
+        let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime).collect();
+        runtimes.sort();
+        runtimes.dedup();
+        for runtime in runtimes {
+            self.stats.injected.push(Injected { kind, runtime, role: Role::Everyone });
         }
         Ok(())
     }

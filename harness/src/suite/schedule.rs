@@ -38,13 +38,15 @@ pub const JOBS_ENV: &str = "ZKURATOR_JOBS";
 /// Why `scenario` must run with nothing else running, or `None` when it may
 /// overlap other runs.
 pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
+    if scenario.is_slow() || scenario.needs_ensemble() {
+        return Some("restarts, kills or splits servers");
+    }
     if scenario.session_timeout < SHORT_SESSION {
         return Some("a short session timeout, which a contender starved under load outlives");
     }
     let mut model = Model::new(scenario.kind, &scenario.contenders).with_session_timeout(scenario.session_timeout);
     for step in &scenario.steps {
         let reason = match &step.action {
-            Action::Server(_) => Some("restarts or kills servers"),
             Action::Network { .. } => Some("a network fault timed against the session timeout"),
             Action::Data { step: DataStep::Pause(_), .. } => Some("a pause timed against the session timeout"),
             Action::ExpectLost { .. } => Some("a loss signal timed against the session timeout"),
@@ -216,6 +218,10 @@ mod tests {
         for steps in cases {
             assert!(exclusive_reason(&scenario(steps)).is_some(), "{steps:?}");
         }
+        let split = "description = \"x\"\nlock = \"mutex\"\nzk = \"ensemble\"\ncontenders = { a = \"rust\" }\n\
+                     steps = [\"a acquire mutex\", \"zk isolate-member a\", \"zk heal-members\", \"a release mutex\"]\n";
+        let split = crate::scenario::parse(std::path::Path::new("x.toml"), split).expect("parses").remove(0);
+        assert!(exclusive_reason(&split).is_some(), "an ensemble split");
         let mut short = scenario(&shared);
         short.session_timeout = std::time::Duration::from_millis(2000);
         assert!(exclusive_reason(&short).is_some(), "a 2 s session");

@@ -120,6 +120,8 @@ pub struct Model {
     session_timeout: std::time::Duration,
     /// Contenders partitioned now (see partition.rs).
     cut: BTreeMap<String, partition::Cut>,
+    /// Ensemble members cut off or killed now (see split.rs).
+    members: split::Members,
 }
 
 impl Model {
@@ -134,6 +136,7 @@ impl Model {
             expired_holds: Vec::new(),
             session_timeout: partition::DEFAULT_SESSION_TIMEOUT,
             cut: BTreeMap::new(),
+            members: split::Members::default(),
         }
     }
 
@@ -198,6 +201,7 @@ impl Model {
                     | Action::Kill { .. }
                     | Action::ExpectData { .. }
                     | Action::Network { .. }
+                    | Action::IsolateMemberOf { .. }
                     | Action::Data { step: crate::workload::DataStep::Pause(_), .. }
             );
             let waits_itself = !out_of_band;
@@ -252,7 +256,7 @@ impl Model {
                 }
                 prediction.outcome = Some(Outcome::Ok);
             }
-            Action::Server(_) => {}
+            Action::Server(_) | Action::IsolateMemberOf { .. } => self.members_step(action)?,
             Action::Revocable { .. } => prediction.outcome = Some(Outcome::Ok),
             Action::ExpectData { contender, side, .. } => {
                 if !self.holds(contender, *side) {
@@ -477,5 +481,6 @@ pub fn dry_run_timed(mut model: Model, steps: &[Step]) -> Result<(), (usize, Str
 }
 
 mod partition;
+mod split;
 #[cfg(test)]
 mod tests;

@@ -155,6 +155,32 @@ fn server_faults_change_nothing() {
 }
 
 #[test]
+fn splits_change_no_hold_but_keep_a_quorum() {
+    let mut m = rw(&[("a", Runtime::Rust), ("b", Runtime::Curator)]);
+    m.step(&acquire("a", Side::Write)).unwrap();
+    m.step(&acquire("b", Side::Write)).unwrap();
+    // A waiter's member may be cut off while it waits: the step is not its own.
+    let of_b = Action::IsolateMemberOf { contender: "b".into() };
+    assert_eq!(m.step(&of_b).unwrap(), Prediction::default());
+    let heal = Action::Server(ServerOp::HealMembers);
+    for second in [Action::Server(ServerOp::IsolateLeader), Action::Server(ServerOp::KillFollower)] {
+        let e = m.step(&second).unwrap_err();
+        assert!(e.0.contains("cut off"), "{e}");
+    }
+    assert_eq!(m.step(&heal).unwrap(), Prediction::default());
+    assert!(m.step(&heal).unwrap_err().0.contains("nothing to heal"));
+    m.step(&Action::Server(ServerOp::KillLeader)).unwrap();
+    assert!(m.step(&Action::Server(ServerOp::IsolateFollower)).unwrap_err().0.contains("start-all"));
+    m.step(&Action::Server(ServerOp::StartAll)).unwrap();
+    assert_eq!(m.step(&Action::Server(ServerOp::IsolateLeader)).unwrap(), Prediction::default());
+    assert!(m.holds("a", Side::Write) && m.pending() == vec!["b".to_string()]);
+    // A crashed contender has no member to name.
+    m.step(&heal).unwrap();
+    m.step(&Action::Crash { contender: "b".into() }).unwrap();
+    assert!(m.step(&of_b).unwrap_err().0.contains("crash"));
+}
+
+#[test]
 fn foreign_children_sort_by_name() {
     let mut m = Model::new(LockKind::Mutex { max_leases: 1 }, &contenders(&[("a", Runtime::Rust)]));
     m.step(&Action::Foreign("+first".into())).unwrap();

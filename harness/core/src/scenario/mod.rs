@@ -43,6 +43,10 @@
 //! | `zk kill-leader` | fault: the ensemble's leader is killed (`zk = "ensemble"` only) |
 //! | `zk kill-follower` | fault: one follower is killed (`zk = "ensemble"` only) |
 //! | `zk start-all` | every killed ensemble member is started again; waits for a leader |
+//! | `zk isolate-leader` | fault: the leader is cut off from its followers; returns once they serve under a new leader and the old one stopped serving |
+//! | `zk isolate-follower` | fault: one follower is cut off from the other members; returns once it stopped serving |
+//! | `zk isolate-member C` | fault: the member C is connected to (leader or follower) is cut off from the other two; C must move to the majority |
+//! | `zk heal-members` | every cut between members ends; returns once every running member serves |
 //!
 //! Expectations: `granted`, `blocked` (no reply yet; the acquire stays
 //! pending), `timeout`, `denied` (not granted: an error, a timeout or still
@@ -73,6 +77,16 @@
 //! the lock model: sessions survive an outage shorter than their timeout, so
 //! such scenarios set a generous `session_timeout_ms`. Scenarios with server
 //! faults are slow ([`Scenario::is_slow`]).
+//!
+//! Ensemble splits (`zk isolate-leader`, `zk isolate-follower`,
+//! `zk isolate-member C`, `zk heal-members`) cut members apart: the
+//! ensemble's members reach each other only through a proxy per ordered pair
+//! of members and peer port, which the split drops both ways. The member cut
+//! off loses its quorum and stops serving, so its clients lose their
+//! connection and move to the majority within their session timeout; the lock
+//! model is unchanged, as for the other server faults (its writes cannot
+//! commit, so no grant can come from the minority side). See
+//! [`Scenario::has_split_steps`].
 //!
 //! Network steps (`C partition`, `C heal`, `C delay`) put a proxy of its own
 //! between every contender of the scenario and every server. The model
@@ -142,9 +156,18 @@ impl Scenario {
     }
 
     /// Whether the scenario needs a ZooKeeper ensemble (it uses `zk kill-leader`,
-    /// `zk kill-follower` or `zk start-all`; such files declare `zk = "ensemble"`).
+    /// `zk kill-follower`, `zk start-all` or a split; such files declare
+    /// `zk = "ensemble"`).
     pub fn needs_ensemble(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()))
+        self.steps.iter().any(|s| s.action.needs_ensemble())
+    }
+
+    /// Whether a step splits the ensemble (`zk isolate-...`,
+    /// `zk heal-members`): then, as with network steps, every contender talks
+    /// to the servers through proxies of its own (`zk isolate-member C` finds
+    /// C's member by them) and every hold is checked against the server.
+    pub fn has_split_steps(&self) -> bool {
+        self.steps.iter().any(|s| s.action.is_split())
     }
 
     /// Whether a step is a network fault (`C partition`, `C heal`,
@@ -158,7 +181,7 @@ impl Scenario {
     /// kills): these take tens of seconds per run and are left out of the
     /// default test run unless `ZKURATOR_SLOW_FAULTS=1`.
     pub fn is_slow(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s.action, Action::Server(_)))
+        self.steps.iter().any(|s| matches!(s.action, Action::Server(_) | Action::IsolateMemberOf { .. }))
     }
 
     /// Whether a contender of `runtime` takes part.
@@ -329,7 +352,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     if let Some(data) = &raw.lock_data {
         crate::limits::lock_data(data.len()).map_err(|e| at(lock_data_at(text), e.to_string()))?;
     }
-    let ensemble_step = steps.iter().find(|s| matches!(s.action, Action::Server(op) if op.needs_ensemble()));
+    let ensemble_step = steps.iter().find(|s| s.action.needs_ensemble());
     match (raw.zk.as_ref().map(|z| (z.get_ref().as_str(), z.span().start)), ensemble_step) {
         (None | Some(("standalone", _)), None) | (Some(("ensemble", _)), Some(_)) => {}
         (None | Some(("standalone", _)), Some(step)) => {
@@ -342,7 +365,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
         (Some(("ensemble", at_offset)), None) => return Err(at(
             at_offset,
-            "zk = \"ensemble\" but no step uses the ensemble (zk kill-leader, kill-follower, start-all): drop the key"
+            "zk = \"ensemble\" but no step uses the ensemble (zk kill-leader, kill-follower, start-all, isolate-leader, isolate-follower, isolate-member, heal-members): drop the key"
                 .into(),
         )),
         (Some((other, at_offset)), _) => {

@@ -121,6 +121,36 @@ fn fault_steps_parse() {
 }
 
 #[test]
+fn split_steps_parse_print_and_need_an_ensemble() {
+    let ids = ["a", "b"];
+    for (text, action) in [
+        ("zk isolate-leader", Action::Server(ServerOp::IsolateLeader)),
+        ("zk isolate-follower", Action::Server(ServerOp::IsolateFollower)),
+        ("zk isolate-member b", Action::IsolateMemberOf { contender: "b".into() }),
+        ("zk heal-members", Action::Server(ServerOp::HealMembers)),
+    ] {
+        assert_eq!(parse_step(text, &ids).unwrap().0, action, "{text}");
+        assert_eq!(crate::steps::step_text(&action, None), text);
+        assert!(action.needs_ensemble() && action.is_split(), "{text}");
+    }
+    assert!(!Action::Server(ServerOp::KillLeader).is_split());
+    assert!(parse_step("zk isolate-member", &ids).unwrap_err().1.contains("the contender whose member"));
+    assert!(parse_step("zk isolate-member c", &ids).unwrap_err().1.contains("unknown contender"));
+    assert!(parse_step("zk isolate-leader a", &ids).unwrap_err().1.contains("unexpected"));
+    assert!(parse_step("zk isolate", &ids).unwrap_err().1.contains("isolate-member or heal-members"));
+    // `check` refuses a split without an ensemble, and an ensemble split
+    // makes a slow scenario whose contenders talk through proxies.
+    let text = GOOD.replace("\"sleep 50ms\",", "\"zk isolate-member a\", \"zk heal-members\",");
+    let e = error_of(&text);
+    assert!(e.message.contains("`zk isolate-member a` needs an ensemble"), "{e}");
+    let scenarios = parse_str(&format!("zk = \"ensemble\"\n{text}")).unwrap();
+    assert!(scenarios[0].needs_ensemble() && scenarios[0].is_slow() && scenarios[0].has_split_steps());
+    let twice = text.replace("\"zk heal-members\",", "\"zk isolate-leader\",");
+    let e = error_of(&format!("zk = \"ensemble\"\n{twice}"));
+    assert!(e.message.contains("cut off already"), "{e}");
+}
+
+#[test]
 fn ensembles_are_declared_and_make_slow_scenarios() {
     let text = GOOD.replace("\"sleep 50ms\",", "\"zk kill-leader\", \"zk start-all\",");
     let e = error_of(&text);
