@@ -3,11 +3,14 @@
 //! against a real ZooKeeper. Each must get its verdict and exit code within
 //! its time, and leave nothing running (every pid the scripts record, and
 //! every process naming the test's directory) and no file in the harness's
-//! temporary directory, also when the harness is killed mid-run.
+//! temporary directory but the run gate's two lock files, also when the
+//! harness is killed mid-run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use zkurator_harness::suite::schedule::GATE_FILES;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zkurator-harness");
 
@@ -138,7 +141,13 @@ impl World {
         loop {
             let mut left: Vec<String> = self.pids().into_iter().filter(|p| alive(*p)).map(describe).collect();
             left.extend(processes_naming(self.dir.path()));
-            let files: Vec<PathBuf> = std::fs::read_dir(self.path("tmp")).unwrap().map(|e| e.unwrap().path()).collect();
+            // The run gate's two lock files stay by design (reused by every
+            // harness on the host); anything else is left behind.
+            let files: Vec<PathBuf> = std::fs::read_dir(self.path("tmp"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| !GATE_FILES.iter().any(|gate| p.file_name() == Some(std::ffi::OsStr::new(gate))))
+                .collect();
             if left.is_empty() && files.is_empty() {
                 return;
             }
@@ -153,13 +162,15 @@ impl World {
     }
 
     /// Starts the harness, waits until the fixtures recorded `pids` pids and
-    /// a moment more, sends `signal`, and returns how the harness ended and
-    /// what ran under it just before.
+    /// every process whose command line contains one of `wanted` runs (60 s
+    /// at most), and a moment more, sends `signal`, and returns how the
+    /// harness ended and what ran under it just before.
     fn kill_mid_run(
         &self,
         fixture: &str,
         args: &[&str],
         pids: usize,
+        wanted: &[&str],
         signal: &str,
     ) -> (std::process::ExitStatus, Vec<String>) {
         let stderr = std::fs::File::create(self.path("harness.stderr")).unwrap();
@@ -171,6 +182,12 @@ impl World {
             if let Some(status) = child.try_wait().unwrap() {
                 panic!("the harness ended ({status}) before its contenders started:\n{}", said());
             }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Then until every `wanted` process runs (children start side by
+        // side, in no fixed order), and a moment more.
+        let all_up = |running: &[String]| wanted.iter().all(|w| running.iter().any(|p| p.contains(w)));
+        while !all_up(&processes_naming(self.dir.path())) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -378,7 +395,7 @@ fn nothing_a_contender_starts_outlives_the_harness() {
         for signal in ["KILL", "TERM"] {
             let world = World::new();
             let files = [world.path("f-rust.toml")];
-            let (status, _) = world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, signal);
+            let (status, _) = world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, &[], signal);
             assert!(!status.success(), "{fixture} {signal}: {status:?}");
             world.assert_nothing_left(SETTLE);
         }
@@ -399,11 +416,13 @@ fn a_killed_version_matrix_leaves_nothing() {
         let world = World::new();
         let file = world.path("f-rust-process.toml");
         let args = ["run", &file, "--kazurator", "0.1.1,0.2.0"];
-        // Two hello probes (parent and child), then the child's contender:
-        // by then its server and its rust-process contender run.
-        let (status, running) = world.kill_mid_run("hangs-after-ready", &args, 3, signal);
+        // Three hello probes (the parent's and one per child: the children
+        // run side by side), then a child's contender; killed once a child's
+        // server, its rust-process contender and the added one run.
+        let wanted = ["ZooKeeperServerMain", "zkurator-harness contender", "hangs-after-ready.sh", "--kazurator 0.1.1"];
+        let (status, running) = world.kill_mid_run("hangs-after-ready", &args, 4, &wanted, signal);
         assert!(!status.success(), "{signal}: {status:?}");
-        for what in ["ZooKeeperServerMain", "zkurator-harness contender", "hangs-after-ready.sh", "--kazurator 0.1.1"] {
+        for what in wanted {
             assert!(
                 running.iter().any(|p| p.contains(what)),
                 "{what} was not running before the {signal}: {running:#?}"

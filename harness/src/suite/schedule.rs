@@ -130,6 +130,12 @@ pub fn pool<T: Send>(shared: &[usize], jobs: usize, work: impl Fn(usize) -> T + 
     });
 }
 
+/// The [`HostGate`]'s lock files (turnstile, gate) in the temporary
+/// directory: empty, made once and reused by every harness process on the
+/// host, so they stay after a harness ends (deleting a lock file another
+/// process may be opening would split the gate in two).
+pub const GATE_FILES: [&str; 2] = ["zkurator-harness-turnstile.lock", "zkurator-harness-runs.lock"];
+
 /// The host-wide gate of runs: a file lock every run holds shared, and an
 /// exclusive run exclusively. A turnstile in front lets a waiting exclusive
 /// run in before new shared ones.
@@ -167,9 +173,8 @@ impl HostGate {
     /// be made the gate is open (logged): the process's own phases still
     /// keep an exclusive run alone among its own runs.
     pub fn enter(&self, exclusive: bool) -> GateHold {
-        let (Some(turnstile), Some(gate)) =
-            (self.open("zkurator-harness-turnstile.lock"), self.open("zkurator-harness-runs.lock"))
-        else {
+        let [turnstile, gate] = GATE_FILES;
+        let (Some(turnstile), Some(gate)) = (self.open(turnstile), self.open(gate)) else {
             return GateHold { _gate: None };
         };
         if exclusive {
