@@ -391,12 +391,20 @@ fn a_flooding_contender_is_cut_in_the_log() {
 #[test]
 fn nothing_a_contender_starts_outlives_the_harness() {
     let server = server();
-    for (fixture, pids) in [("ignores-sigterm", 2), ("forks-grandchild", 4)] {
+    // The registration probe's script records itself; its grandchild may
+    // be killed with the probe's process group before it records itself, so
+    // the forking fixture waits for three pids (both scripts and at least
+    // one grandchild) and for the run's grandchild (`sleep 600`) to run.
+    for (fixture, pids, wanted) in [("ignores-sigterm", 2, &[][..]), ("forks-grandchild", 3, &["sleep 600"])] {
         for signal in ["KILL", "TERM"] {
             let world = World::new();
             let files = [world.path("f-rust.toml")];
-            let (status, _) = world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, &[], signal);
+            let (status, running) =
+                world.kill_mid_run(fixture, &run_args(&world, &server, &files), pids, wanted, signal);
             assert!(!status.success(), "{fixture} {signal}: {status:?}");
+            for what in wanted {
+                assert!(running.iter().any(|p| p.contains(what)), "{what} was not running: {running:#?}");
+            }
             world.assert_nothing_left(SETTLE);
         }
     }
