@@ -17,8 +17,12 @@ pub const FAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/f
 /// The fault scenarios in `dir`, without the slow ones unless `include_slow`,
 /// and the expectations file of the corpus (`expectations.toml` in `dir`'s
 /// parent, shared with the compatibility corpus).
-pub fn load_corpus(dir: &Path, include_slow: bool) -> Result<(Vec<Scenario>, Expectations), String> {
-    let mut scenarios = crate::corpus::load_dir(dir).map_err(|e| e.to_string())?;
+pub fn load_corpus(
+    table: &crate::runtimes::RuntimeTable,
+    dir: &Path,
+    include_slow: bool,
+) -> Result<(Vec<Scenario>, Expectations), String> {
+    let mut scenarios = crate::corpus::load_dir_in(table, dir).map_err(|e| e.to_string())?;
     scenarios.retain(|s| include_slow || !s.is_slow());
     if scenarios.is_empty() {
         return Err(format!("no fault scenarios in {}", dir.display()));
@@ -37,7 +41,7 @@ pub fn run_corpus(
     peers: &Peers,
     options: suite::Options,
 ) -> Result<(Report, Vec<RunFigures>), String> {
-    let (scenarios, expectations) = load_corpus(dir, include_slow)?;
+    let (scenarios, expectations) = load_corpus(peers.table(), dir, include_slow)?;
     Ok(suite::run_suite_detailed(&scenarios, backend, peers, &expectations, options))
 }
 

@@ -129,7 +129,7 @@ pub fn check_pool(pool: &[Runtime]) -> Result<(), GenError> {
         let capabilities = runtime.capabilities();
         if !capabilities.has_kind(LockKind::Mutex { max_leases: 1 }) {
             let kinds: Vec<&str> = capabilities.kinds.iter().map(|k| k.name()).collect();
-            return Err(GenError::NoMutex { runtime: *runtime, kinds: kinds.join(", ") });
+            return Err(GenError::NoMutex { runtime: runtime.clone(), kinds: kinds.join(", ") });
         }
     }
     Ok(())
@@ -146,7 +146,7 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         LockKind::Mutex { max_leases: 1 }
     };
     let contenders: Vec<(String, Runtime)> =
-        recipe.runtimes.iter().enumerate().map(|(i, r)| (format!("c{i}"), *r)).collect();
+        recipe.runtimes.iter().enumerate().map(|(i, r)| (format!("c{i}"), r.clone())).collect();
     let mut model = Model::new(kind, &contenders);
     let mut crashed: Vec<String> = Vec::new();
     let mut steps = Vec::new();
@@ -159,7 +159,7 @@ pub fn build(recipe: &Recipe, space: &Space, name: &str) -> Scenario {
         }
         let (id, runtime) = active[*choice as usize % active.len()];
         let entropy = choice / active.len() as u32;
-        let options = options(&model, kind, id, *runtime, active.len(), space);
+        let options = options(&model, kind, id, runtime.clone(), active.len(), space);
         let total: u32 = options.iter().map(|o| o.weight).sum();
         let mut pick = entropy % total.max(1);
         let Some(option) = options.into_iter().find(|o| {
@@ -204,7 +204,7 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
     let mut out = Vec::new();
     for side in &held {
         out.push(Candidate { weight: 6, action: Action::Release { contender: id.to_owned(), side: *side } });
-        if reentrant(runtime, kind) {
+        if reentrant(runtime.clone(), kind) {
             out.push(Candidate { weight: 1, action: acquire(*side, None) });
         }
     }
@@ -212,7 +212,7 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
     // One critical section of the lost-update workload under an exclusive
     // side (or a lease): read the counter, write it + 1 (zkurator: guarded).
     let exclusive = held.iter().find(|s| matches!(s, Side::Mutex | Side::Write));
-    if let (Some(side), Some(protection)) = (exclusive, increment_protection(runtime)) {
+    if let (Some(side), Some(protection)) = (exclusive, increment_protection(&runtime)) {
         let step = crate::workload::DataStep::Increment { side: *side, pause: Duration::ZERO, protection };
         out.push(Candidate { weight: 2, action: Action::Data { contender: id.to_owned(), step } });
     }
@@ -248,7 +248,7 @@ fn options(model: &Model, kind: LockKind, id: &str, runtime: Runtime, active: us
 
 /// How a generated increment of `runtime` writes, if the runtime takes part
 /// in the workload (zk-client and kazoo-native do not).
-fn increment_protection(runtime: Runtime) -> Option<crate::contender::Protection> {
+fn increment_protection(runtime: &Runtime) -> Option<crate::contender::Protection> {
     runtime.capabilities().increment_protection()
 }
 

@@ -13,6 +13,8 @@ use cli::generate::{self, GenArgs};
 use cli::run::Zk;
 use cli::versions_args::without_version_args;
 use cli::{contender, doctor, faults, list_check, recheck, run, workload};
+use zkurator_harness::runner::{PeerChoices, Peers};
+use zkurator_harness::runtimes::RuntimeTable;
 
 #[derive(Parser)]
 #[command(version, about = "Rust, Apache Curator and kazurator lock users contending on one ZooKeeper")]
@@ -210,7 +212,10 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> ExitCode {
-    if !matches!(cli.command, Command::Contender { .. }) {
+    // The runtime table: built once here, passed on as a value.
+    let table = if matches!(cli.command, Command::Contender { .. }) {
+        RuntimeTable::default()
+    } else {
         use zkurator_harness::runtime::external;
         // `check` and `list` run no code, so they start no added runtime either.
         let set_up = if matches!(cli.command, Command::Check { .. } | Command::List { .. }) {
@@ -218,10 +223,12 @@ fn dispatch(cli: Cli) -> ExitCode {
         } else {
             external::setup
         };
-        if let Err(e) = set_up(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
-            return fail(e);
+        match set_up(&cli.added_runtimes, cli.runtimes_file.as_deref(), &cli.placeholder_runtimes) {
+            Ok(table) => table,
+            Err(e) => return fail(e),
         }
-    }
+    };
+    let mut choices = PeerChoices::from_env();
     if matches!(
         cli.command,
         Command::Run { .. }
@@ -257,45 +264,44 @@ fn dispatch(cli: Cli) -> ExitCode {
             };
             return axis::run_each(&combos, &args, reports, is_run, at_once);
         }
-        if let Err(e) = axis::apply(&combos[0]) {
-            return fail(e);
+        match axis::apply(&combos[0]) {
+            Ok(chosen) => choices = chosen,
+            Err(e) => return fail(e),
         }
     }
+    // One adapter per runtime; each prepares on first use.
+    let peers = Peers::new(table, choices);
     let corpus = || zkurator_harness::assets::scenario_dir(cli.scenarios.as_deref());
     match cli.command {
         Command::Run { paths, zk_connect, zk, runtimes, expectations, json, junit, report_dir, jobs } => match corpus()
         {
             Ok(corpus) => {
                 let reports = [json, junit, report_dir];
-                run::run(&corpus, paths, zk_connect, zk, runtimes, expectations, reports, jobs_or_default(jobs))
+                let jobs = jobs_or_default(jobs);
+                run::run(&peers, &corpus, paths, zk_connect, zk, runtimes, expectations, reports, jobs)
             }
             Err(e) => fail(e),
         },
-        Command::List { paths } => corpus().map_or_else(fail, |corpus| list_check::list(&corpus, paths)),
-        Command::Check { paths } => corpus().map_or_else(fail, |corpus| list_check::check(&corpus, paths)),
-        Command::Doctor => doctor::doctor(&cli.scenarios, [&cli.curator, &cli.zookeeper, &cli.kazurator]),
-        Command::Bench(args) => zkurator_harness::bench::main(args),
+        Command::List { paths } => corpus().map_or_else(fail, |corpus| list_check::list(peers.table(), &corpus, paths)),
+        Command::Check { paths } => {
+            corpus().map_or_else(fail, |corpus| list_check::check(peers.table(), &corpus, paths))
+        }
+        Command::Doctor => doctor::doctor(&peers, &cli.scenarios, [&cli.curator, &cli.zookeeper, &cli.kazurator]),
+        Command::Bench(args) => zkurator_harness::bench::main(args, &peers),
         Command::Faults { json, junit, skip_slow, report_dir, jobs } => corpus().map_or_else(fail, |corpus| {
-            faults::faults(&corpus, [json, junit, report_dir], skip_slow, jobs_or_default(jobs))
+            faults::faults(&peers, &corpus, [json, junit, report_dir], skip_slow, jobs_or_default(jobs))
         }),
         Command::Workload { runtimes, report_dir, jobs } => {
-            workload::workload(runtimes.as_deref(), corpus, report_dir, jobs_or_default(jobs))
+            workload::workload(&peers, runtimes.as_deref(), corpus, report_dir, jobs_or_default(jobs))
         }
-        Command::Recheck { path } => recheck::recheck(&path),
+        Command::Recheck { path } => recheck::recheck(peers.table(), &path),
         Command::Contender { serve, negative_control } => contender::serve(&serve, negative_control.as_deref()),
         Command::Gen { cases, seed, runtimes, zk_connect, max_shrink_iters, json, junit, report_dir } => {
             let regressions = generate::regressions_dir(cli.scenarios.as_deref());
-            generate::generate(GenArgs {
-                cases,
-                seed,
-                runtimes,
-                zk_connect,
-                max_shrink_iters,
-                regressions,
-                json,
-                junit,
-                report_dir,
-            })
+            generate::generate(
+                &peers,
+                GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit, report_dir },
+            )
         }
     }
 }

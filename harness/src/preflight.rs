@@ -104,21 +104,21 @@ pub fn server(connect: &str) -> Result<(), PreflightError> {
 /// needs more than this process: the JVM with Curator, Python with
 /// kazurator, the harness binary for `rust-process`.
 pub fn runtimes(runtimes: &[Runtime], peers: &Peers) -> Result<(), PreflightError> {
-    for &runtime in runtimes {
-        let started = match runtime {
-            Runtime::Rust | Runtime::RustTasks | Runtime::ZkClient => Ok(()),
-            Runtime::Curator => peers.curator().map(drop),
-            Runtime::Kazurator | Runtime::KazooNative => peers.kazurator().map(drop),
-            Runtime::RustProcess => peers.rust_process().map(drop),
-            Runtime::GoZk => peers.go_zk().map(drop),
-            Runtime::External(_) => Ok(()),
-        };
-        started.map_err(|why| PreflightError::Runtime { runtime, why })?;
+    for runtime in runtimes {
+        let started = peers.adapter(runtime).and_then(|adapter| adapter.prepare());
+        started.map_err(|why| PreflightError::Runtime { runtime: runtime.clone(), why })?;
     }
     Ok(())
 }
 
-/// The runtimes some contender of `scenarios` uses, each once.
+/// The runtimes some contender of `scenarios` uses, each once, in the order
+/// they first appear.
 pub fn used(scenarios: &[crate::scenario::Scenario]) -> Vec<Runtime> {
-    Runtime::all().into_iter().filter(|r| scenarios.iter().any(|s| s.runtime_used(*r))).collect()
+    let mut used: Vec<Runtime> = Vec::new();
+    for (_, runtime) in scenarios.iter().flat_map(|s| &s.contenders) {
+        if !used.contains(runtime) {
+            used.push(runtime.clone());
+        }
+    }
+    used
 }

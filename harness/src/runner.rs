@@ -34,7 +34,7 @@ use crate::scenario::Scenario;
 use state::{Run, Stop};
 
 pub use crate::outcome::{RunResult, SETUP};
-pub use peers::Peers;
+pub use peers::{PeerChoices, Peers};
 pub use timing::{Timing, RUNNER_CONNECT_TIMEOUT};
 
 /// Runs one scenario on the ZooKeeper at `connect`. Server faults (`zk
@@ -93,7 +93,7 @@ pub fn run_with(
         label: scenario.label(),
         scenario: scenario.name.clone(),
         pairing: scenario.pairing.clone(),
-        runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
+        runtimes: scenario.contenders.iter().map(|(_, r)| r.clone()).collect(),
         violations,
         duration: started.elapsed(),
         steps_done,

@@ -68,7 +68,7 @@ pub fn run_corpus(
     peers: &Peers,
     options: crate::suite::Options,
 ) -> Result<(Report, Vec<WorkloadRun>), String> {
-    let mut scenarios = crate::corpus::load_dir(dir).map_err(|e| e.to_string())?;
+    let mut scenarios = crate::corpus::load_dir_in(peers.table(), dir).map_err(|e| e.to_string())?;
     if let Some(only) = runtimes {
         scenarios.retain(|s| s.contenders.iter().all(|(_, r)| only.contains(r)));
     }
@@ -136,9 +136,9 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
     let mut unknown = 0;
     for run in runs {
         unknown += run.data.unknown;
-        let runtimes: Vec<Runtime> = run.data.critical_sections.keys().copied().collect();
+        let runtimes: Vec<Runtime> = run.data.critical_sections.keys().cloned().collect();
         for (runtime, sections) in &run.data.critical_sections {
-            let row = per_runtime.entry(*runtime).or_default();
+            let row = per_runtime.entry(runtime.clone()).or_default();
             if run.negative {
                 row.negative_sections += sections;
             } else {
@@ -146,7 +146,7 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
             }
         }
         for runtime in &runtimes {
-            let row = per_runtime.entry(*runtime).or_default();
+            let row = per_runtime.entry(runtime.clone()).or_default();
             if run.negative {
                 row.negative_runs += 1;
                 row.caught += usize::from(run.as_intended());
@@ -160,7 +160,7 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
             }
         }
         for l in &run.data.late {
-            let (Some(protection), Some(runtime)) = (l.protection, l.runtime) else { continue };
+            let (Some(protection), Some(runtime)) = (l.protection, l.runtime.clone()) else { continue };
             let partitioned = run.faults.contains(&crate::fault_figures::FaultKind::PartitionLong);
             let cell = late.entry((protection, runtime, partitioned)).or_default();
             cell.0 += l.attempted;
@@ -190,7 +190,7 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
     );
     let _ = writeln!(out, "| --- | --- | --- | --: | --: | --: | --: |");
     for ((protection, runtime, partitioned), (attempted, rejected, applied, lost)) in &late {
-        let fault = if *partitioned { "partitioned past the session timeout" } else { fault_of(*runtime) };
+        let fault = if *partitioned { "partitioned past the session timeout" } else { fault_of(runtime.clone()) };
         let name = match protection {
             Protection::Guarded => "guarded write",
             Protection::Fenced => "fencing token",
@@ -212,6 +212,7 @@ pub fn markdown(runs: &[WorkloadRun]) -> String {
 /// negative controls are caught by the lost-updates checker). Every run is
 /// saved into `evidence`.
 pub fn main(
+    peers: &Peers,
     dir: &Path,
     runtimes: Option<&[Runtime]>,
     backend: &Backend,
@@ -219,7 +220,7 @@ pub fn main(
     jobs: usize,
 ) -> std::process::ExitCode {
     let options = crate::suite::Options { jobs, progress: crate::suite::Progress::for_stderr() };
-    let (mut report, runs) = match run_corpus(dir, runtimes, backend, &Peers::default(), options) {
+    let (mut report, runs) = match run_corpus(dir, runtimes, backend, peers, options) {
         Ok(ran) => ran,
         Err(e) => {
             eprintln!("error: {e}");
@@ -228,7 +229,7 @@ pub fn main(
     };
     print!("{}", report.matrix(console::colors_enabled()));
     println!("\n{}", markdown(&runs));
-    let mut scenarios = crate::corpus::load_dir(dir).unwrap_or_default();
+    let mut scenarios = crate::corpus::load_dir_in(peers.table(), dir).unwrap_or_default();
     if let Some(only) = runtimes {
         scenarios.retain(|s| s.contenders.iter().all(|(_, r)| only.contains(r)));
     }

@@ -23,8 +23,8 @@ use zkurator_harness::suite;
 /// The session timeout of the fault scenarios that measure the loss signal.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(4);
 
-fn injected(figures: &[RunFigures], kind: FaultKind, role: Role, runtime: Runtime) -> bool {
-    figures.iter().flat_map(|f| &f.stats.injected).any(|i| i.kind == kind && i.role == role && i.runtime == runtime)
+fn injected(figures: &[RunFigures], kind: FaultKind, role: Role, runtime: &Runtime) -> bool {
+    figures.iter().flat_map(|f| &f.stats.injected).any(|i| i.kind == kind && i.role == role && i.runtime == *runtime)
 }
 
 #[test]
@@ -46,10 +46,10 @@ fn fault_corpus_keeps_locks_safe() {
     // Every contender fault, on every runtime it applies to, as holder and as waiter.
     for role in [Role::Holder, Role::Waiter] {
         for runtime in [Runtime::Rust, Runtime::Curator, Runtime::Kazurator] {
-            assert!(injected(&figures, FaultKind::Expire, role, runtime), "no expire of a {runtime} {role:?}");
+            assert!(injected(&figures, FaultKind::Expire, role, &runtime), "no expire of a {runtime} {role:?}");
         }
         for runtime in [Runtime::RustProcess, Runtime::Curator, Runtime::Kazurator] {
-            assert!(injected(&figures, FaultKind::Kill, role, runtime), "no kill of a {runtime} {role:?}");
+            assert!(injected(&figures, FaultKind::Kill, role, &runtime), "no kill of a {runtime} {role:?}");
         }
     }
     if include_slow {
@@ -115,7 +115,7 @@ fn fault_corpus_keeps_locks_safe() {
 fn partitions_are_safe_and_measured(figures: &[RunFigures]) {
     for runtime in [Runtime::Rust, Runtime::Curator, Runtime::Kazurator] {
         for kind in [FaultKind::PartitionShort, FaultKind::PartitionLong] {
-            assert!(injected(figures, kind, Role::Holder, runtime), "no {kind:?} of a {runtime} holder");
+            assert!(injected(figures, kind, Role::Holder, &runtime), "no {kind:?} of a {runtime} holder");
         }
     }
     for run in figures {

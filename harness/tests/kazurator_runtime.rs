@@ -48,7 +48,7 @@ fn spec(id: &str, path: &str, kind: LockKind) -> ContenderSpec {
 fn start(runtime: Runtime, id: &str, path: &str, kind: LockKind) -> PythonContender {
     let started = Instant::now();
     let contender = python()
-        .start_contender(runtime, &spec(id, path, kind))
+        .start_contender(runtime.clone(), &spec(id, path, kind))
         .unwrap_or_else(|e| panic!("start {runtime} contender {id}: {e}"));
     eprintln!("{runtime} contender {id} started in {:?}", started.elapsed());
     contender

@@ -88,8 +88,8 @@ fn a_cut_history_is_refused() {
 
 #[test]
 fn the_linearizability_checker_agrees_with_the_interval_checkers_on_the_recorded_runs() {
-    zkurator_harness::runtime::external::setup(&[broken()], None, &[]).expect("the added runtime");
-    let runs = recheck_path(&recorded()).expect("the recorded runs");
+    let table = zkurator_harness::runtime::external::setup(&[broken()], None, &[]).expect("the added runtime");
+    let runs = recheck_path(&table, &recorded()).expect("the recorded runs");
     let mut refused = Vec::new();
     for run in &runs {
         let lin = &run.rechecked.checked.lin_summary;

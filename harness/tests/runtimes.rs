@@ -12,8 +12,9 @@ use zkurator_harness::expectations::{Expectations, Verdict};
 use zkurator_harness::report::Report;
 use zkurator_harness::runner::Peers;
 use zkurator_harness::runtime::external;
+use zkurator_harness::runtimes::RuntimeTable;
 use zkurator_harness::scenario::{self, Scenario};
-use zkurator_harness::{runtimes, suite};
+use zkurator_harness::suite;
 
 /// One suite at a time: the timing windows assume an otherwise idle machine.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -31,11 +32,11 @@ fn backend() -> Backend {
 
 /// The corpus's runs whose contenders all use `among` and one at least uses
 /// `subject`, without the slow server faults.
-fn runs_of(subject: Runtime, among: &[Runtime]) -> Vec<Scenario> {
-    let scenarios = zkurator_harness::corpus::load_dir(&corpus_dir()).expect("the corpus parses");
+fn runs_of(table: &RuntimeTable, subject: Runtime, among: &[Runtime]) -> Vec<Scenario> {
+    let scenarios = zkurator_harness::corpus::load_dir_in(table, &corpus_dir()).expect("the corpus parses");
     scenarios
         .into_iter()
-        .filter(|s| !s.is_slow() && s.runtime_used(subject) && s.contenders.iter().all(|(_, r)| among.contains(r)))
+        .filter(|s| !s.is_slow() && s.runtime_used(&subject) && s.contenders.iter().all(|(_, r)| among.contains(r)))
         .collect()
 }
 
@@ -51,21 +52,23 @@ fn count(report: &Report, wanted: impl Fn(&Verdict) -> bool) -> usize {
     report.entries.iter().filter(|e| wanted(&e.verdict)).count()
 }
 
-/// A runtime added as a command: this harness's own contender process, which
-/// declares everything zkurator can do, so nearly the whole corpus applies.
-fn add(name: &str, extra: &[&str]) -> Runtime {
+/// A runtime added to `table` as a command (and to what `$A`, `$B`... range
+/// over): this harness's own contender process, which declares everything
+/// zkurator can do, so nearly the whole corpus applies.
+fn add(table: &mut RuntimeTable, name: &str, extra: &[&str]) -> Runtime {
     let mut argv = vec![env!("CARGO_BIN_EXE_zkurator-harness").to_owned(), "contender".to_owned()];
     argv.extend(extra.iter().map(|s| s.to_string()));
-    let runtime = external::add(name, argv).expect("the command says hello");
-    runtimes::add_placeholder_runtime(runtime);
+    let runtime = external::add(table, name, argv).expect("the command says hello");
+    table.add_placeholder(runtime.clone());
     runtime
 }
 
 #[test]
 fn a_runtime_given_only_as_a_command_passes_the_corpus_it_declares_capabilities_for() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let ext = add("ext", &[]);
-    let scenarios = runs_of(ext, &[ext, Runtime::Curator]);
+    let mut table = RuntimeTable::default();
+    let ext = add(&mut table, "ext", &[]);
+    let scenarios = runs_of(&table, ext.clone(), &[ext, Runtime::Curator]);
     assert!(scenarios.len() >= 60, "only {} runs pair ext with itself and Curator", scenarios.len());
     let report = run(&scenarios);
     assert!(report.as_expected(), "an external zkurator differs from the expectations (matrix above)");
@@ -80,10 +83,11 @@ fn a_runtime_given_only_as_a_command_passes_the_corpus_it_declares_capabilities_
 #[test]
 fn a_broken_runtime_given_as_a_command_is_caught() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let broken = add("ext-broken", &["--negative-control", "write-ignores-readers"]);
-    let scenarios: Vec<Scenario> = runs_of(broken, &[broken, Runtime::Rust])
+    let mut table = RuntimeTable::default();
+    let broken = add(&mut table, "ext-broken", &["--negative-control", "write-ignores-readers"]);
+    let scenarios: Vec<Scenario> = runs_of(&table, broken.clone(), &[broken.clone(), Runtime::Rust])
         .into_iter()
-        .filter(|s| s.name == "reader-blocks-writer" && s.runtime_of("writer") == Some(broken))
+        .filter(|s| s.name == "reader-blocks-writer" && s.runtime_of("writer") == Some(broken.clone()))
         .collect();
     assert!(!scenarios.is_empty());
     let report = run(&scenarios);
@@ -96,9 +100,10 @@ fn a_broken_runtime_given_as_a_command_is_caught() {
 #[test]
 fn go_zk_mutexes_are_in_the_matrix() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    runtimes::add_placeholder_runtime(Runtime::GoZk);
+    let mut table = RuntimeTable::default();
+    table.add_placeholder(Runtime::GoZk);
     let among = [Runtime::GoZk, Runtime::Rust, Runtime::RustProcess, Runtime::Curator, Runtime::Kazurator];
-    let scenarios = runs_of(Runtime::GoZk, &among);
+    let scenarios = runs_of(&table, Runtime::GoZk, &among);
     let report = run(&scenarios);
     assert!(report.as_expected(), "go-zk differs from the expectations (matrix above)");
     // go-zk and each Curator-protocol mutex exclude each other for real.

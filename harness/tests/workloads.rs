@@ -20,7 +20,7 @@ fn late(runs: &[WorkloadRun], protection: Protection, in_process: bool) -> (usiz
     runs.iter()
         .flat_map(|r| &r.data.late)
         .filter(|l| l.protection == Some(protection))
-        .filter(|l| l.runtime.is_some_and(|r| r.in_harness_process() == in_process))
+        .filter(|l| l.runtime.as_ref().is_some_and(|r| r.in_harness_process() == in_process))
         .fold((0, 0, 0), |(a, r, p), l| (a + l.attempted, r + l.rejected, p + l.applied))
 }
 

@@ -20,7 +20,7 @@ use crate::runtimes::Runtime;
 
 /// Late writes (after the writer's hold ended between its read and its
 /// write: pause, expiry, crash) of one protection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LateWrites {
     /// How the writes were protected.
     pub protection: Option<Protection>,

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::runtimes::RuntimeTable;
 use crate::scenario::{self, Scenario, ScenarioError, EXPECTATIONS_FILE, FAULT_SUBDIR};
 use crate::workload::WORKLOAD_SUBDIR;
 
@@ -62,9 +63,15 @@ impl Files {
     }
 }
 
-/// Loads every scenario under `paths`, each file once. No scenario file at
-/// all is an error naming the paths.
+/// Loads every scenario under `paths`, each file once, naming built-in
+/// runtimes only ([`load_paths_in`] with the default table).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    load_paths_in(&RuntimeTable::default(), paths)
+}
+
+/// Loads every scenario under `paths`, each file once, resolving runtime
+/// names in `table`. No scenario file at all is an error naming the paths.
+pub fn load_paths_in(table: &RuntimeTable, paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Files::default();
     for path in paths {
         files.add(path)?;
@@ -79,7 +86,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     }
     let mut scenarios = Vec::new();
     for file in files {
-        scenarios.extend(scenario::load(&file)?);
+        scenarios.extend(scenario::load_in(table, &file)?);
     }
     Ok(scenarios)
 }
@@ -168,9 +175,9 @@ pub fn select(
     let shown = |w: &[crate::runtimes::Runtime]| w.iter().map(|r| r.name()).collect::<Vec<_>>().join(",");
     if let Some(wanted) = wanted {
         scenarios.retain(|s| s.contenders.iter().all(|(_, r)| wanted.contains(r)));
-        if let Some(runtime) = wanted.iter().find(|w| !scenarios.iter().any(|s| s.runtime_used(**w))) {
+        if let Some(runtime) = wanted.iter().find(|w| !scenarios.iter().any(|s| s.runtime_used(w))) {
             if !scenarios.is_empty() {
-                return Err(SelectError::Unused { runtime: *runtime, wanted: shown(wanted) });
+                return Err(SelectError::Unused { runtime: runtime.clone(), wanted: shown(wanted) });
             }
         }
     }
@@ -183,11 +190,16 @@ pub fn select(
 /// file and subdirectories named [`FAULT_SUBDIR`]), sorted by path. Pointed
 /// at the fault directory itself, it loads the fault corpus.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    load_dir_in(&RuntimeTable::default(), dir)
+}
+
+/// [`load_dir`], resolving runtime names in `table`.
+pub fn load_dir_in(table: &RuntimeTable, dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Files::default();
     files.add(dir)?;
     let mut scenarios = Vec::new();
     for file in files.into_files() {
-        scenarios.extend(scenario::load(&file)?);
+        scenarios.extend(scenario::load_in(table, &file)?);
     }
     Ok(scenarios)
 }

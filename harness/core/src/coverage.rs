@@ -55,7 +55,7 @@ pub fn check(runs: &[Ran<'_>], wanted: Option<&[Runtime]>) -> Result<(), Coverag
         let with: Vec<&Ran<'_>> = runs.iter().filter(|r| r.runtimes.contains(runtime)).collect();
         if !with.is_empty() && with.iter().all(|r| r.skipped.is_some()) {
             return Err(CoverageError::Unexercised {
-                runtime: *runtime,
+                runtime: runtime.clone(),
                 skipped: with.len(),
                 reason: reason(with.into_iter()),
             });

@@ -128,7 +128,7 @@ impl Role {
 }
 
 /// One fault injected into a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Injected {
     /// What was done.
     pub kind: FaultKind,
@@ -139,7 +139,7 @@ pub struct Injected {
 }
 
 /// One measured delay after a fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Latency {
     /// The fault.
     pub kind: FaultKind,
@@ -177,7 +177,7 @@ pub struct FaultStats {
 }
 
 /// A belief window measured after a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Belief {
     /// The partition's kind.
     pub kind: FaultKind,
@@ -240,7 +240,7 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
     let mut rows: BTreeMap<(FaultKind, Role, Runtime), (Row, BTreeSet<usize>)> = BTreeMap::new();
     for (index, run) in runs.iter().enumerate() {
         for fault in &run.stats.injected {
-            let (row, seen) = rows.entry((fault.kind, fault.role, fault.runtime)).or_insert_with(|| {
+            let (row, seen) = rows.entry((fault.kind, fault.role, fault.runtime.clone())).or_insert_with(|| {
                 let row = Row {
                     kind: fault.kind.name().into(),
                     fault: fault.kind.name().into(),
@@ -259,19 +259,19 @@ pub fn table(runs: &[RunFigures]) -> Vec<Row> {
         }
         let worst = |slot: &mut Option<Duration>, d: Duration| *slot = Some(slot.map_or(d, |w| w.max(d)));
         for l in &run.stats.waiter_proceed {
-            if let Some((row, _)) = rows.get_mut(&(l.kind, Role::Holder, l.runtime)) {
+            if let Some((row, _)) = rows.get_mut(&(l.kind, Role::Holder, l.runtime.clone())) {
                 worst(&mut row.worst_waiter_proceed, l.after);
             }
         }
         for b in &run.stats.belief_windows {
-            if let Some((row, _)) = rows.get_mut(&(b.kind, Role::Holder, b.runtime)) {
+            if let Some((row, _)) = rows.get_mut(&(b.kind, Role::Holder, b.runtime.clone())) {
                 let ms = u64::try_from(b.window.as_millis()).unwrap_or(u64::MAX);
                 row.belief_window_ms = Some(row.belief_window_ms.map_or(ms, |w| w.max(ms)));
                 row.belief_never_ends |= b.never;
             }
         }
         for l in &run.stats.loss_signals {
-            if let Some((row, _)) = rows.get_mut(&(l.kind, Role::Holder, l.runtime)) {
+            if let Some((row, _)) = rows.get_mut(&(l.kind, Role::Holder, l.runtime.clone())) {
                 worst(&mut row.worst_loss_signal, l.after);
             }
         }
@@ -347,7 +347,7 @@ mod tests {
         let expire_holder = Injected { kind: FaultKind::Expire, runtime: Runtime::Rust, role: Role::Holder };
         let kill_waiter = Injected { kind: FaultKind::Kill, runtime: Runtime::Kazurator, role: Role::Waiter };
         let a = FaultStats {
-            injected: vec![expire_holder, expire_holder, kill_waiter],
+            injected: vec![expire_holder.clone(), expire_holder.clone(), kill_waiter],
             waiter_proceed: vec![
                 Latency { kind: FaultKind::Expire, runtime: Runtime::Rust, after: Duration::from_millis(40) },
                 Latency { kind: FaultKind::Expire, runtime: Runtime::Rust, after: Duration::from_millis(90) },

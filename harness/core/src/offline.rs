@@ -62,7 +62,7 @@ pub fn check(record: &RunRecord, contenders: &[(String, Runtime)]) -> Checked {
     let replay = replay_timed(model, events, contenders);
     let mut violations: Vec<Violation> = replay.violation.iter().cloned().collect();
     if let Some(value) = record.end.final_value {
-        let runtime_of = |id: &str| contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r);
+        let runtime_of = |id: &str| contenders.iter().find(|(c, _)| c == id).map(|(_, r)| r.clone());
         let mut stats = checkers_data::tally(events, &runtime_of);
         let holders = match kind {
             LockKind::Mutex { max_leases } => max_leases,

@@ -178,8 +178,8 @@ mod tests {
     fn a_schedule_naming_an_added_runtime_is_not_written_and_says_why() {
         let dir = tempfile::tempdir().unwrap();
         let config = GenConfig { cases: 1, seed: 9, max_shrink_iters: 0, regressions: Some(dir.path().to_owned()) };
-        let added = crate::runtimes::register("regression-added", vec!["x".into()], Default::default(), vec![])
-            .unwrap_or_else(|_| crate::runtimes::Runtime::named("regression-added").unwrap());
+        let mut table = crate::runtimes::RuntimeTable::default();
+        let added = table.add("regression-added", vec!["x".into()], Default::default(), vec![]).unwrap();
         let mut scenario = scenario();
         scenario.contenders[0].1 = added;
         let mut report = fresh();

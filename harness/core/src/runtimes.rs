@@ -2,22 +2,24 @@
 //! command (`--runtime NAME=COMMAND`, `runtimes.toml`), and which of them the
 //! scenario placeholders `$A`, `$B`... range over.
 //!
-//! The added runtimes live in a process-wide table: the CLI (or a test)
-//! registers each once, with the capabilities its hello declared, before
-//! scenarios are read; [`Runtime::External`] names one by its index.
+//! There is no process-wide state: an added runtime is a value
+//! ([`Runtime::External`] holds its [`External`] description), and the
+//! [`RuntimeTable`] the CLI (or a test) builds once is passed to whatever
+//! reads runtime names (scenario files, `--runtimes`, recorded histories).
 
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::capabilities::Capabilities;
 
 /// Which runtime a contender runs in: a built-in one, or one added at run
-/// time as a command ([`Runtime::External`], see [`register`]).
+/// time as a command ([`Runtime::External`], see [`RuntimeTable::add`]).
 ///
-/// Serialized as its name (`"rust"`, `"go-zk"`, an external's name).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Cheap to clone. Serialized as its name (`"rust"`, `"go-zk"`, an
+/// external's name).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Runtime {
     /// zkurator, this repository's library.
     Rust,
@@ -37,8 +39,8 @@ pub enum Runtime {
     KazooNative,
     /// github.com/go-zookeeper/zk's `Lock` (mutex only), in a Go process (`go/`).
     GoZk,
-    /// A runtime given as a command, by its index in the table of added runtimes ([`register`]).
-    External(u8),
+    /// A runtime given as a command: its name, command and what its hello declared.
+    External(Arc<External>),
 }
 
 impl Runtime {
@@ -57,18 +59,14 @@ impl Runtime {
     /// The runtimes `$A`, `$B`... range over by default.
     pub const DEFAULT_PLACEHOLDER: [Runtime; 3] = [Runtime::Rust, Runtime::Curator, Runtime::Kazurator];
 
-    /// Every runtime known to this process: the built-in ones, then the added ones.
-    pub fn all() -> Vec<Runtime> {
-        Runtime::BUILTIN.into_iter().chain(externals()).collect()
-    }
-
-    /// The runtime called `name` (built-in or added).
-    pub fn named(name: &str) -> Option<Runtime> {
-        Runtime::all().into_iter().find(|r| r.name() == name)
+    /// The built-in runtime called `name`. Added runtimes are found by
+    /// [`RuntimeTable::named`].
+    pub fn builtin_named(name: &str) -> Option<Runtime> {
+        Runtime::BUILTIN.into_iter().find(|r| r.name() == name)
     }
 
     /// The name used in scenario files and reports.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Runtime::Rust => "rust",
             Runtime::RustProcess => "rust-process",
@@ -78,34 +76,41 @@ impl Runtime {
             Runtime::ZkClient => "zk-client",
             Runtime::KazooNative => "kazoo-native",
             Runtime::GoZk => "go-zk",
-            Runtime::External(index) => external(index).map_or("unregistered", |e| e.name),
+            Runtime::External(external) => &external.name,
         }
     }
 
     /// What the runtime can do: the built-in table, or what an added
     /// runtime's hello declared.
-    pub fn capabilities(self) -> crate::capabilities::Capabilities {
+    pub fn capabilities(&self) -> Capabilities {
         match self {
-            Runtime::External(index) => external(index).map(|e| e.capabilities.clone()),
-            builtin => crate::capabilities::Capabilities::builtin(builtin.name()),
+            Runtime::External(external) => external.capabilities.clone(),
+            builtin => Capabilities::builtin(builtin.name()).unwrap_or_default(),
         }
-        .unwrap_or_default()
     }
 
     /// Lives in the harness's own process, so it cannot be killed.
-    pub fn in_harness_process(self) -> bool {
+    pub fn in_harness_process(&self) -> bool {
         self.capabilities().in_harness_process
     }
 
     /// Shares its session with other contenders, so one cannot lose it alone.
-    pub fn shares_session(self) -> bool {
+    pub fn shares_session(&self) -> bool {
         self.capabilities().shares_session
     }
 
     /// Carries on with a new session after its session expired (zkurator
     /// handles on a renewing session source).
-    pub fn renews_session(self) -> bool {
+    pub fn renews_session(&self) -> bool {
         self.capabilities().renews_session
+    }
+
+    /// The description of an added runtime, `None` for a built-in one.
+    pub fn external(&self) -> Option<&External> {
+        match self {
+            Runtime::External(external) => Some(external),
+            _ => None,
+        }
     }
 }
 
@@ -121,24 +126,62 @@ impl Serialize for Runtime {
     }
 }
 
+/// A built-in name gives that runtime; any other name an added runtime known
+/// by its name alone (no command, no declared capabilities), as in a
+/// recorded history read without the table that ran it.
 impl<'de> Deserialize<'de> for Runtime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        Runtime::named(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown runtime {name:?}")))
+        Ok(Runtime::builtin_named(&name).unwrap_or_else(|| Runtime::External(Arc::new(External::named(name)))))
     }
 }
 
 /// One runtime given as a command.
-#[derive(Debug)]
+///
+/// Two externals are the same runtime when their names are equal.
+#[derive(Debug, Clone)]
 pub struct External {
     /// The name scenarios, `--runtimes` and reports use.
-    pub name: &'static str,
+    pub name: String,
     /// The program and its arguments.
     pub command: Vec<String>,
     /// What its hello declared.
     pub capabilities: Capabilities,
     /// Library versions its hello named, `name version` pairs.
     pub versions: Vec<(String, String)>,
+}
+
+impl External {
+    /// A runtime known by its name alone.
+    pub fn named(name: String) -> External {
+        External { name, command: Vec::new(), capabilities: Capabilities::default(), versions: Vec::new() }
+    }
+}
+
+impl PartialEq for External {
+    fn eq(&self, other: &External) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for External {}
+
+impl std::hash::Hash for External {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl PartialOrd for External {
+    fn partial_cmp(&self, other: &External) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for External {
+    fn cmp(&self, other: &External) -> std::cmp::Ordering {
+        self.name.cmp(&other.name)
+    }
 }
 
 /// A registration that cannot be made.
@@ -158,61 +201,89 @@ pub enum RegistryError {
     Full,
 }
 
-static EXTERNALS: RwLock<Vec<&'static External>> = RwLock::new(Vec::new());
-static PLACEHOLDER_EXTRAS: RwLock<Vec<Runtime>> = RwLock::new(Vec::new());
-
-/// Adds an external runtime; returns the runtime that names it. (The CLI
-/// then lets `$A`, `$B`... range over it too: [`add_placeholder_runtime`].)
-pub fn register(
-    name: &str,
-    command: Vec<String>,
-    capabilities: Capabilities,
-    versions: Vec<(String, String)>,
-) -> Result<Runtime, RegistryError> {
-    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !valid {
-        return Err(RegistryError::BadName(name.into()));
-    }
-    if Runtime::named(name).is_some() {
-        return Err(RegistryError::Taken(name.into()));
-    }
-    if command.is_empty() {
-        return Err(RegistryError::EmptyCommand(name.into()));
-    }
-    let mut table = EXTERNALS.write().unwrap_or_else(|p| p.into_inner());
-    if table.len() >= 32 {
-        return Err(RegistryError::Full);
-    }
-    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    table.push(Box::leak(Box::new(External { name, command, capabilities, versions })));
-    Ok(Runtime::External(table.len() as u8 - 1))
+/// The runtimes one invocation knows: the built-in ones, those added as
+/// commands, and those the placeholders `$A`, `$B`... range over. Built once
+/// (by the CLI from `--runtime`, `runtimes.toml` and `--placeholder-runtimes`)
+/// and passed by reference to what reads runtime names.
+///
+/// ```
+/// use zkurator_harness_core::runtimes::{Runtime, RuntimeTable};
+/// let mut table = RuntimeTable::default();
+/// let mine = table.add("mine", vec!["./mine".into()], Default::default(), vec![]).unwrap();
+/// assert_eq!(table.named("mine"), Some(mine.clone()));
+/// assert_eq!(table.named("curator"), Some(Runtime::Curator));
+/// table.add_placeholder(mine.clone());
+/// assert_eq!(table.placeholders().last(), Some(&mine));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuntimeTable {
+    externals: Vec<Runtime>,
+    placeholders: Vec<Runtime>,
 }
 
-/// The external runtime with index `index`.
-pub fn external(index: u8) -> Option<&'static External> {
-    EXTERNALS.read().unwrap_or_else(|p| p.into_inner()).get(index as usize).copied()
-}
-
-/// Every external runtime, in registration order.
-pub fn externals() -> Vec<Runtime> {
-    let count = EXTERNALS.read().unwrap_or_else(|p| p.into_inner()).len();
-    (0..count as u8).map(Runtime::External).collect()
-}
-
-/// Makes `$A`, `$B`... also range over `runtime`.
-pub fn add_placeholder_runtime(runtime: Runtime) {
-    let mut extras = PLACEHOLDER_EXTRAS.write().unwrap_or_else(|p| p.into_inner());
-    if !extras.contains(&runtime) && !Runtime::DEFAULT_PLACEHOLDER.contains(&runtime) {
-        extras.push(runtime);
+impl Default for RuntimeTable {
+    /// The built-in runtimes only; placeholders range over rust, curator and kazurator.
+    fn default() -> RuntimeTable {
+        RuntimeTable { externals: Vec::new(), placeholders: Runtime::DEFAULT_PLACEHOLDER.to_vec() }
     }
 }
 
-/// The runtimes `$A`, `$B`... range over when a file does not say: rust,
-/// curator and kazurator, then the added ones.
-pub fn placeholder_runtimes() -> Vec<Runtime> {
-    let extras = PLACEHOLDER_EXTRAS.read().unwrap_or_else(|p| p.into_inner());
-    Runtime::DEFAULT_PLACEHOLDER.iter().copied().chain(extras.iter().copied()).collect()
+impl RuntimeTable {
+    /// Adds a runtime given as a command; returns the runtime that names it.
+    /// (`$A`, `$B`... range over it only once [`RuntimeTable::add_placeholder`] says so.)
+    pub fn add(
+        &mut self,
+        name: &str,
+        command: Vec<String>,
+        capabilities: Capabilities,
+        versions: Vec<(String, String)>,
+    ) -> Result<Runtime, RegistryError> {
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(RegistryError::BadName(name.into()));
+        }
+        if self.named(name).is_some() {
+            return Err(RegistryError::Taken(name.into()));
+        }
+        if command.is_empty() {
+            return Err(RegistryError::EmptyCommand(name.into()));
+        }
+        if self.externals.len() >= 32 {
+            return Err(RegistryError::Full);
+        }
+        let runtime = Runtime::External(Arc::new(External { name: name.into(), command, capabilities, versions }));
+        self.externals.push(runtime.clone());
+        Ok(runtime)
+    }
+
+    /// Makes `$A`, `$B`... also range over `runtime`.
+    pub fn add_placeholder(&mut self, runtime: Runtime) {
+        if !self.placeholders.contains(&runtime) {
+            self.placeholders.push(runtime);
+        }
+    }
+
+    /// Every runtime: the built-in ones, then the added ones.
+    pub fn all(&self) -> Vec<Runtime> {
+        Runtime::BUILTIN.into_iter().chain(self.externals.iter().cloned()).collect()
+    }
+
+    /// The runtimes added as commands, in the order they were added.
+    pub fn externals(&self) -> &[Runtime] {
+        &self.externals
+    }
+
+    /// The runtime called `name` (built-in or added).
+    pub fn named(&self, name: &str) -> Option<Runtime> {
+        Runtime::builtin_named(name).or_else(|| self.externals.iter().find(|r| r.name() == name).cloned())
+    }
+
+    /// The runtimes `$A`, `$B`... range over when a file does not say: rust,
+    /// curator and kazurator, then the added ones.
+    pub fn placeholders(&self) -> &[Runtime] {
+        &self.placeholders
+    }
 }
 
 #[cfg(test)]
@@ -220,19 +291,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_checked_and_registered_runtimes_are_found_by_name() {
+    fn names_are_checked_and_added_runtimes_are_found_by_name() {
         let caps = Capabilities { kinds: vec![crate::capabilities::KindName::Mutex], ..Default::default() };
-        assert_eq!(register("rust", vec!["x".into()], caps.clone(), vec![]), Err(RegistryError::Taken("rust".into())));
-        assert!(matches!(register("9x", vec!["x".into()], caps.clone(), vec![]), Err(RegistryError::BadName(_))));
-        assert!(matches!(register("a b", vec!["x".into()], caps.clone(), vec![]), Err(RegistryError::BadName(_))));
-        assert!(matches!(register("empty", vec![], caps.clone(), vec![]), Err(RegistryError::EmptyCommand(_))));
-        let mine = register("registry-test-mine", vec!["/bin/true".into()], caps, vec![]).unwrap();
-        assert_eq!(Runtime::named("registry-test-mine"), Some(mine));
-        assert_eq!(mine.name(), "registry-test-mine");
+        let mut table = RuntimeTable::default();
+        let mut add = |name: &str, command: Vec<String>| table.add(name, command, caps.clone(), vec![]);
+        assert_eq!(add("rust", vec!["x".into()]), Err(RegistryError::Taken("rust".into())));
+        assert!(matches!(add("9x", vec!["x".into()]), Err(RegistryError::BadName(_))));
+        assert!(matches!(add("a b", vec!["x".into()]), Err(RegistryError::BadName(_))));
+        assert!(matches!(add("empty", vec![]), Err(RegistryError::EmptyCommand(_))));
+        let mine = add("mine", vec!["/bin/true".into()]).unwrap();
+        assert!(matches!(add("mine", vec!["x".into()]), Err(RegistryError::Taken(_))));
+        assert_eq!(table.named("mine"), Some(mine.clone()));
+        assert_eq!(mine.name(), "mine");
         assert!(mine.capabilities().has_kind(crate::protocol::LockKind::Mutex { max_leases: 1 }));
-        assert!(externals().contains(&mine) && !placeholder_runtimes().contains(&mine));
-        assert_eq!(serde_json::to_string(&mine).unwrap(), "\"registry-test-mine\"");
-        assert_eq!(serde_json::from_str::<Runtime>("\"registry-test-mine\"").unwrap(), mine);
-        assert!(register("registry-test-mine", vec!["x".into()], Capabilities::default(), vec![]).is_err());
+        assert!(table.externals().contains(&mine) && !table.placeholders().contains(&mine));
+        assert_eq!(serde_json::to_string(&mine).unwrap(), "\"mine\"");
+        // Read back without the table: the same runtime, by its name.
+        assert_eq!(serde_json::from_str::<Runtime>("\"mine\"").unwrap(), mine);
+        assert_eq!(serde_json::from_str::<Runtime>("\"go-zk\"").unwrap(), Runtime::GoZk);
+        // Another table knows nothing of it: no state is shared.
+        assert_eq!(RuntimeTable::default().named("mine"), None);
+    }
+
+    #[test]
+    fn at_most_32_runtimes_are_added() {
+        let mut table = RuntimeTable::default();
+        for i in 0..32 {
+            table.add(&format!("r{i}"), vec!["x".into()], Capabilities::default(), vec![]).unwrap();
+        }
+        assert_eq!(table.add("r32", vec!["x".into()], Capabilities::default(), vec![]), Err(RegistryError::Full));
     }
 }

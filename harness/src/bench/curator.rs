@@ -11,15 +11,9 @@ use serde::Deserialize;
 use super::results::Lock;
 use super::stats::Samples;
 use super::LOCK_TIMEOUT;
-use crate::runtime::curator::CuratorRuntime;
 
 /// The Java class with the measuring loops.
 const BENCH_CLASS: &str = "zkurator.interop.CuratorBench";
-
-/// Starts the process-wide JVM (once) and returns Curator's version.
-pub fn start() -> Result<String, String> {
-    CuratorRuntime::start().map(|runtime| runtime.version()).map_err(|e| e.to_string())
-}
 
 fn text(value: &str) -> Result<InvocationArg, String> {
     InvocationArg::try_from(value).map_err(|e| e.to_string())
@@ -52,7 +46,7 @@ where
     T: serde::de::DeserializeOwned,
     A: FnOnce() -> Vec<Result<InvocationArg, String>> + Send,
 {
-    start()?;
+    // The JVM was started by the bench's peers (`Bench::new`).
     let json = std::thread::scope(|scope| {
         scope
             .spawn(|| {

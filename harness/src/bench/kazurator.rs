@@ -35,10 +35,9 @@ pub struct Python {
 }
 
 impl Python {
-    /// Finds (or builds, on first use) the venv, as the harness's kazurator runtime does.
-    pub fn find() -> Result<Python, String> {
-        let runtime = KazuratorRuntime::new().map_err(|e| e.to_string())?;
-        Ok(Python { python: runtime.python().to_path_buf(), versions: runtime.versions() })
+    /// The interpreter of the harness's kazurator runtime.
+    pub fn of(runtime: &KazuratorRuntime) -> Python {
+        Python { python: runtime.python().to_path_buf(), versions: runtime.versions() }
     }
 }
 

@@ -15,7 +15,7 @@ use super::{report, targets};
 
 /// Runs `zkurator-harness bench`. Exit code 0 when every measurement ran
 /// (whatever the targets say), 1 when some failed, 2 when nothing could run.
-pub fn main(args: BenchArgs) -> ExitCode {
+pub fn main(args: BenchArgs, peers: &crate::runner::Peers) -> ExitCode {
     if let Some(connect) = &args.waiters_child {
         return waiters::child_main(connect, args.waiters.unwrap_or(1000), args.tokio);
     }
@@ -25,7 +25,7 @@ pub fn main(args: BenchArgs) -> ExitCode {
     }
     let started = Instant::now();
     let settings = args.settings();
-    let mut bench = Bench::new(settings.clone());
+    let mut bench = Bench::new(settings.clone(), peers);
     let servers = match (args.server.is_empty(), args.quick) {
         (false, _) => args.server.clone(),
         // The smoke run keeps to the setting the targets are about.

@@ -29,7 +29,7 @@ pub(super) struct Bench {
 pub(super) const KINDS: [Lock; 3] = [Lock::Mutex, Lock::Write, Lock::Read];
 
 impl Bench {
-    pub(super) fn new(settings: Settings) -> Bench {
+    pub(super) fn new(settings: Settings, peers: &crate::runner::Peers) -> Bench {
         let machine = Machine::this();
         let mut versions = Versions {
             zkurator_harness: env!("CARGO_PKG_VERSION").to_owned(),
@@ -37,17 +37,17 @@ impl Bench {
             ..Versions::default()
         };
         // The waiters section is zkurator's alone: no need for the peers.
-        let peers = settings.sections.iter().any(|s| *s != Section::Waiters);
-        let wants = |s: Subject| peers && settings.subjects.contains(&s);
+        let needed = settings.sections.iter().any(|s| *s != Section::Waiters);
+        let wants = |s: Subject| needed && settings.subjects.contains(&s);
         let curator = if wants(Subject::Curator) {
             progress("starting the JVM for Curator");
-            curator::start().map(|version| versions.curator = Some(version))
+            peers.curator().map(|c| versions.curator = Some(c.version()))
         } else {
             Err("not selected".to_owned())
         };
         let python = if wants(Subject::Kazurator) {
             progress("finding Python with kazurator");
-            kazurator::Python::find().inspect(|python| {
+            peers.kazurator().map(|k| kazurator::Python::of(&k)).inspect(|python| {
                 versions.kazurator = Some(python.versions.0.clone());
                 versions.kazoo = Some(python.versions.1.clone());
             })

@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use zkurator_harness::scenario::{self, Scenario};
+use zkurator_harness::runtimes::{Runtime, RuntimeTable};
+use zkurator_harness::scenario::Scenario;
 
 /// The scenarios of `paths` (files, directories or names of `corpus`'s
 /// scenarios; none: all of `corpus`).
-pub fn load(corpus: &Path, paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+pub fn load(table: &RuntimeTable, corpus: &Path, paths: &[PathBuf]) -> Result<Vec<Scenario>, String> {
     let paths = zkurator_harness::corpus::resolve(paths, corpus)?;
-    zkurator_harness::corpus::load_paths(&paths).map_err(|e| e.to_string())
+    zkurator_harness::corpus::load_paths_in(table, &paths).map_err(|e| e.to_string())
 }
 
 /// Writes each report that has a path.
@@ -23,9 +24,9 @@ pub fn write_reports<const N: usize>(reports: [(Option<PathBuf>, String); N]) ->
     Ok(())
 }
 
-/// The runtimes of `names` (runtime names as scenarios spell them).
-pub fn runtimes_named(names: &[String]) -> Result<Vec<zkurator_harness::contender::Runtime>, String> {
-    names.iter().map(|name| scenario::parse_runtime(name).ok_or_else(|| format!("unknown runtime {name:?}"))).collect()
+/// The runtimes of `names` (runtime names as scenarios spell them) in `table`.
+pub fn runtimes_named(table: &RuntimeTable, names: &[String]) -> Result<Vec<Runtime>, String> {
+    names.iter().map(|name| table.named(name).ok_or_else(|| format!("unknown runtime {name:?}"))).collect()
 }
 
 /// Prints `message` as an error; exit code 2.

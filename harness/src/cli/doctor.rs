@@ -55,7 +55,7 @@ fn settings(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> Vec<
 /// `doctor`: what was found (Java, Curator, ZooKeeper, Python, kazurator,
 /// Go, Maven, Docker) and how to install what is missing, then the paths and
 /// peers in use.
-pub fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> ExitCode {
+pub fn doctor(peers: &Peers, scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> ExitCode {
     let mut ok = true;
     let mut line = |what: &str, found: Result<String, String>| match found {
         Ok(v) => println!("ok      {what}: {v}"),
@@ -71,18 +71,13 @@ pub fn doctor(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> Ex
             .map(|jars| format!("{} jars", jars.len()))
             .map_err(|e| e.to_string()),
     );
-    let peers = Peers::default();
-    line("Curator", peers.curator().map(|c| format!("{} ({})", c.version(), c.curator_location())));
-    line(
-        "Python + kazurator",
-        peers.kazurator().map(|k| {
-            let (kazurator, kazoo) = k.versions();
-            format!("kazurator {kazurator}, kazoo {kazoo} ({})", k.python().display())
-        }),
-    );
     line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
-    line("Go + go-zk adapter (runtime go-zk)", peers.go_zk().map(|g| g.binary().display().to_string()));
-    for (what, found) in zkurator_harness::runtime::external::describe() {
+    // Every runtime's adapter prepares once and says what it found.
+    for adapter in peers.builtin_adapters() {
+        let (what, found) = adapter.describe();
+        line(&what, found);
+    }
+    for (what, found) in zkurator_harness::runtime::external::describe(peers.table()) {
         line(&what, Ok(found));
     }
     line(

@@ -11,6 +11,7 @@ use super::common::{fail, finish_report_dir, report_dir as report_dir_for, write
 
 /// `faults`: runs the fault scenarios of `corpus` and prints the fault table.
 pub fn faults(
+    peers: &Peers,
     corpus: &Path,
     [json, junit, report_dir]: [Option<PathBuf>; 3],
     skip_slow: bool,
@@ -25,9 +26,9 @@ pub fn faults(
         Err(e) => return fail(e),
     };
     let dir = &corpus.join(scenario::FAULT_SUBDIR);
-    let peers = Peers::default();
-    let used = zkurator_harness::corpus::load_dir(dir).map(|s| preflight::used(&s)).unwrap_or_default();
-    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, &peers)) {
+    let used =
+        faults::load_corpus(peers.table(), dir, !skip_slow).map(|(s, _)| preflight::used(&s)).unwrap_or_default();
+    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&used, peers)) {
         return fail(e);
     }
     let mut evidence = match report_dir_for(report_dir, "faults") {
@@ -35,14 +36,14 @@ pub fn faults(
         Err(e) => return fail(e),
     };
     let options = zkurator_harness::suite::Options { jobs, progress: zkurator_harness::suite::Progress::for_stderr() };
-    let ran = faults::run_corpus(dir, !skip_slow, &backend, &peers, options);
+    let ran = faults::run_corpus(dir, !skip_slow, &backend, peers, options);
     let (mut report, figures) = match ran {
         Ok(ran) => ran,
         Err(e) => return fail(e),
     };
     print!("{}", report.matrix(console::colors_enabled()));
     // The same scenarios, in the same order, as the run.
-    let scenarios = faults::load_corpus(dir, !skip_slow).map(|(s, _)| s).unwrap_or_default();
+    let scenarios = faults::load_corpus(peers.table(), dir, !skip_slow).map(|(s, _)| s).unwrap_or_default();
     let saved = evidence.save_report(&mut report, &scenarios).map_err(|e| e.to_string());
     if let Err(e) = saved.and_then(|()| finish_report_dir(&evidence, "zkurator-harness faults", &report.environment)) {
         return fail(e);

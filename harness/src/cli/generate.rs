@@ -45,14 +45,14 @@ pub fn regressions_dir(explicit: Option<&Path>) -> PathBuf {
 
 /// `gen`: plays proptest-generated schedules; a failure shrinks to a
 /// scenario written to the regressions directory.
-pub fn generate(args: GenArgs) -> ExitCode {
+pub fn generate(peers: &Peers, args: GenArgs) -> ExitCode {
     use zkurator_harness::generate::{GenConfig, Space};
     use zkurator_harness::preflight;
     let GenArgs { cases, seed, runtimes, zk_connect, max_shrink_iters, regressions, json, junit, report_dir } = args;
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
     }
-    let pool = match runtimes_named(&runtimes) {
+    let pool = match runtimes_named(peers.table(), &runtimes) {
         Ok(pool) if !pool.is_empty() => pool,
         Ok(_) => return fail("--runtimes names no runtime"),
         Err(e) => return fail(e),
@@ -67,8 +67,7 @@ pub fn generate(args: GenArgs) -> ExitCode {
             Err(e) => return fail(e),
         },
     };
-    let peers = Peers::default();
-    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&pool, &peers)) {
+    if let Err(e) = preflight::server(&backend.connect_string()).and_then(|()| preflight::runtimes(&pool, peers)) {
         return fail(e);
     }
     let config = GenConfig { cases, seed, max_shrink_iters, regressions: Some(regressions) };
@@ -77,7 +76,7 @@ pub fn generate(args: GenArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let failed_to_save = std::cell::RefCell::new(None);
-    let versions = pool_versions(&pool, &backend, &peers);
+    let versions = zkurator_harness::suite::peer_versions(&pool, &backend, peers);
     let keep = |scenario: &zkurator_harness::scenario::Scenario, result: &zkurator_harness::outcome::RunResult| {
         use zkurator_harness::expectations::Verdict;
         let verdict = match (result.setup_error(), result.passed()) {
@@ -93,7 +92,7 @@ pub fn generate(args: GenArgs) -> ExitCode {
         &Space::mixed(pool.clone()),
         &config,
         &backend.connect_string(),
-        &peers,
+        peers,
         &keep,
     );
     let evidence = evidence.into_inner();
@@ -135,27 +134,5 @@ pub fn generate(args: GenArgs) -> ExitCode {
     match finish_report_dir(&evidence, "zkurator-harness gen", &[]) {
         Ok(()) => code,
         Err(e) => fail(e),
-    }
-}
-
-/// The releases of the peers the schedules draw from (for the saved runs).
-fn pool_versions(
-    pool: &[zkurator_harness::contender::Runtime],
-    backend: &Backend,
-    peers: &Peers,
-) -> zkurator_harness::versions::RunVersions {
-    use zkurator_harness::contender::Runtime;
-    use zkurator_harness::versions::RunVersions;
-    RunVersions {
-        curator: pool
-            .contains(&Runtime::Curator)
-            .then(|| peers.curator().ok().and_then(|c| RunVersions::leading(&c.version())))
-            .flatten(),
-        kazurator: pool
-            .iter()
-            .any(|r| matches!(r, Runtime::Kazurator | Runtime::KazooNative))
-            .then(|| peers.kazurator().ok().and_then(|k| RunVersions::leading(&k.versions().0)))
-            .flatten(),
-        zookeeper: RunVersions::leading(&backend.server_version()),
     }
 }

@@ -2,14 +2,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use zkurator_harness::runtimes::RuntimeTable;
 
 use zkurator_harness::scenario::Scenario;
 
 use super::common::{fail, load};
 
 /// `list`: the scenarios of `paths` and their runtime pairings.
-pub fn list(corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
-    let scenarios = match load(corpus, &paths) {
+pub fn list(table: &RuntimeTable, corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
+    let scenarios = match load(table, corpus, &paths) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -35,8 +36,8 @@ fn print_list(scenarios: &[Scenario], out: &mut impl std::io::Write) -> std::io:
 
 /// `check`: validates the scenarios of `paths` (syntax, and every step
 /// against the lock model).
-pub fn check(corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
-    match load(corpus, &paths) {
+pub fn check(table: &RuntimeTable, corpus: &Path, paths: Vec<PathBuf>) -> ExitCode {
+    match load(table, corpus, &paths) {
         Ok(scenarios) => {
             println!("ok: {} runs", scenarios.len());
             ExitCode::SUCCESS

@@ -7,8 +7,8 @@ use super::common::fail;
 
 /// `recheck PATH`: prints each saved run's recorded and rechecked verdicts;
 /// exit code 1 when one differs.
-pub fn recheck(path: &Path) -> ExitCode {
-    let runs = match zkurator_harness::evidence::recheck::recheck_path(path) {
+pub fn recheck(table: &zkurator_harness::runtimes::RuntimeTable, path: &Path) -> ExitCode {
+    let runs = match zkurator_harness::evidence::recheck::recheck_path(table, path) {
         Ok(runs) => runs,
         Err(e) => return fail(e),
     };

@@ -26,6 +26,7 @@ pub enum Zk {
 /// prints the matrix.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
+    peers: &Peers,
     corpus: &Path,
     paths: Vec<PathBuf>,
     zk_connect: Option<String>,
@@ -36,11 +37,11 @@ pub fn run(
     jobs: usize,
 ) -> ExitCode {
     use zkurator_harness::preflight;
-    let scenarios = match load(corpus, &paths) {
+    let scenarios = match load(peers.table(), corpus, &paths) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let wanted = match runtimes.as_deref().map(runtimes_named).transpose() {
+    let wanted = match runtimes.as_deref().map(|names| runtimes_named(peers.table(), names)).transpose() {
         Ok(wanted) => wanted,
         Err(e) => return fail(e),
     };
@@ -65,9 +66,8 @@ pub fn run(
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    let peers = Peers::default();
     let ready = preflight::server(&backend.connect_string())
-        .and_then(|()| preflight::runtimes(&preflight::used(&scenarios), &peers));
+        .and_then(|()| preflight::runtimes(&preflight::used(&scenarios), peers));
     if let Err(e) = ready {
         return fail(e);
     }
@@ -76,7 +76,7 @@ pub fn run(
         Err(e) => return fail(e),
     };
     let options = suite::Options { jobs, progress: suite::Progress::for_stderr() };
-    let mut report = suite::run_suite(&scenarios, &backend, &peers, &expectations, options);
+    let mut report = suite::run_suite(&scenarios, &backend, peers, &expectations, options);
     print!("{}", report.matrix(console::colors_enabled()));
     let saved = dir.save_report(&mut report, &scenarios).map_err(|e| e.to_string());
     if let Err(e) = saved.and_then(|()| finish_report_dir(&dir, "zkurator-harness run", &report.environment)) {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use zkurator_harness::backend::Backend;
+use zkurator_harness::runner::Peers;
 
 use super::common::{fail, finish_report_dir, report_dir as report_dir_for, runtimes_named};
 
@@ -12,12 +13,13 @@ use super::common::{fail, finish_report_dir, report_dir as report_dir_for, runti
 /// runtimes are known) whose contenders all use `runtimes`, and prints the
 /// figures table.
 pub fn workload(
+    peers: &Peers,
     runtimes: Option<&[String]>,
     corpus: impl FnOnce() -> Result<PathBuf, String>,
     report_dir: Option<PathBuf>,
     jobs: usize,
 ) -> ExitCode {
-    let runtimes = match runtimes.map(runtimes_named).transpose() {
+    let runtimes = match runtimes.map(|names| runtimes_named(peers.table(), names)).transpose() {
         Ok(runtimes) => runtimes,
         Err(e) => return fail(e),
     };
@@ -31,6 +33,7 @@ pub fn workload(
     };
     let code = match Backend::local() {
         Ok(backend) => zkurator_harness::workload_report::main(
+            peers,
             &corpus.join(zkurator_harness::workload::WORKLOAD_SUBDIR),
             runtimes.as_deref(),
             &backend,

@@ -41,7 +41,7 @@ pub fn run_dir_name(label: &str, taken: &[&str]) -> String {
 }
 
 /// The release of `runtime` as the run used it (`pin`: a pinned Curator).
-pub fn runtime_version(runtime: Runtime, pin: Option<String>, versions: &RunVersions) -> Option<String> {
+pub fn runtime_version(runtime: &Runtime, pin: Option<String>, versions: &RunVersions) -> Option<String> {
     if pin.is_some() {
         return pin;
     }
@@ -49,8 +49,7 @@ pub fn runtime_version(runtime: Runtime, pin: Option<String>, versions: &RunVers
         Runtime::Curator => versions.curator.map(|v| v.to_string()),
         Runtime::Kazurator | Runtime::KazooNative => versions.kazurator.map(|v| v.to_string()),
         Runtime::Rust | Runtime::RustProcess | Runtime::RustTasks => Some(env!("CARGO_PKG_VERSION").to_owned()),
-        Runtime::External(index) => crate::runtimes::external(index)
-            .map(|e| e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
+        Runtime::External(e) => Some(e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
             .filter(|v| !v.is_empty()),
         Runtime::ZkClient | Runtime::GoZk => None,
     }
@@ -67,7 +66,7 @@ pub fn record(scenario: &Scenario, result: &RunResult, versions: &RunVersions) -
             ContenderInfo {
                 id: id.clone(),
                 runtime: runtime.name().to_owned(),
-                version: runtime_version(*runtime, pin, versions),
+                version: runtime_version(runtime, pin, versions),
                 session: evidence.sessions.iter().find(|(c, _)| c == id).map(|(_, s)| s.clone()),
             }
         })

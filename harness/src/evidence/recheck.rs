@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::offline::{recheck, Rechecked};
 use crate::record::{RecordError, RunRecord, SavedVerdict};
-use crate::runtimes::Runtime;
+use crate::runtimes::RuntimeTable;
 
 /// Saved runs that cannot be checked again.
 #[derive(Debug, thiserror::Error)]
@@ -107,8 +107,9 @@ pub fn run_dirs(path: &Path) -> Result<Vec<PathBuf>, RecheckError> {
     Ok(found)
 }
 
-/// Checks the run saved in `dir` again.
-pub fn recheck_dir(dir: &Path) -> Result<RecheckedRun, RecheckError> {
+/// Checks the run saved in `dir` again; its runtimes are named in `table`
+/// (an added runtime's declared capabilities shape the model's predictions).
+pub fn recheck_dir(table: &RuntimeTable, dir: &Path) -> Result<RecheckedRun, RecheckError> {
     let history = dir.join("history.jsonl");
     let record = RunRecord::from_jsonl(&read(&history)?)
         .map_err(|source| RecheckError::Record { path: history.clone(), source })?;
@@ -117,7 +118,8 @@ pub fn recheck_dir(dir: &Path) -> Result<RecheckedRun, RecheckError> {
         .map_err(|source| RecheckError::Record { path: verdict_file, source })?;
     let mut contenders = Vec::new();
     for c in &record.header.contenders {
-        let runtime = Runtime::named(&c.runtime)
+        let runtime = table
+            .named(&c.runtime)
             .ok_or_else(|| RecheckError::UnknownRuntime { path: history.clone(), name: c.runtime.clone() })?;
         contenders.push((c.id.clone(), runtime));
     }
@@ -125,7 +127,7 @@ pub fn recheck_dir(dir: &Path) -> Result<RecheckedRun, RecheckError> {
     Ok(RecheckedRun { dir: dir.to_owned(), saved, rechecked })
 }
 
-/// Checks every run at or under `path` again.
-pub fn recheck_path(path: &Path) -> Result<Vec<RecheckedRun>, RecheckError> {
-    run_dirs(path)?.iter().map(|dir| recheck_dir(dir)).collect()
+/// Checks every run at or under `path` again, naming runtimes in `table`.
+pub fn recheck_path(table: &RuntimeTable, path: &Path) -> Result<Vec<RecheckedRun>, RecheckError> {
+    run_dirs(path)?.iter().map(|dir| recheck_dir(table, dir)).collect()
 }

@@ -349,7 +349,7 @@ pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
         if let Some(path) = &gen.written {
             environment.push(("written".to_owned(), path.display().to_string()));
         }
-        let runtimes = scenario.contenders.iter().map(|(_, r)| *r).collect();
+        let runtimes = scenario.contenders.iter().map(|(_, r)| r.clone()).collect();
         let pairing = format!("seed {seed}: minimal {}", scenario.pairing);
         entries.push(entry(pairing, runtimes, violations.clone(), Duration::ZERO, steps.len(), Verdict::Fail));
     }

@@ -53,7 +53,7 @@ impl Run<'_> {
         for id in granted {
             match self.reply(id, bound) {
                 Some(Reply::Granted { .. }) => {
-                    if let (Some((kind, runtime, at)), Some(arrived)) = (died, self.last_reply_at) {
+                    if let (Some((kind, runtime, at)), Some(arrived)) = (died.clone(), self.last_reply_at) {
                         let after = arrived.saturating_duration_since(at);
                         self.stats.waiter_proceed.push(Latency { kind, runtime, after });
                     }

@@ -76,7 +76,7 @@ impl Run<'_> {
                 format!("pause {frozen:?} must exceed the session timeout {:?}", self.scenario.session_timeout),
             ));
         }
-        let runtime = self.driver(id).runtime;
+        let runtime = self.driver(id).runtime.clone();
         self.history.record(id, EventKind::Crash);
         let driver = &self.drivers[id];
         if let Some(pauser) = &driver.pauser {
@@ -89,7 +89,7 @@ impl Run<'_> {
         }
         self.stats.injected.push(crate::fault_figures::Injected {
             kind: crate::fault_figures::FaultKind::Expire,
-            runtime,
+            runtime: runtime.clone(),
             role: crate::fault_figures::Role::Holder,
         });
         Ok(())
@@ -100,7 +100,7 @@ impl Run<'_> {
     pub(super) fn check_data(&mut self) -> Vec<Violation> {
         let Some(counter) = self.counter.clone() else { return Vec::new() };
         let scenario = self.scenario;
-        let runtime_of = |id: &str| scenario.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r);
+        let runtime_of = |id: &str| scenario.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| r.clone());
         let mut stats = checkers_data::tally(self.history.events(), &runtime_of);
         let zk = match self.zk() {
             Ok(zk) => zk,

@@ -58,15 +58,12 @@ pub(super) fn spawn_driver(
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
     type Handles = (Crasher, Option<Crasher>, Option<Crasher>, Option<crate::contender::Pauser>, Option<String>);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
-    let starter = match pin {
-        Some(version) => peers.curator_worker(version)?,
-        None => peers.starter(runtime)?,
-    };
+    let starter = peers.starter(&runtime, pin)?;
     let name = format!("contender-{}", spec.id);
     thread::Builder::new()
         .name(name)
         .spawn(move || {
-            let contender = starter.start(&spec);
+            let contender = starter(&spec);
             let mut contender = match contender {
                 Ok(contender) => contender,
                 Err(message) => {

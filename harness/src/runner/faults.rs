@@ -18,7 +18,7 @@ impl Run<'_> {
     /// without a grant, unless the model says the runtime queues again.
     pub(super) fn contender_fault(&mut self, id: &str, kind: FaultKind, prediction: &Prediction) -> Result<(), Stop> {
         let bound = self.timing.grant_bound;
-        let runtime = self.driver(id).runtime;
+        let runtime = self.driver(id).runtime.clone();
         if self.drivers[id].fault_handle(kind).is_none() {
             let why = match kind {
                 FaultKind::Expire => "its runtime does not tell its session credentials, so it cannot be expired",
@@ -39,10 +39,10 @@ impl Run<'_> {
             handle();
         }
         tracing::debug!(id, ?kind, took_ms = at.elapsed().as_millis() as u64, "fault injected");
-        self.stats.injected.push(Injected { kind, runtime, role });
+        self.stats.injected.push(Injected { kind, runtime: runtime.clone(), role });
         self.faulted.insert(id.to_owned(), (kind, at));
         if role == Role::Holder {
-            self.holder_died = Some((kind, runtime, at));
+            self.holder_died = Some((kind, runtime.clone(), at));
         }
         if kind != FaultKind::Expire {
             self.driver(id).crashed = true;
@@ -73,7 +73,7 @@ impl Run<'_> {
     pub(super) fn expect_lost(&mut self, id: &str, side: Side, within: Option<Duration>) -> Result<(), Stop> {
         let bound = self.timing.grant_bound;
         let within = within.unwrap_or(self.scenario.session_timeout + bound);
-        let runtime = self.driver(id).runtime;
+        let runtime = self.driver(id).runtime.clone();
         let (kind, at) = *self.faulted.get(id).ok_or_else(|| stop("scenario", format!("{id} had no fault")))?;
         let deadline = at + within;
         loop {
@@ -84,7 +84,7 @@ impl Run<'_> {
             };
             if noticed {
                 let after = self.last_reply_at.unwrap_or_else(Instant::now).saturating_duration_since(at);
-                self.stats.loss_signals.push(Latency { kind, runtime, after });
+                self.stats.loss_signals.push(Latency { kind, runtime: runtime.clone(), after });
                 return Ok(());
             }
             if Instant::now() >= deadline {

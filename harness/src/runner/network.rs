@@ -119,7 +119,7 @@ impl Net {
 impl Run<'_> {
     /// `C partition ...`, `C heal`, `C delay D`.
     pub(super) fn network_step(&mut self, id: &str, op: &NetOp) -> Result<(), Stop> {
-        let runtime = self.driver(id).runtime;
+        let runtime = self.driver(id).runtime.clone();
         let Some(link) = self.net.links.get(id) else {
             return Err(stop(
                 "runner",
@@ -133,7 +133,11 @@ impl Run<'_> {
                 for proxy in proxies.iter() {
                     proxy.set_latency(*d);
                 }
-                self.stats.injected.push(Injected { kind: FaultKind::Delay, runtime, role: self.role_of(id) });
+                self.stats.injected.push(Injected {
+                    kind: FaultKind::Delay,
+                    runtime: runtime.clone(),
+                    role: self.role_of(id),
+                });
             }
             NetOp::Heal => {
                 self.net.heal(id);
@@ -237,13 +241,13 @@ impl Run<'_> {
     /// Counts a partition once it ended (healed, run out or expired).
     fn end_cut(&mut self, id: &str, expired: bool) {
         let Some(cut) = self.net.cuts.remove(id) else { return };
-        let runtime = self.driver(id).runtime;
+        let runtime = self.driver(id).runtime.clone();
         let kind = match (cut.direction, expired) {
             (Direction::Replies, _) => FaultKind::PartitionReplies,
             (Direction::Both, true) => FaultKind::PartitionLong,
             (Direction::Both, false) => FaultKind::PartitionShort,
         };
-        self.stats.injected.push(Injected { kind, runtime, role: cut.role });
+        self.stats.injected.push(Injected { kind, runtime: runtime.clone(), role: cut.role });
         if expired {
             self.faulted.insert(id.to_owned(), (kind, cut.at));
         }
@@ -266,10 +270,11 @@ impl Run<'_> {
         }
         for id in &watched {
             if !self.net.old_holders.contains_key(id) {
-                let runtime = self.driver(id).runtime;
-                self.net
-                    .old_holders
-                    .insert(id.clone(), OldHolder { runtime, learned: None, last_held: None, passed_on: None });
+                let runtime = self.driver(id).runtime.clone();
+                self.net.old_holders.insert(
+                    id.clone(),
+                    OldHolder { runtime: runtime.clone(), learned: None, last_held: None, passed_on: None },
+                );
             }
         }
         let until = Instant::now() + d;
@@ -317,10 +322,10 @@ impl Run<'_> {
             let at = self.net.cuts.get(id).map_or_else(Instant::now, |c| c.at);
             self.history.record_at(at, id, EventKind::Crash);
             self.driver(id).nodes.clear();
-            let runtime = self.driver(id).runtime;
+            let runtime = self.driver(id).runtime.clone();
             let passed_on = (!prediction.granted.is_empty()).then_some(self.last_reply_at).flatten();
             let holder = self.net.old_holders.entry(id.clone()).or_insert(OldHolder {
-                runtime,
+                runtime: runtime.clone(),
                 learned: None,
                 last_held: None,
                 passed_on: None,

@@ -1,111 +1,161 @@
-//! The runtimes contenders run on ([`Peers`]), made once per process, and the
-//! [`Starter`] that starts one contender of a runtime on its own thread.
+//! The runtimes contenders run on ([`Peers`]): the invocation's runtime
+//! table and one adapter per runtime, built once from values
+//! ([`PeerChoices`]) and handed to the scheduler and every run.
 
-use std::sync::OnceLock;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::contender::{Contender, ContenderSpec, Runtime};
-use crate::runtime::curator::CuratorRuntime;
-use crate::runtime::go_zk::GoZkRuntime;
-use crate::runtime::kazurator::KazuratorRuntime;
-use crate::runtime::line::LineProcess;
-use crate::runtime::rust::RustContender;
-use crate::runtime::rust_process::RustProcessRuntime;
-use crate::runtime::zk_client::ZkClientContender;
+use crate::contender::Runtime;
+use crate::runtime::adapter::{Adapter, Starter};
+use crate::runtime::curator::{CuratorAdapter, CuratorRuntime};
+use crate::runtime::external::ExternalAdapter;
+use crate::runtime::go_zk::GoZkAdapter;
+use crate::runtime::kazurator::{KazuratorAdapter, KazuratorRuntime, KAZURATOR_RELEASE_ENV};
+use crate::runtime::rust::RustAdapter;
+use crate::runtime::rust_process::{RustProcessAdapter, RustProcessRuntime};
+use crate::runtime::zk_client::ZkClientAdapter;
+use crate::runtimes::RuntimeTable;
 
-/// Starts contenders of every runtime; the JVM and the Python venv are made
-/// on first use and shared by all runs of the process.
-#[derive(Debug, Default)]
+/// The releases and programs the peers use, chosen by the CLI (`--curator`,
+/// `--kazurator`, a version matrix's cell) or read once from the environment.
+#[derive(Clone, Debug, Default)]
+pub struct PeerChoices {
+    /// The Curator jars of the embedded JVM, a colon-separated list (`None`:
+    /// the Debian packages' jars).
+    pub curator_classpath: Option<OsString>,
+    /// The kazurator release (`None`: the default release).
+    pub kazurator_release: Option<String>,
+    /// The program `rust-process` contenders and Curator workers run (`None`:
+    /// found next to this executable).
+    pub harness_binary: Option<PathBuf>,
+}
+
+impl PeerChoices {
+    /// The choices the environment makes: `CURATOR_CLASSPATH` and
+    /// `ZKURATOR_KAZURATOR`, when set and not empty.
+    pub fn from_env() -> PeerChoices {
+        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        PeerChoices {
+            curator_classpath: set(crate::versions::axis::CURATOR_CLASSPATH),
+            kazurator_release: set(KAZURATOR_RELEASE_ENV).map(|v| v.to_string_lossy().trim().to_owned()),
+            harness_binary: None,
+        }
+    }
+}
+
+/// Starts contenders of every runtime of its table: one adapter per
+/// runtime, each preparing on first use what it needs (the JVM, the Python
+/// venv, the Go program) and sharing it with every run of the invocation.
+#[derive(Debug)]
 pub struct Peers {
-    curator: OnceLock<Result<CuratorRuntime, String>>,
-    kazurator: OnceLock<Result<KazuratorRuntime, String>>,
-    rust_process: OnceLock<Result<RustProcessRuntime, String>>,
-    go_zk: OnceLock<Result<GoZkRuntime, String>>,
+    table: RuntimeTable,
+    curator: Arc<CuratorAdapter>,
+    kazurator: Arc<KazuratorAdapter>,
+    rust_process: Arc<RustProcessAdapter>,
+    adapters: Vec<Arc<dyn Adapter>>,
+    added: ExternalAdapter,
+}
+
+impl Default for Peers {
+    /// The built-in runtimes, with the choices of the environment.
+    fn default() -> Peers {
+        Peers::new(RuntimeTable::default(), PeerChoices::from_env())
+    }
 }
 
 impl Peers {
-    /// The Curator runtime, started on first use.
+    /// The peers of `table`'s runtimes, with `choices`. Adding a runtime
+    /// means adding its adapter to this list.
+    pub fn new(table: RuntimeTable, choices: PeerChoices) -> Peers {
+        let rust_process = Arc::new(match choices.harness_binary {
+            Some(binary) => RustProcessAdapter::with_binary(binary),
+            None => RustProcessAdapter::default(),
+        });
+        let curator = Arc::new(CuratorAdapter::new(choices.curator_classpath, rust_process.clone()));
+        let kazurator = Arc::new(KazuratorAdapter::new(choices.kazurator_release));
+        let adapters: Vec<Arc<dyn Adapter>> = vec![
+            Arc::new(RustAdapter),
+            rust_process.clone(),
+            curator.clone(),
+            kazurator.clone(),
+            Arc::new(ZkClientAdapter),
+            Arc::new(GoZkAdapter::default()),
+        ];
+        Peers { table, curator, kazurator, rust_process, adapters, added: ExternalAdapter }
+    }
+
+    /// Peers of the built-in runtimes whose `rust-process` contenders run
+    /// `binary` (tests pass `env!("CARGO_BIN_EXE_zkurator-harness")`).
+    pub fn with_harness_binary(binary: PathBuf) -> Peers {
+        Peers::new(RuntimeTable::default(), PeerChoices { harness_binary: Some(binary), ..PeerChoices::from_env() })
+    }
+
+    /// The runtimes these peers know, by name.
+    pub fn table(&self) -> &RuntimeTable {
+        &self.table
+    }
+
+    /// The adapter of `runtime`.
+    pub fn adapter(&self, runtime: &Runtime) -> Result<&dyn Adapter, String> {
+        self.adapters().find(|a| a.runs(runtime)).ok_or_else(|| format!("no adapter runs {runtime}"))
+    }
+
+    /// The adapters of `runtimes`, each once, in the order of the list.
+    pub fn adapters_of(&self, runtimes: &[Runtime]) -> Vec<&dyn Adapter> {
+        self.adapters().filter(|a| runtimes.iter().any(|r| a.runs(r))).collect()
+    }
+
+    /// Every adapter: the built-in runtimes' in the order of the list, then
+    /// the one of the added runtimes.
+    pub fn adapters(&self) -> impl Iterator<Item = &dyn Adapter> {
+        self.adapters.iter().map(|a| a.as_ref()).chain(std::iter::once(&self.added as &dyn Adapter))
+    }
+
+    /// The adapters of the built-in runtimes (for `doctor`).
+    pub fn builtin_adapters(&self) -> impl Iterator<Item = &dyn Adapter> {
+        self.adapters.iter().map(|a| a.as_ref())
+    }
+
+    /// The Curator JVM, started on first use.
     pub fn curator(&self) -> Result<CuratorRuntime, String> {
-        self.curator.get_or_init(|| CuratorRuntime::start().map_err(|e| e.to_string())).clone()
+        self.curator.runtime()
     }
 
     /// The Python runtime, prepared on first use.
     pub fn kazurator(&self) -> Result<KazuratorRuntime, String> {
-        self.kazurator.get_or_init(|| KazuratorRuntime::new().map_err(|e| e.to_string())).clone()
-    }
-
-    /// The go-zk adapter, built on first use.
-    pub fn go_zk(&self) -> Result<GoZkRuntime, String> {
-        self.go_zk.get_or_init(|| GoZkRuntime::new().map_err(|e| e.to_string())).clone()
-    }
-
-    /// Peers whose `rust-process` contenders run `binary` (tests pass
-    /// `env!("CARGO_BIN_EXE_zkurator-harness")`).
-    pub fn with_harness_binary(binary: std::path::PathBuf) -> Peers {
-        let peers = Peers::default();
-        let _ = peers.rust_process.set(Ok(RustProcessRuntime::with_binary(binary)));
-        peers
+        self.kazurator.runtime()
     }
 
     /// The runtime of `rust-process` contenders (finds the harness binary on first use).
     pub fn rust_process(&self) -> Result<RustProcessRuntime, String> {
-        self.rust_process.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()
+        self.rust_process.runtime()
     }
 
-    /// What starts a Curator contender pinned to `version`: a worker process
-    /// with that release's jars (from the Maven cache).
-    pub(super) fn curator_worker(&self, version: crate::versions::Version) -> Result<Starter, String> {
-        use crate::versions::{maven, selection};
-        let pick = selection::Pick { version, source: selection::Source::Maven };
-        let jars = maven::curator_jars(pick).map_err(|e| e.to_string())?.unwrap_or_default();
-        Ok(Starter::Worker(self.rust_process()?, maven::classpath(&jars)))
-    }
-
-    /// What starts a contender of `runtime` on the thread that will drive it.
-    pub(super) fn starter(&self, runtime: Runtime) -> Result<Starter, String> {
-        Ok(match runtime {
-            Runtime::Rust | Runtime::RustTasks => Starter::Rust(runtime),
-            Runtime::RustProcess => Starter::RustProcess(self.rust_process()?),
-            Runtime::ZkClient => Starter::ZkClient,
-            Runtime::Curator => Starter::Curator(self.curator()?),
-            Runtime::Kazurator | Runtime::KazooNative => Starter::Python(self.kazurator()?, runtime),
-            Runtime::GoZk => Starter::Line(self.go_zk()?.process(), runtime),
-            Runtime::External(_) => Starter::Line(
-                crate::runtime::external::process(runtime).ok_or("not a registered external runtime")?,
-                runtime,
-            ),
-        })
+    /// What starts a contender of `runtime` (`pin`: a Curator release other
+    /// than the JVM's, run in a worker process), on the thread that will
+    /// drive it.
+    pub(super) fn starter(&self, runtime: &Runtime, pin: Option<crate::versions::Version>) -> Result<Starter, String> {
+        match pin {
+            Some(version) => self.curator.pinned(version),
+            None => self.adapter(runtime)?.starter(runtime),
+        }
     }
 }
 
-/// Starts one contender; sent to the contender's own thread.
-pub(super) enum Starter {
-    Rust(Runtime),
-    RustProcess(RustProcessRuntime),
-    /// A Curator contender in a worker process, with these jars.
-    Worker(RustProcessRuntime, String),
-    ZkClient,
-    Curator(CuratorRuntime),
-    Python(KazuratorRuntime, Runtime),
-    /// A program speaking the contender protocol (go-zk, external runtimes).
-    Line(LineProcess, Runtime),
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Starter {
-    /// Starts the contender of `spec` (on the calling thread).
-    pub(super) fn start(self, spec: &ContenderSpec) -> Result<Box<dyn Contender>, String> {
-        fn boxed<C: Contender + 'static, E: std::fmt::Display>(r: Result<C, E>) -> Result<Box<dyn Contender>, String> {
-            r.map(|c| Box::new(c) as Box<dyn Contender>).map_err(|e| e.to_string())
+    #[test]
+    fn every_runtime_of_the_table_has_exactly_one_adapter() {
+        let mut table = RuntimeTable::default();
+        let added = table.add("mine", vec!["/bin/true".into()], Default::default(), vec![]).unwrap();
+        let peers = Peers::new(table, PeerChoices::default());
+        for runtime in peers.table().all() {
+            let running = peers.adapters().filter(|a| a.runs(&runtime)).count();
+            assert_eq!(running, 1, "{runtime}");
         }
-        match self {
-            Starter::Rust(runtime) => boxed(RustContender::start(runtime, spec)),
-            Starter::RustProcess(process) => boxed(process.start_contender(spec)),
-            Starter::Worker(process, jars) => {
-                boxed(process.start_worker(spec, Runtime::Curator, &[(crate::versions::axis::CURATOR_CLASSPATH, jars)]))
-            }
-            Starter::ZkClient => boxed(ZkClientContender::start(spec)),
-            Starter::Curator(curator) => boxed(curator.start_contender(spec)),
-            Starter::Python(python, runtime) => boxed(python.start_contender(runtime, spec)),
-            Starter::Line(process, runtime) => boxed(process.start(runtime, spec, crate::runtime::child::START_LIMIT)),
-        }
+        assert_eq!(peers.adapters_of(&[Runtime::Kazurator, Runtime::KazooNative, added]).len(), 2);
     }
 }

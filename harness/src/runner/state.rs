@@ -141,7 +141,7 @@ impl<'a> Run<'a> {
         self.zk()?;
         for (id, runtime) in &self.scenario.contenders {
             let proxied = self.scenario.has_network_steps() || self.scenario.has_split_steps();
-            let connect = self.net.connect_for(id, *runtime, &self.connect, proxied)?;
+            let connect = self.net.connect_for(id, runtime.clone(), &self.connect, proxied)?;
             let spec = ContenderSpec {
                 id: id.clone(),
                 connect,
@@ -151,7 +151,7 @@ impl<'a> Run<'a> {
                 session_timeout: self.scenario.session_timeout,
             };
             let pin = self.scenario.pins.iter().find(|(pinned, _)| pinned == id).map(|(_, version)| *version);
-            let driver = spawn_driver(*runtime, pin, spec, peers)
+            let driver = spawn_driver(runtime.clone(), pin, spec, peers)
                 .map_err(|message| stop("setup", format!("{runtime} contender {id} did not start: {message}")))?;
             self.drivers.insert(id.clone(), driver);
         }

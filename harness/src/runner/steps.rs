@@ -133,7 +133,8 @@ impl Run<'_> {
         };
         if let Some(died) = prediction.partition_expired.first() {
             let at = self.net_cut_start(died);
-            self.holder_died = Some((crate::fault_figures::FaultKind::PartitionLong, self.driver(died).runtime, at));
+            self.holder_died =
+                Some((crate::fault_figures::FaultKind::PartitionLong, self.driver(died).runtime.clone(), at));
         }
         match step.action {
             // The holder lets go on its own time: grants and node counts are
@@ -192,11 +193,11 @@ impl Run<'_> {
         tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
         let kind = FaultKind::of_server(op);
         if let Some(id) = aimed_at {
-            let (runtime, role) = (self.driver(id).runtime, self.role_of(id));
+            let (runtime, role) = (self.driver(id).runtime.clone(), self.role_of(id));
             self.stats.injected.push(Injected { kind, runtime, role });
             return Ok(());
         }
-        let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime).collect();
+        let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime.clone()).collect();
         runtimes.sort();
         runtimes.dedup();
         for runtime in runtimes {

@@ -1,6 +1,7 @@
 //! Runtimes given as a command (`--runtime NAME=COMMAND`, `runtimes.toml`):
-//! probed once for their hello, registered under their name, then started
-//! like any process runtime through the contender protocol.
+//! probed once for their hello, added under their name to the invocation's
+//! [`RuntimeTable`], then started like any process runtime through the
+//! contender protocol.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 
 use super::line::{LineContender, LineProcess};
 use crate::contender::{ContenderSpec, Runtime, StartError};
-use crate::runtimes;
+use crate::runtimes::{self, RuntimeTable};
 
 /// How long a hello probe may take.
 pub const HELLO_LIMIT: Duration = Duration::from_secs(30);
@@ -122,35 +123,41 @@ pub fn parse_file(file: &Path, text: &str) -> Result<Vec<(String, Vec<String>)>,
     Ok(parsed.runtime.into_iter().map(|(name, entry)| (name, entry.command.argv())).collect())
 }
 
-/// Probes `argv` for its hello and registers it as `name`.
-pub fn add(name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
+/// Probes `argv` for its hello and adds it to `table` as `name`.
+pub fn add(table: &mut RuntimeTable, name: &str, argv: Vec<String>) -> Result<Runtime, ExternalError> {
     let shown = argv.join(" ");
     let (program, args) = argv.split_first().ok_or(runtimes::RegistryError::EmptyCommand(name.into()))?;
     let hello = LineProcess::new(program, args.iter().cloned())
         .hello(hello_limit())
         .map_err(|why| ExternalError::Hello { name: name.into(), command: shown, why })?;
     tracing::info!(%name, runtime = %hello.runtime, "added a runtime");
-    Ok(runtimes::register(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
+    Ok(table.add(name, argv, hello.capabilities, hello.versions.into_iter().collect())?)
 }
 
-/// Sets up the runtimes of a command line: every `--runtime NAME=COMMAND`,
-/// the entries of `file` (default: [`RUNTIMES_FILE`] in the working
-/// directory, if there is one), and the placeholder domain (`names`: the
-/// runtimes `$A`, `$B`... range over besides rust, curator and kazurator; the
-/// added runtimes always join it). Each added command is started once for
-/// its hello.
-pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<(), ExternalError> {
+/// The runtime table of a command line: the built-in runtimes, every
+/// `--runtime NAME=COMMAND`, the entries of `file` (default: [`RUNTIMES_FILE`]
+/// in the working directory, if there is one), and the placeholder domain
+/// (`names`: the runtimes `$A`, `$B`... range over besides rust, curator and
+/// kazurator; the added runtimes always join it). Each added command is
+/// started once for its hello.
+pub fn setup(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<RuntimeTable, ExternalError> {
     setup_with(flags, file, names, true)
 }
 
-/// [`setup`] without starting anything: the names are registered with no
+/// [`setup`] without starting anything: the names are added with no
 /// capabilities, for the commands that run no code (`check`, `list`), so that
 /// a `runtimes.toml` in a cloned repository runs nothing for them.
-pub fn declare(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<(), ExternalError> {
+pub fn declare(flags: &[String], file: Option<&Path>, names: &[String]) -> Result<RuntimeTable, ExternalError> {
     setup_with(flags, file, names, false)
 }
 
-fn setup_with(flags: &[String], file: Option<&Path>, names: &[String], probe: bool) -> Result<(), ExternalError> {
+fn setup_with(
+    flags: &[String],
+    file: Option<&Path>,
+    names: &[String],
+    probe: bool,
+) -> Result<RuntimeTable, ExternalError> {
+    let mut table = RuntimeTable::default();
     let mut entries = Vec::new();
     let default_file = Path::new(RUNTIMES_FILE);
     let file = file.or_else(|| default_file.is_file().then_some(default_file));
@@ -163,24 +170,28 @@ fn setup_with(flags: &[String], file: Option<&Path>, names: &[String], probe: bo
         entries.push(parse_flag(flag)?);
     }
     for (name, argv) in entries {
-        let runtime =
-            if probe { add(&name, argv)? } else { runtimes::register(&name, argv, Default::default(), Vec::new())? };
-        runtimes::add_placeholder_runtime(runtime);
+        let runtime = if probe {
+            add(&mut table, &name, argv)?
+        } else {
+            table.add(&name, argv, Default::default(), Vec::new())?
+        };
+        table.add_placeholder(runtime);
     }
     for name in names {
-        let runtime = Runtime::named(name).ok_or_else(|| ExternalError::Unknown(name.clone()))?;
-        runtimes::add_placeholder_runtime(runtime);
+        let runtime = table.named(name).ok_or_else(|| ExternalError::Unknown(name.clone()))?;
+        table.add_placeholder(runtime);
     }
-    Ok(())
+    Ok(table)
 }
 
-/// One line per added runtime for `doctor`: name, command, versions, capabilities.
-pub fn describe() -> Vec<(String, String)> {
-    runtimes::externals()
-        .into_iter()
+/// One line per added runtime of `table` for `doctor`: name, command,
+/// versions, capabilities.
+pub fn describe(table: &RuntimeTable) -> Vec<(String, String)> {
+    table
+        .externals()
+        .iter()
         .filter_map(|runtime| {
-            let Runtime::External(index) = runtime else { return None };
-            let e = runtimes::external(index)?;
+            let e = runtime.external()?;
             let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let capabilities = serde_json::to_string(&e.capabilities).unwrap_or_default();
             Some((
@@ -191,10 +202,10 @@ pub fn describe() -> Vec<(String, String)> {
         .collect()
 }
 
-/// How a registered external runtime's contenders start.
-pub fn process(runtime: Runtime) -> Option<LineProcess> {
-    let Runtime::External(index) = runtime else { return None };
-    let external = runtimes::external(index)?;
+/// How an added runtime's contenders start (`None` for a built-in runtime,
+/// or one known by its name alone).
+pub fn process(runtime: &Runtime) -> Option<LineProcess> {
+    let external = runtime.external()?;
     let (program, args) = external.command.split_first()?;
     Some(LineProcess {
         expected: Some(external.capabilities.clone()),
@@ -204,12 +215,38 @@ pub fn process(runtime: Runtime) -> Option<LineProcess> {
 
 /// Starts one contender of an external runtime.
 pub fn start_contender(runtime: Runtime, spec: &ContenderSpec) -> Result<LineContender, StartError> {
-    let process = process(runtime).ok_or_else(|| StartError::Failed {
-        runtime,
+    let process = process(&runtime).ok_or_else(|| StartError::Failed {
+        runtime: runtime.clone(),
         id: spec.id.clone(),
-        message: "not a registered external runtime".into(),
+        message: "an added runtime known by its name alone: no command to start".into(),
     })?;
     process.start(runtime, spec, super::child::START_LIMIT)
+}
+
+/// Runs the contenders of every added runtime: each [`Runtime::External`]
+/// carries its own command, so there is nothing to prepare here (its hello
+/// was checked when it was added).
+#[derive(Debug, Default)]
+pub struct ExternalAdapter;
+
+impl super::adapter::Adapter for ExternalAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        matches!(runtime, Runtime::External(_))
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+        let runtime = runtime.clone();
+        process(&runtime).ok_or_else(|| format!("{runtime} is known by its name alone: no command to start"))?;
+        Ok(Box::new(move |spec| super::adapter::boxed(start_contender(runtime, spec))))
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        ("added runtimes".into(), Ok("each with the command it was added with".into()))
+    }
 }
 
 #[cfg(test)]
@@ -240,9 +277,11 @@ mod tests {
 
     #[test]
     fn a_command_without_a_hello_is_refused_with_its_output() {
-        let error = add("no-hello", vec!["sh".into(), "-c".into(), "echo nope; echo oops >&2".into()]).unwrap_err();
+        let mut table = RuntimeTable::default();
+        let argv = vec!["sh".into(), "-c".into(), "echo nope; echo oops >&2".into()];
+        let error = add(&mut table, "no-hello", argv).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("no-hello") && text.contains("not a hello") && text.contains("nope"), "{text}");
-        assert!(Runtime::named("no-hello").is_none());
+        assert!(table.named("no-hello").is_none());
     }
 }

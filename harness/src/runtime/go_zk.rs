@@ -26,21 +26,18 @@ pub struct GoZkRuntime {
 }
 
 impl GoZkRuntime {
-    /// Builds the adapter (once per process; again when its sources changed).
+    /// Builds the adapter program into the cache, or finds it built (one
+    /// build per version of its sources).
     pub fn new() -> Result<GoZkRuntime, StartError> {
-        static BUILT: OnceLock<Result<PathBuf, (String, String, String)>> = OnceLock::new();
-        let built = BUILT.get_or_init(|| {
-            let sources = crate::assets::unpack("go").map_err(|e| {
-                ("the go-zk adapter sources".to_owned(), e.to_string(), "check the cache directory".to_owned())
-            })?;
-            let name = sources.file_name().map(|n| n.to_owned()).unwrap_or_default();
-            build(&sources, &crate::assets::cache_dir().join("zkurator-go").join(name))
-        });
-        match built {
-            Ok(binary) => Ok(GoZkRuntime { binary: binary.clone() }),
-            Err((what, detail, install)) => {
-                Err(StartError::Missing { what: what.clone(), detail: detail.clone(), install: install.clone() })
-            }
+        let sources = crate::assets::unpack("go").map_err(|e| StartError::Missing {
+            what: "the go-zk adapter sources".to_owned(),
+            detail: e.to_string(),
+            install: "check the cache directory".to_owned(),
+        })?;
+        let name = sources.file_name().map(|n| n.to_owned()).unwrap_or_default();
+        match build(&sources, &crate::assets::cache_dir().join("zkurator-go").join(name)) {
+            Ok(binary) => Ok(GoZkRuntime { binary }),
+            Err((what, detail, install)) => Err(StartError::Missing { what, detail, install }),
         }
     }
 
@@ -61,6 +58,40 @@ impl GoZkRuntime {
     /// Starts one contender.
     pub fn start_contender(&self, spec: &ContenderSpec) -> Result<LineContender, StartError> {
         self.process().start(Runtime::GoZk, spec, super::child::START_LIMIT)
+    }
+}
+
+/// Runs `go-zk` contenders: builds the Go program on first use.
+#[derive(Debug, Default)]
+pub struct GoZkAdapter {
+    built: OnceLock<Result<GoZkRuntime, String>>,
+}
+
+impl GoZkAdapter {
+    fn built(&self) -> Result<GoZkRuntime, String> {
+        self.built.get_or_init(|| GoZkRuntime::new().map_err(|e| e.to_string())).clone()
+    }
+}
+
+impl super::adapter::Adapter for GoZkAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        *runtime == Runtime::GoZk
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        self.built().map(drop)
+    }
+
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+        let built = self.built()?;
+        Ok(Box::new(move |spec| super::adapter::boxed(built.start_contender(spec))))
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        let found = self
+            .built()
+            .map(|g| format!("github.com/go-zookeeper/zk as pinned in go/go.mod ({})", g.binary().display()));
+        ("go-zk".into(), found)
     }
 }
 

@@ -30,23 +30,19 @@ pub const KAZOO_VERSION: &str = "2.11.0";
 /// and kazoo; when set, no venv is created.
 pub const PYTHON_ENV: &str = "ZKURATOR_PYTHON";
 
-/// Environment variable naming the kazurator release the venv gets
-/// (`--kazurator`; default [`KAZURATOR_VERSION`]). Each release has a venv of its own.
+/// Environment variable naming the kazurator release the venv gets (default
+/// [`KAZURATOR_VERSION`]; `--kazurator` overrides it). Read once, by
+/// [`crate::runner::PeerChoices::from_env`]. Each release has a venv of its own.
 pub const KAZURATOR_RELEASE_ENV: &str = "ZKURATOR_KAZURATOR";
 
 pub use crate::versions::KAZURATOR_RELEASES;
 
 const PIP_INSTALL: &str = "pip install kazurator==0.2.0 kazoo==2.11.0";
 
-/// The kazurator release wanted: `ZKURATOR_KAZURATOR`, else [`KAZURATOR_VERSION`].
-fn wanted_release() -> String {
-    std::env::var(KAZURATOR_RELEASE_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or(KAZURATOR_VERSION.into())
-}
-
-/// The venv of the wanted release: `zkurator-venv` for the default, else
+/// The venv of release `wanted`: `zkurator-venv` for the default, else
 /// `zkurator-venv-<release>`.
-fn venv_dir() -> PathBuf {
-    match wanted_release().as_str() {
+fn venv_dir(wanted: &str) -> PathBuf {
+    match wanted {
         KAZURATOR_VERSION => target_dir().join("zkurator-venv"),
         other => target_dir().join(format!("zkurator-venv-{other}")),
     }
@@ -91,16 +87,24 @@ impl From<Missing> for StartError {
 }
 
 impl KazuratorRuntime {
-    /// Finds the interpreter: `ZKURATOR_PYTHON` if set, else the venv at
-    /// `<target dir>/zkurator-venv`, creating it (python3 -m venv, pip install
-    /// kazurator and kazoo) when missing or broken.
-    ///
-    /// The lookup runs once per process; concurrent callers wait for it. Two
-    /// processes building at once each build a private directory and rename it
-    /// into place, so neither sees a half-built venv.
+    /// Finds the interpreter of the release `ZKURATOR_KAZURATOR` names, else
+    /// of the default one ([`KazuratorRuntime::release`], which the harness's
+    /// peers call with the release the CLI chose).
     pub fn new() -> Result<Self, StartError> {
-        static INTERPRETER: OnceLock<Result<Interpreter, Missing>> = OnceLock::new();
-        let interpreter = INTERPRETER.get_or_init(find_or_build_interpreter).clone()?;
+        KazuratorRuntime::release(crate::runner::PeerChoices::from_env().kazurator_release.as_deref())
+    }
+
+    /// Finds the interpreter with kazurator `release` (`None`: the default,
+    /// [`KAZURATOR_VERSION`]): `ZKURATOR_PYTHON` if set (refused when it has
+    /// another release than one asked for), else the venv of that release in
+    /// the cache, creating it (python3 -m venv, pip install kazurator and
+    /// kazoo) when missing or broken.
+    ///
+    /// Two processes building at once each build a private directory and
+    /// rename it into place, so neither sees a half-built venv.
+    /// ([`KazuratorAdapter`] looks once and keeps the answer.)
+    pub fn release(release: Option<&str>) -> Result<Self, StartError> {
+        let interpreter = find_or_build_interpreter(release)?;
         let script = crate::assets::unpack("python")?.join("contender.py");
         if !script.is_file() {
             return Err(StartError::Missing {
@@ -146,7 +150,7 @@ impl KazuratorRuntime {
     ) -> Result<PythonContender, StartError> {
         if !matches!(runtime, Runtime::Kazurator | Runtime::KazooNative) {
             return Err(StartError::Failed {
-                runtime,
+                runtime: runtime.clone(),
                 id: spec.id.clone(),
                 message: format!("the Python runtime cannot run {runtime} contenders"),
             });
@@ -159,11 +163,58 @@ impl KazuratorRuntime {
             // kazurator's crash has always been a SIGKILL: the session stays.
             crash_is_kill: true,
         };
-        let contender = process.start(runtime, spec, limit)?;
+        let contender = process.start(runtime.clone(), spec, limit)?;
         if spec.lock_data.is_some() && !contender.stores_lock_data() {
             tracing::warn!(id = %spec.id, %runtime, "lock data given but {runtime} cannot store it");
         }
         Ok(contender)
+    }
+}
+
+/// Runs `kazurator` and `kazoo-native` contenders: finds (or builds) the
+/// interpreter of its release on first use.
+#[derive(Debug, Default)]
+pub struct KazuratorAdapter {
+    release: Option<String>,
+    found: OnceLock<Result<KazuratorRuntime, String>>,
+}
+
+impl KazuratorAdapter {
+    /// An adapter for kazurator `release` (`None`: the default release).
+    pub fn new(release: Option<String>) -> KazuratorAdapter {
+        KazuratorAdapter { release, found: OnceLock::new() }
+    }
+
+    /// The interpreter, found on first use.
+    pub fn runtime(&self) -> Result<KazuratorRuntime, String> {
+        self.found.get_or_init(|| KazuratorRuntime::release(self.release.as_deref()).map_err(|e| e.to_string())).clone()
+    }
+}
+
+impl super::adapter::Adapter for KazuratorAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        matches!(runtime, Runtime::Kazurator | Runtime::KazooNative)
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        self.runtime().map(drop)
+    }
+
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+        let (python, runtime) = (self.runtime()?, runtime.clone());
+        Ok(Box::new(move |spec| super::adapter::boxed(python.start_contender(runtime, spec))))
+    }
+
+    fn release(&self) -> Option<String> {
+        self.runtime().ok().map(|k| k.versions().0)
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        let found = self.runtime().map(|k| {
+            let (kazurator, kazoo) = k.versions();
+            format!("kazurator {kazurator} (kazoo {kazoo}, {})", k.python().display())
+        });
+        ("kazurator".into(), found)
     }
 }
 
@@ -175,7 +226,8 @@ pub(crate) fn target_dir() -> PathBuf {
     crate::assets::cache_dir()
 }
 
-fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
+fn find_or_build_interpreter(release: Option<&str>) -> Result<Interpreter, Missing> {
+    let wanted = release.unwrap_or(KAZURATOR_VERSION);
     if let Some(python) = std::env::var_os(PYTHON_ENV).filter(|p| !p.is_empty()) {
         let python = PathBuf::from(python);
         let found = probe(&python).map_err(|detail| {
@@ -185,12 +237,12 @@ fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
                 &format!("{} -m {PIP_INSTALL}", python.display()),
             )
         })?;
-        return release_matches(&found, explicit_release().as_deref()).map(|()| found);
+        return release_matches(&found, release).map(|()| found);
     }
-    let venv = venv_dir();
+    let venv = venv_dir(wanted);
     let python = venv.join("bin").join("python");
     if let Ok(found) = probe(&python) {
-        if found.kazurator == wanted_release() && found.kazoo == KAZOO_VERSION {
+        if found.kazurator == wanted && found.kazoo == KAZOO_VERSION {
             return Ok(found);
         }
         tracing::info!(
@@ -200,12 +252,7 @@ fn find_or_build_interpreter() -> Result<Interpreter, Missing> {
             "venv has other versions; rebuilding it"
         );
     }
-    build_venv(&venv)
-}
-
-/// The release `--kazurator` asked for, if it did.
-fn explicit_release() -> Option<String> {
-    std::env::var(KAZURATOR_RELEASE_ENV).ok().filter(|v| !v.trim().is_empty())
+    build_venv(&venv, wanted)
 }
 
 /// A `ZKURATOR_PYTHON` interpreter is taken as it is, unless `--kazurator`
@@ -264,7 +311,7 @@ fn probe(python: &Path) -> Result<Interpreter, String> {
     }
 }
 
-fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
+fn build_venv(venv: &Path, wanted: &str) -> Result<Interpreter, Missing> {
     let started = Instant::now();
     let parent = venv.parent().expect("venv has a parent");
     std::fs::create_dir_all(parent)
@@ -272,7 +319,7 @@ fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
     let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let name = venv.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let building = parent.join(format!("{name}.building-{}-{nonce}", std::process::id()));
-    let result = build_venv_in(&building);
+    let result = build_venv_in(&building, wanted);
     if let Err(missing) = result {
         let _ = std::fs::remove_dir_all(&building);
         return Err(missing);
@@ -281,7 +328,7 @@ fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
     // finished venv (keep it if it works) or a broken one (move it aside).
     if std::fs::rename(&building, venv).is_err() {
         if probe(&venv.join("bin").join("python"))
-            .is_ok_and(|found| found.kazurator == wanted_release() && found.kazoo == KAZOO_VERSION)
+            .is_ok_and(|found| found.kazurator == wanted && found.kazoo == KAZOO_VERSION)
         {
             let _ = std::fs::remove_dir_all(&building);
         } else {
@@ -311,7 +358,7 @@ fn build_venv(venv: &Path) -> Result<Interpreter, Missing> {
     Ok(found)
 }
 
-fn build_venv_in(dir: &Path) -> Result<(), Missing> {
+fn build_venv_in(dir: &Path, wanted: &str) -> Result<(), Missing> {
     let python3 = Process::new("python3").args(["-m", "venv"]).arg(dir).stdin(Stdio::null()).output();
     let out = match python3 {
         Err(e) => return Err(Missing::new("python3", format!("cannot run python3: {e}"), APT_PYTHON)),
@@ -324,7 +371,7 @@ fn build_venv_in(dir: &Path) -> Result<(), Missing> {
             APT_PYTHON,
         ));
     }
-    let kazurator = format!("kazurator=={}", wanted_release());
+    let kazurator = format!("kazurator=={wanted}");
     let kazoo = format!("kazoo=={KAZOO_VERSION}");
     let out = Process::new(dir.join("bin").join("python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])

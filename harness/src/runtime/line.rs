@@ -151,7 +151,7 @@ impl LineProcess {
     /// Starts one contender of `runtime`: hello, spec, ready. Kills the
     /// process if it is not ready within `limit`.
     pub fn start(&self, runtime: Runtime, spec: &ContenderSpec, limit: Duration) -> Result<LineContender, StartError> {
-        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
+        let failed = |message: String| StartError::Failed { runtime: runtime.clone(), id: spec.id.clone(), message };
         let started = Instant::now();
         let mut first_line = serde_json::to_value(spec).map_err(|e| failed(e.to_string()))?;
         first_line["runtime"] = serde_json::Value::String(runtime.name().into());
@@ -173,7 +173,7 @@ impl LineProcess {
             found
         });
         let mut contender = LineContender {
-            runtime,
+            runtime: runtime.clone(),
             id: spec.id.clone(),
             pid: process.id(),
             child: Arc::new(Mutex::new(process)),
@@ -369,7 +369,7 @@ impl LineContender {
 
 impl Contender for LineContender {
     fn runtime(&self) -> Runtime {
-        self.runtime
+        self.runtime.clone()
     }
 
     fn session_id(&self) -> Option<String> {

@@ -1,5 +1,6 @@
 //! One module per runtime; each turns [`crate::contender::Command`]s into calls
 //! on its real lock implementation.
+pub mod adapter;
 pub mod bounded_line;
 pub(crate) mod child;
 pub mod curator;

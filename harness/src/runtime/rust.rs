@@ -60,8 +60,9 @@ struct Group {
 impl Group {
     fn open(runtime: Runtime, spec: &ContenderSpec) -> Result<Group, StartError> {
         let workers = if runtime == Runtime::RustTasks { 2 } else { 1 };
-        let session = Session::open(runtime, spec, workers, true)?;
-        let failed = |e: LockError| StartError::Failed { runtime, id: spec.id.clone(), message: e.to_string() };
+        let session = Session::open(runtime.clone(), spec, workers, true)?;
+        let failed =
+            |e: LockError| StartError::Failed { runtime: runtime.clone(), id: spec.id.clone(), message: e.to_string() };
         let source = &session.source;
         let handle = match spec.kind {
             LockKind::Mutex { max_leases } => {
@@ -212,7 +213,7 @@ impl RustContender {
 
 impl Contender for RustContender {
     fn runtime(&self) -> Runtime {
-        self.runtime
+        self.runtime.clone()
     }
 
     fn session_id(&self) -> Option<String> {
@@ -319,5 +320,32 @@ impl Drop for RustContender {
         // Guards release in the background on drop, on the group's runtime.
         let _entered = self.group.session.runtime.enter();
         drop(self.guards().drain());
+    }
+}
+
+/// Runs `rust` and `rust-tasks` contenders in this process: nothing to prepare.
+#[derive(Debug, Default)]
+pub struct RustAdapter;
+
+impl super::adapter::Adapter for RustAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        matches!(runtime, Runtime::Rust | Runtime::RustTasks)
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+        let runtime = runtime.clone();
+        Ok(Box::new(move |spec| super::adapter::boxed(RustContender::start(runtime, spec))))
+    }
+
+    fn release(&self) -> Option<String> {
+        Some(env!("CARGO_PKG_VERSION").to_owned())
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        ("zkurator".into(), Ok(env!("CARGO_PKG_VERSION").into()))
     }
 }

@@ -130,7 +130,7 @@ impl RustProcessRuntime {
         runtime: Runtime,
         envs: &[(&str, String)],
     ) -> Result<RustProcessContender, StartError> {
-        self.process(runtime, envs).start(runtime, spec, child::START_LIMIT)
+        self.process(runtime.clone(), envs).start(runtime, spec, child::START_LIMIT)
     }
 
     /// How a child of `runtime` is run: `binary contender [--serve curator]`,
@@ -145,6 +145,54 @@ impl RustProcessRuntime {
             expected: Some(runtime.capabilities()),
             ..LineProcess::new(&self.binary, args)
         }
+    }
+}
+
+/// Runs `rust-process` contenders (and Curator workers pinned to a release):
+/// finds the harness binary on first use, or uses the one it was given.
+#[derive(Debug, Default)]
+pub struct RustProcessAdapter {
+    found: std::sync::OnceLock<Result<RustProcessRuntime, String>>,
+}
+
+impl RustProcessAdapter {
+    /// An adapter whose children run `binary` (tests pass
+    /// `env!("CARGO_BIN_EXE_zkurator-harness")`).
+    pub fn with_binary(binary: PathBuf) -> RustProcessAdapter {
+        let adapter = RustProcessAdapter::default();
+        let _ = adapter.found.set(Ok(RustProcessRuntime::with_binary(binary)));
+        adapter
+    }
+
+    /// The runtime that starts the children.
+    pub fn runtime(&self) -> Result<RustProcessRuntime, String> {
+        self.found.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()
+    }
+}
+
+impl super::adapter::Adapter for RustProcessAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        *runtime == Runtime::RustProcess
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        self.runtime().map(drop)
+    }
+
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+        let process = self.runtime()?;
+        Ok(Box::new(move |spec| super::adapter::boxed(process.start_contender(spec))))
+    }
+
+    fn release(&self) -> Option<String> {
+        Some(env!("CARGO_PKG_VERSION").to_owned())
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        (
+            "zkurator in child processes (runtime rust-process)".into(),
+            self.runtime().map(|p| p.binary().display().to_string()),
+        )
     }
 }
 

@@ -23,7 +23,7 @@ impl Session {
     /// Starts a runtime with `workers` threads and connects. One worker keeps
     /// the session's pings going between commands.
     pub fn open(runtime: Runtime, spec: &ContenderSpec, workers: usize, renewing: bool) -> Result<Session, StartError> {
-        let failed = |message: String| StartError::Failed { runtime, id: spec.id.clone(), message };
+        let failed = |message: String| StartError::Failed { runtime: runtime.clone(), id: spec.id.clone(), message };
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .enable_all()

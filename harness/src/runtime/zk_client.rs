@@ -133,3 +133,25 @@ fn zk_error_kind(error: &zookeeper_client::Error) -> ErrorKind {
         _ => ErrorKind::Other,
     }
 }
+
+/// Runs `zk-client` contenders in this process: nothing to prepare.
+#[derive(Debug, Default)]
+pub struct ZkClientAdapter;
+
+impl super::adapter::Adapter for ZkClientAdapter {
+    fn runs(&self, runtime: &Runtime) -> bool {
+        *runtime == Runtime::ZkClient
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+        Ok(Box::new(|spec| super::adapter::boxed(ZkClientContender::start(spec))))
+    }
+
+    fn describe(&self) -> (String, Result<String, String>) {
+        ("zookeeper-client's Client::lock (runtime zk-client)".into(), Ok("linked into the harness".into()))
+    }
+}

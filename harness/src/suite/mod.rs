@@ -86,7 +86,7 @@ pub fn run_suite_detailed(
     options: Options,
 ) -> (Report, Vec<RunFigures>) {
     let started = Instant::now();
-    let versions = run_versions(scenarios, backend, peers);
+    let versions = peer_versions(&crate::preflight::used(scenarios), backend, peers);
     let suite = Suite {
         backend,
         peers,
@@ -190,7 +190,7 @@ fn not_run(scenario: &Scenario) -> crate::outcome::RunResult {
         label: scenario.label(),
         scenario: scenario.name.clone(),
         pairing: scenario.pairing.clone(),
-        runtimes: scenario.contenders.iter().map(|(_, r)| *r).collect(),
+        runtimes: scenario.contenders.iter().map(|(_, r)| r.clone()).collect(),
         violations: Vec::new(),
         duration: std::time::Duration::ZERO,
         steps_done: 0,
@@ -198,48 +198,38 @@ fn not_run(scenario: &Scenario) -> crate::outcome::RunResult {
     }
 }
 
-/// The releases of the peers `scenarios` use: the Curator the JVM loaded,
-/// kazurator's, and the server's.
-fn run_versions(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> RunVersions {
-    let uses = |runtime: Runtime| scenarios.iter().any(|s| s.contenders.iter().any(|(_, r)| *r == runtime));
+/// The releases of the peers of `used` runtimes: the Curator the JVM
+/// loaded, kazurator's, and the server's.
+pub fn peer_versions(used: &[Runtime], backend: &Backend, peers: &Peers) -> RunVersions {
+    let release = |runtimes: &[Runtime]| {
+        let in_use = runtimes.iter().find(|r| used.contains(r))?;
+        RunVersions::leading(&peers.adapter(in_use).ok()?.release()?)
+    };
     RunVersions {
-        curator: uses(Runtime::Curator)
-            .then(|| peers.curator().ok().and_then(|c| RunVersions::leading(&c.version())))
-            .flatten(),
-        kazurator: (uses(Runtime::Kazurator) || uses(Runtime::KazooNative))
-            .then(|| peers.kazurator().ok().and_then(|k| RunVersions::leading(&k.versions().0)))
-            .flatten(),
+        curator: release(&[Runtime::Curator]),
+        kazurator: release(&[Runtime::Kazurator, Runtime::KazooNative]),
         zookeeper: RunVersions::leading(&backend.server_version()),
     }
 }
 
-/// What the peers of this run were.
+/// What the peers of this run were: the server, then each adapter in use
+/// and each added runtime's command.
 fn environment(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> Vec<(String, String)> {
-    let uses = |runtime: Runtime| scenarios.iter().any(|s| s.contenders.iter().any(|(_, r)| *r == runtime));
+    let used = crate::preflight::used(scenarios);
     let mut env = vec![("ZooKeeper".to_owned(), format!("{} ({})", backend.server_version(), backend.describe()))];
-    if uses(Runtime::Curator) {
-        env.push(("Curator".into(), peers.curator().map_or_else(|e| format!("unavailable: {e}"), |c| c.version())));
+    for adapter in peers.builtin_adapters().filter(|a| used.iter().any(|r| a.runs(r))) {
+        let (what, found) = adapter.describe();
+        env.push((what, found.unwrap_or_else(|e| format!("unavailable: {e}"))));
     }
-    if uses(Runtime::Kazurator) || uses(Runtime::KazooNative) {
-        let versions = peers.kazurator().map(|k| k.versions());
-        env.push(match versions {
-            Ok((kazurator, kazoo)) => ("kazurator".into(), format!("{kazurator} (kazoo {kazoo})")),
-            Err(e) => ("kazurator".into(), format!("unavailable: {e}")),
-        });
-    }
-    if uses(Runtime::GoZk) {
-        let adapter = peers.go_zk().map_or_else(|e| format!("unavailable: {e}"), |g| g.binary().display().to_string());
-        env.push(("go-zk".into(), format!("github.com/go-zookeeper/zk as pinned in go/go.mod ({adapter})")));
-    }
-    for runtime in crate::runtimes::externals().into_iter().filter(|r| uses(*r)) {
-        if let Runtime::External(index) = runtime {
-            if let Some(e) = crate::runtimes::external(index) {
-                let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                env.push((e.name.into(), format!("{} ({})", e.command.join(" "), versions.join(", "))));
-            }
+    for runtime in &used {
+        if let Runtime::External(e) = runtime {
+            let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            env.push((e.name.clone(), format!("{} ({})", e.command.join(" "), versions.join(", "))));
         }
     }
-    env.push(("zkurator".into(), env!("CARGO_PKG_VERSION").into()));
+    if !env.iter().any(|(what, _)| what == "zkurator") {
+        env.push(("zkurator".into(), env!("CARGO_PKG_VERSION").into()));
+    }
     env
 }
 

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use super::maven::{self, classpath, ResolveError};
 use super::reports::ReportFlags;
 use super::selection::{self, Pick, Source};
+use crate::runner::PeerChoices;
 
 /// Environment variable of the Curator jars the embedded JVM loads.
 pub const CURATOR_CLASSPATH: &str = "CURATOR_CLASSPATH";
@@ -114,25 +115,26 @@ fn default_curator() -> Pick {
     }
 }
 
-/// Makes this process use `combo`: resolves its jars (from the cache, or once
-/// from Maven Central) and puts them on `CURATOR_CLASSPATH` / `ZK_CLASSPATH`.
-/// Call before any JVM or server starts.
-pub fn apply(combo: &Combo) -> Result<(), ResolveError> {
-    for (pick, variable, jars) in [
-        (combo.curator, CURATOR_CLASSPATH, combo.curator.map(maven::curator_jars)),
-        (combo.zookeeper, ZK_CLASSPATH, combo.zookeeper.map(maven::zookeeper_jars)),
-    ] {
-        match (pick, jars.transpose()?) {
-            (None, _) => {}
-            // Debian's jars: the runtimes' own default lookup.
-            (Some(_), Some(None)) | (Some(_), None) => std::env::remove_var(variable),
-            (Some(_), Some(Some(jars))) => std::env::set_var(variable, classpath(&jars)),
+/// The peer choices of `combo`, over those of the environment: resolves its
+/// jars (from the cache, or once from Maven Central). The server's jars go
+/// on `ZK_CLASSPATH`, which the test server reads: call before any server
+/// starts.
+pub fn apply(combo: &Combo) -> Result<PeerChoices, ResolveError> {
+    let mut choices = PeerChoices::from_env();
+    if let Some(pick) = combo.curator {
+        // `None`: Debian's jars, the JVM's own default.
+        choices.curator_classpath = maven::curator_jars(pick)?.map(|jars| classpath(&jars).into());
+    }
+    if let Some(pick) = combo.zookeeper {
+        match maven::zookeeper_jars(pick)? {
+            None => std::env::remove_var(ZK_CLASSPATH),
+            Some(jars) => std::env::set_var(ZK_CLASSPATH, classpath(&jars)),
         }
     }
     if let Some(release) = combo.kazurator {
-        std::env::set_var(crate::runtime::kazurator::KAZURATOR_RELEASE_ENV, release.to_string());
+        choices.kazurator_release = Some(release.to_string());
     }
-    Ok(())
+    Ok(choices)
 }
 
 /// Runs this binary once per combination with `args` (the command line

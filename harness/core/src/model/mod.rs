@@ -328,18 +328,18 @@ impl Model {
     /// Ends `contender`'s session: its holds end, its pending acquire is
     /// abandoned (or, for an expired Curator waiter, queued again).
     fn end(&mut self, contender: &str, how: Ended, prediction: &mut Prediction) -> Result<(), ModelError> {
-        let runtime = self.runtimes.get(contender).copied();
-        if how == Ended::Expired && runtime.is_some_and(Runtime::shares_session) {
+        let runtime = self.runtimes.get(contender).cloned();
+        if how == Ended::Expired && runtime.as_ref().is_some_and(Runtime::shares_session) {
             return Err(ModelError(format!(
                 "`{contender} expire`: rust-tasks contenders share one session, which one of them cannot lose alone; \
                  bind {contender} to rust, rust-process, curator or kazurator"
             )));
         }
-        if how == Ended::Killed && runtime.is_some_and(Runtime::in_harness_process) {
+        if how == Ended::Killed && runtime.as_ref().is_some_and(Runtime::in_harness_process) {
             return Err(ModelError(format!(
                 "`{contender} kill`: {} contenders run inside the harness's own process and cannot be killed; \
                  bind {contender} to rust-process, curator or kazurator",
-                runtime.map_or("these", Runtime::name)
+                runtime.as_ref().map_or("these", Runtime::name)
             )));
         }
         let mut held: Vec<Side> =

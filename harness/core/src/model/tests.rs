@@ -4,7 +4,7 @@ use crate::steps::ServerOp;
 use std::time::Duration;
 
 fn contenders(ids: &[(&str, Runtime)]) -> Vec<(String, Runtime)> {
-    ids.iter().map(|(id, r)| (id.to_string(), *r)).collect()
+    ids.iter().map(|(id, r)| (id.to_string(), r.clone())).collect()
 }
 
 fn acquire(c: &str, side: Side) -> Action {

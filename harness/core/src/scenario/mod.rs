@@ -105,7 +105,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::protocol::LockKind;
-use crate::runtimes::Runtime;
+use crate::runtimes::{Runtime, RuntimeTable};
 use crate::steps::side_fits;
 pub use crate::steps::{parse_step, Action, Expect, Step};
 
@@ -152,7 +152,7 @@ pub struct Scenario {
 impl Scenario {
     /// The runtime of contender `id`.
     pub fn runtime_of(&self, id: &str) -> Option<Runtime> {
-        self.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| *r)
+        self.contenders.iter().find(|(c, _)| c == id).map(|(_, r)| r.clone())
     }
 
     /// Whether the scenario needs a ZooKeeper ensemble (it uses `zk kill-leader`,
@@ -185,8 +185,8 @@ impl Scenario {
     }
 
     /// Whether a contender of `runtime` takes part.
-    pub fn runtime_used(&self, runtime: Runtime) -> bool {
-        self.contenders.iter().any(|(_, r)| *r == runtime)
+    pub fn runtime_used(&self, runtime: &Runtime) -> bool {
+        self.contenders.iter().any(|(_, r)| r == runtime)
     }
 
     /// Steps the lock model through the scenario ([`crate::model::dry_run`]):
@@ -221,15 +221,21 @@ struct RawScenario {
     steps: Vec<Spanned<String>>,
 }
 
-/// Reads and expands one scenario file.
+/// Reads and expands one scenario file that names built-in runtimes only
+/// ([`load_in`] with the default table).
 pub fn load(path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+    load_in(&RuntimeTable::default(), path)
+}
+
+/// Reads and expands one scenario file, resolving runtime names in `table`.
+pub fn load_in(table: &RuntimeTable, path: &Path) -> Result<Vec<Scenario>, ScenarioError> {
     let text = crate::bounded::read_text(path).map_err(|error| ScenarioError {
         file: path.to_owned(),
         line: 0,
         column: 0,
         message: format!("cannot read: {error}"),
     })?;
-    parse(path, &text)
+    parse_in(table, path, &text)
 }
 
 /// The expectations file's name; it lives beside the scenarios and is not one.
@@ -240,8 +246,15 @@ pub const EXPECTATIONS_FILE: &str = "expectations.toml";
 /// fault gate (`harness/tests/faults.rs`), not with the compatibility corpus.
 pub const FAULT_SUBDIR: &str = "faults";
 
-/// Parses scenario text; `path` names the file in errors and gives the name.
+/// Parses scenario text that names built-in runtimes only ([`parse_in`]
+/// with the default table).
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    parse_in(&RuntimeTable::default(), path, text)
+}
+
+/// Parses scenario text, resolving runtime names (and what `$A`, `$B`...
+/// range over) in `table`; `path` names the file in errors and gives the name.
+pub fn parse_in(table: &RuntimeTable, path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     let lines = crate::lines::LineIndex::new(text);
     let at = |offset: usize, message: String| {
         let (line, column) = lines.line_column(offset);
@@ -282,11 +295,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         }
     };
     let runtimes = match &raw.runtimes {
-        None => crate::runtimes::placeholder_runtimes(),
+        None => table.placeholders().to_vec(),
         Some(names) => names
             .iter()
             .map(|name| {
-                parse_runtime(name.get_ref()).ok_or_else(|| at(name.span().start, unknown_runtime(name.get_ref())))
+                table.named(name.get_ref()).ok_or_else(|| at(name.span().start, unknown_runtime(table, name.get_ref())))
             })
             .collect::<Result<_, _>>()?,
     };
@@ -322,8 +335,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
                 [one] => pins.push((id.clone(), one.version)),
                 _ => return Err(at(runtime.span().start, format!("{value:?}: name one release, e.g. curator@5.4.0"))),
             }
-        } else if parse_runtime(value).is_none() {
-            return Err(at(runtime.span().start, unknown_runtime(value)));
+        } else if table.named(value).is_none() {
+            return Err(at(runtime.span().start, unknown_runtime(table, value)));
         }
     }
     placeholders.sort();
@@ -396,8 +409,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
     let mut expanded = Vec::new();
     for binding in bindings(placeholders.len(), &runtimes) {
         let bound = |value: &str| match placeholders.iter().position(|p| p == value) {
-            Some(i) => binding[i],
-            None => parse_runtime(value.split('@').next().unwrap_or(value)).expect("validated above"),
+            Some(i) => binding[i].clone(),
+            None => table.named(value.split('@').next().unwrap_or(value)).expect("validated above"),
         };
         let contenders = raw.contenders.iter().map(|(id, r)| (id.clone(), bound(r.get_ref()))).collect();
         let pairing = binding.iter().map(|r| r.name()).collect::<Vec<_>>().join("+");
@@ -418,20 +431,16 @@ fn bindings(n: usize, runtimes: &[Runtime]) -> Vec<Vec<Runtime>> {
     for _ in 0..n {
         all = all
             .into_iter()
-            .flat_map(|prefix| runtimes.iter().map(move |r| [prefix.clone(), vec![*r]].concat()))
+            .flat_map(|prefix| runtimes.iter().map(move |r| [prefix.clone(), vec![r.clone()]].concat()))
             .collect();
     }
     all
 }
 
-fn unknown_runtime(name: &str) -> String {
-    let known: Vec<&str> = Runtime::all().iter().map(|r| r.name()).collect();
+fn unknown_runtime(table: &RuntimeTable, name: &str) -> String {
+    let all = table.all();
+    let known: Vec<&str> = all.iter().map(|r| r.name()).collect();
     format!("unknown runtime {name:?}: expected one of {} or a placeholder like \"$A\"", known.join(", "))
-}
-
-/// The runtime named `name` in scenario files.
-pub fn parse_runtime(name: &str) -> Option<Runtime> {
-    Runtime::named(name)
 }
 
 /// Where `session_timeout_ms` is set (for the error's line), or the start.

@@ -27,9 +27,10 @@ pub(super) const DEBIAN_JARS: &[&str] = &[
 ];
 pub(super) const REQUIRED_DEBIAN_JARS: usize = 4;
 
-/// The jars Curator needs: `CURATOR_CLASSPATH` or the Debian packages' jars.
-pub(super) fn curator_classpath() -> Result<Vec<PathBuf>, InitError> {
-    find_jars(std::env::var_os("CURATOR_CLASSPATH").as_deref(), Path::new(DEBIAN_JAR_DIR))
+/// The jars Curator needs: those of `asked` (a colon-separated list) or the
+/// Debian packages' jars.
+pub(super) fn curator_classpath(asked: Option<&std::ffi::OsStr>) -> Result<Vec<PathBuf>, InitError> {
+    find_jars(asked, Path::new(DEBIAN_JAR_DIR))
 }
 
 /// Pure form of the Curator jar lookup: `curator_classpath` is the value of

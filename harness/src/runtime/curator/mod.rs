@@ -42,6 +42,7 @@
 //! [`Reply`]: crate::contender::Reply
 //! [`CuratorContender::execute`]: crate::contender::Contender::execute
 
+mod adapter;
 mod classpath;
 mod compile;
 mod contender;
@@ -51,6 +52,7 @@ mod jvm;
 mod paths;
 mod runtime;
 
+pub use adapter::CuratorAdapter;
 pub use classpath::find_curator_jars;
 pub use contender::CuratorContender;
 pub use runtime::{invoke_static_string, CuratorRuntime};

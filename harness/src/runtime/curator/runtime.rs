@@ -22,6 +22,8 @@ pub(super) static JVM: OnceLock<Result<JvmInfo, InitError>> = OnceLock::new();
 
 #[derive(Debug)]
 pub(super) struct JvmInfo {
+    /// The Curator jars asked for (`None`: Debian's).
+    asked: Option<std::ffi::OsString>,
     version: String,
     location: String,
     classpath: String,
@@ -53,9 +55,34 @@ impl CuratorRuntime {
     /// Errors: [`StartError::Missing`] when `java`/`javac` (JDK), the Curator jars
     /// or j4rs's jar cannot be found; [`StartError::Failed`] for anything else
     /// (compile errors, JVM creation failure).
+    ///
+    /// The jars are `CURATOR_CLASSPATH`'s when it is set (a worker process
+    /// gets its release's jars so), else Debian's: see
+    /// [`CuratorRuntime::start_with`], which the harness's peers call with the
+    /// jars the CLI chose.
     pub fn start() -> Result<CuratorRuntime, StartError> {
-        match JVM.get_or_init(init_jvm) {
-            Ok(info) => Ok(CuratorRuntime { info }),
+        CuratorRuntime::start_with(crate::runner::PeerChoices::from_env().curator_classpath.as_deref())
+    }
+
+    /// [`CuratorRuntime::start`] with the Curator jars of `classpath` (a
+    /// colon-separated list; `None`: the Debian packages' jars). The JVM
+    /// started first in the process decides: asking for other jars later is
+    /// an error saying so (run another process for another release).
+    pub fn start_with(classpath: Option<&std::ffi::OsStr>) -> Result<CuratorRuntime, StartError> {
+        let asked = classpath.filter(|c| !c.is_empty());
+        match JVM.get_or_init(|| init_jvm(asked)) {
+            Ok(info) if info.asked.as_deref() == asked => Ok(CuratorRuntime { info }),
+            Ok(info) => Err(StartError::Failed {
+                runtime: crate::contender::Runtime::Curator,
+                id: String::new(),
+                message: format!(
+                    "this process's JVM runs Curator {} ({}); other jars were asked for ({}): \
+                     a JVM cannot load a second Curator, so run them in another process",
+                    info.version,
+                    info.location,
+                    asked.map_or("Debian's".into(), |c| c.to_string_lossy().into_owned()),
+                ),
+            }),
             Err(e) => Err(e.to_start_error()),
         }
     }
@@ -76,7 +103,7 @@ impl CuratorRuntime {
     }
 }
 
-pub(super) fn init_jvm() -> Result<JvmInfo, InitError> {
+pub(super) fn init_jvm(asked: Option<&std::ffi::OsStr>) -> Result<JvmInfo, InitError> {
     let java_home = locate_java_home()?;
     let javac = find_program("javac").ok_or_else(|| {
         InitError::missing(
@@ -85,7 +112,7 @@ pub(super) fn init_jvm() -> Result<JvmInfo, InitError> {
             INSTALL_JDK,
         )
     })?;
-    let jars = curator_classpath()?;
+    let jars = curator_classpath(asked)?;
     let classes = compile_adapter(&javac, &jars)?;
     let j4rs_jar = crate::assets::j4rs_jar().map_or_else(find_j4rs_jar, Ok)?;
 
@@ -139,7 +166,7 @@ pub(super) fn init_jvm() -> Result<JvmInfo, InitError> {
         .and_then(|v| jvm.to_rust::<String>(v))
         .unwrap_or(classpath);
     drop(jvm);
-    Ok(JvmInfo { version, location, classpath: actual_classpath })
+    Ok(JvmInfo { asked: asked.map(ToOwned::to_owned), version, location, classpath: actual_classpath })
 }
 
 /// Calls a public static `String method(String)` of a class on the JVM's
