@@ -252,7 +252,8 @@ fn unreachable_zookeeper_is_a_prompt_setup_error_naming_the_address() {
         session_timeout: Duration::from_secs(2),
     };
     let started = Instant::now();
-    let e = RustContender::start(Runtime::Rust, &spec).err().expect("no contender without a server");
+    let e =
+        RustContender::start(Runtime::Rust, &spec, &Default::default()).err().expect("no contender without a server");
     assert!(e.to_string().contains(&connect), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
 }
@@ -268,7 +269,8 @@ fn invalid_lock_paths_fail_the_contender_start_with_the_path() {
             lock_data: None,
             session_timeout: Duration::from_secs(4),
         };
-        let e = RustContender::start(Runtime::Rust, &spec).err().expect("an invalid path is refused");
+        let e =
+            RustContender::start(Runtime::Rust, &spec, &Default::default()).err().expect("an invalid path is refused");
         assert!(e.to_string().contains("invalid lock path"), "{path:?}: {e}");
     }
 }
@@ -328,7 +330,7 @@ fn denied(contender: &mut dyn Contender, path: &str) {
 #[test]
 fn acl_denial_is_a_prompt_no_auth_in_the_harness() {
     let path = acl_protected_path();
-    let mut rust = RustContender::start(Runtime::Rust, &spec_on(&path)).unwrap();
+    let mut rust = RustContender::start(Runtime::Rust, &spec_on(&path), &Default::default()).unwrap();
     denied(&mut rust, &path);
 }
 

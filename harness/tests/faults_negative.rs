@@ -10,7 +10,6 @@ use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::faults::{self, FaultKind};
 use zkurator_harness::runner::{self, Peers, Timing};
-use zkurator_harness::runtime::rust::set_negative_control;
 use zkurator_harness::scenario;
 
 #[test]
@@ -26,9 +25,8 @@ fn broken_readers_in_a_fault_run_count_as_double_grants() {
     assert_eq!(stats.double_grants, 0);
     assert!(stats.injected.iter().any(|i| i.kind == FaultKind::Expire));
 
-    set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
-    let (result, stats) = runner::run_with(all_rust, &backend.connect_string(), &backend, &Peers::default(), &timing);
-    set_negative_control(None);
+    let broken = Peers::with_negative_control(NegativeControl::ReadIgnoresWriters);
+    let (result, stats) = runner::run_with(all_rust, &backend.connect_string(), &backend, &broken, &timing);
     assert!(!result.passed(), "a broken read lock passed a fault scenario");
     assert!(stats.double_grants > 0, "the double grants were not counted: {:?}", result.violations);
 }

@@ -21,7 +21,6 @@ use zkurator_harness::backend::Backend;
 use zkurator_harness::faults::FaultKind;
 use zkurator_harness::nemesis::{ServerControl, ServerOp};
 use zkurator_harness::runner::{self, Peers, Timing};
-use zkurator_harness::runtime::rust::set_negative_control;
 use zkurator_harness::scenario;
 use zkurator_testserver::four_letter;
 
@@ -107,9 +106,8 @@ steps = [
     assert!(stats.injected.iter().any(|i| i.kind == FaultKind::IsolateMember));
 
     backend.heal().expect("the ensemble heals between runs");
-    set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
-    let (result, stats) = runner::run_with(split, &backend.connect_string(), &backend, &Peers::default(), &timing);
-    set_negative_control(None);
+    let broken = Peers::with_negative_control(NegativeControl::ReadIgnoresWriters);
+    let (result, stats) = runner::run_with(split, &backend.connect_string(), &backend, &broken, &timing);
     assert!(!result.passed(), "a broken read lock passed a split scenario");
     assert!(stats.double_grants + stats.server_double_grants > 0, "no double grant counted: {:?}", result.violations);
 }

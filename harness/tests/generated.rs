@@ -11,7 +11,6 @@ use zkurator_harness::contender::{LockKind, Runtime};
 use zkurator_harness::evidence::agreement::LinFigures;
 use zkurator_harness::generate::{self, GenConfig, GenReport, Space};
 use zkurator_harness::runner::Peers;
-use zkurator_harness::runtime::rust::set_negative_control;
 
 /// Generated schedules in the gate; `ZKURATOR_GEN_CASES` overrides.
 const GATE_CASES: u32 = 12;
@@ -74,11 +73,10 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
     }
 
     // 1. A deliberately broken Rust lock: readers ignore writers.
-    set_negative_control(Some(NegativeControl::ReadIgnoresWriters));
+    let broken_peers = Peers::with_negative_control(NegativeControl::ReadIgnoresWriters);
     let rw_rust = Space { kinds: vec![LockKind::ReadWrite], ..Space::mixed(vec![Runtime::Rust]) };
     let mut lin_broken = LinFigures::default();
-    let broken = control(&rw_rust, 11, &connect, &peers, &mut lin_broken);
-    set_negative_control(None);
+    let broken = control(&rw_rust, 11, &connect, &broken_peers, &mut lin_broken);
     lines.push(describe("control 1, zkurator read lock ignoring writers", &broken));
 
     // 2. kazoo's own locks mixed with Curator mutexes.
@@ -101,11 +99,10 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
     lines.push(describe("control 3, Curator 5.4/kazurator downgrade", &old_downgrade));
 
     // 4. Holds shared per handle (zkurator before per-caller holds): tasks on one handle let each other in.
-    set_negative_control(Some(NegativeControl::SharedHold));
+    let shared_peers = Peers::with_negative_control(NegativeControl::SharedHold);
     let tasks = Space::mixed(vec![Runtime::RustTasks]);
     let mut lin_shared = LinFigures::default();
-    let shared_hold = control(&tasks, 14, &connect, &peers, &mut lin_shared);
-    set_negative_control(None);
+    let shared_hold = control(&tasks, 14, &connect, &shared_peers, &mut lin_shared);
     lines.push(describe("control 4, zkurator holds shared per handle", &shared_hold));
 
     for (name, lin) in [("1", &lin_broken), ("2", &lin_kazoo), ("3", &lin_downgrade), ("4", &lin_shared)] {

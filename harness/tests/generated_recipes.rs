@@ -9,7 +9,6 @@ use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::{LockKind, Runtime};
 use zkurator_harness::generate::{self, GenConfig, Space};
 use zkurator_harness::runner::Peers;
-use zkurator_harness::runtime::rust::set_negative_control;
 
 /// Generated schedules in the gate; `ZKURATOR_GEN_CASES` overrides.
 const GATE_CASES: u32 = 8;
@@ -49,14 +48,13 @@ fn generated_semaphore_and_multi_lock_schedules_pass_and_the_control_is_caught()
         report.elapsed.as_secs_f64()
     );
 
-    set_negative_control(Some(NegativeControl::LeaseIgnoresCount));
+    let broken_peers = Peers::with_negative_control(NegativeControl::LeaseIgnoresCount);
     let leases = Space {
         kinds: vec![LockKind::Semaphore { max_leases: 2 }],
         ..Space::mixed(vec![Runtime::Rust, Runtime::Curator])
     };
     let config = GenConfig { cases: CONTROL_BUDGET, seed: 15, max_shrink_iters: 0, regressions: None };
-    let broken = generate::run_generated(&leases, &config, &connect, &peers);
-    set_negative_control(None);
+    let broken = generate::run_generated(&leases, &config, &connect, &broken_peers);
     let Some((_, violations)) = &broken.failure else {
         panic!("a lease taker ignoring the count was not caught in {CONTROL_BUDGET} cases");
     };

@@ -24,7 +24,7 @@ fn start(runtime: Runtime, id: &str, path: &str, kind: LockKind) -> Box<dyn Cont
     };
     match runtime {
         Runtime::Curator => Box::new(CuratorRuntime::start().expect("Curator").start_contender(&spec).expect("start")),
-        _ => Box::new(RustContender::start(Runtime::Rust, &spec).expect("start")),
+        _ => Box::new(RustContender::start(Runtime::Rust, &spec, &Default::default()).expect("start")),
     }
 }
 

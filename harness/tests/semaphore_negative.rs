@@ -8,7 +8,6 @@ use std::path::Path;
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::runner::{self, Peers, Timing};
-use zkurator_harness::runtime::rust::set_negative_control;
 use zkurator_harness::scenario;
 
 #[test]
@@ -25,14 +24,13 @@ fn a_lease_taker_ignoring_the_count_is_caught() {
     let result = runner::run(honest, &backend.connect_string(), &peers, &Timing::default());
     assert!(result.violations.is_empty(), "the real semaphore fails: {:#?}", result.violations);
 
-    set_negative_control(Some(NegativeControl::LeaseIgnoresCount));
+    let broken = Peers::with_negative_control(NegativeControl::LeaseIgnoresCount);
     let mut caught = Vec::new();
     for pairing in ["rust+curator", "curator+rust", "rust+rust"] {
         let scenario = scenarios.iter().find(|s| s.pairing == pairing).expect("the pairing");
-        let result = runner::run(scenario, &backend.connect_string(), &peers, &Timing::default());
+        let result = runner::run(scenario, &backend.connect_string(), &broken, &Timing::default());
         caught.push((pairing, result.violations));
     }
-    set_negative_control(None);
     for (pairing, violations) in caught {
         assert!(
             violations.iter().any(|v| ["model", "exclusion", "cleanup"].contains(&v.checker)),

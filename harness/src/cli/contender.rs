@@ -16,10 +16,9 @@ pub fn serve(serve: &str, negative_control: Option<&str>) -> ExitCode {
         Some("read-ignores-writers") => Some(NegativeControl::ReadIgnoresWriters),
         Some(other) => return fail(format!("unknown --negative-control {other:?}")),
     };
-    zkurator_harness::runtime::rust::set_negative_control(control);
     let runtime = match serve {
         "curator" => zkurator_harness::contender::Runtime::Curator,
         _ => zkurator_harness::contender::Runtime::Rust,
     };
-    ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio(runtime) as u8)
+    ExitCode::from(zkurator_harness::runtime::rust_process::serve_stdio(runtime, control) as u8)
 }

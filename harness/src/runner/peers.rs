@@ -16,6 +16,7 @@ use crate::runtime::rust::RustAdapter;
 use crate::runtime::rust_process::{RustProcessAdapter, RustProcessRuntime};
 use crate::runtime::zk_client::ZkClientAdapter;
 use crate::runtimes::RuntimeTable;
+use zkurator::negative::NegativeControl;
 
 /// The releases and programs the peers use, chosen by the CLI (`--curator`,
 /// `--kazurator`, a version matrix's cell) or read once from the environment.
@@ -29,6 +30,10 @@ pub struct PeerChoices {
     /// The program `rust-process` contenders and Curator workers run (`None`:
     /// found next to this executable).
     pub harness_binary: Option<PathBuf>,
+    /// A deliberately broken rule for the `rust` and `rust-tasks`
+    /// contenders (a negative control the checkers must catch; `None`: the
+    /// real lock).
+    pub negative_control: Option<NegativeControl>,
 }
 
 impl PeerChoices {
@@ -40,6 +45,7 @@ impl PeerChoices {
             curator_classpath: set(crate::versions::axis::CURATOR_CLASSPATH),
             kazurator_release: set(KAZURATOR_RELEASE_ENV).map(|v| v.to_string_lossy().trim().to_owned()),
             harness_binary: None,
+            negative_control: None,
         }
     }
 }
@@ -75,7 +81,7 @@ impl Peers {
         let curator = Arc::new(CuratorAdapter::new(choices.curator_classpath, rust_process.clone()));
         let kazurator = Arc::new(KazuratorAdapter::new(choices.kazurator_release));
         let adapters: Vec<Arc<dyn Adapter>> = vec![
-            Arc::new(RustAdapter),
+            Arc::new(RustAdapter::new(choices.negative_control)),
             rust_process.clone(),
             curator.clone(),
             kazurator.clone(),
@@ -89,6 +95,12 @@ impl Peers {
     /// `binary` (tests pass `env!("CARGO_BIN_EXE_zkurator-harness")`).
     pub fn with_harness_binary(binary: PathBuf) -> Peers {
         Peers::new(RuntimeTable::default(), PeerChoices { harness_binary: Some(binary), ..PeerChoices::from_env() })
+    }
+
+    /// Peers of the built-in runtimes whose in-process zkurator contenders
+    /// are broken on purpose by `control` (a negative control).
+    pub fn with_negative_control(control: NegativeControl) -> Peers {
+        Peers::new(RuntimeTable::default(), PeerChoices { negative_control: Some(control), ..PeerChoices::from_env() })
     }
 
     /// The runtimes these peers know, by name.

@@ -20,19 +20,25 @@ use crate::contender::{
     Command, Contender, ContenderSpec, Crasher, ErrorKind, LockKind, Reply, Runtime, Side, StartError, Status,
 };
 
-/// The deliberately broken rule zkurator contenders start with, if any.
-static NEGATIVE_CONTROL: StdMutex<Option<NegativeControl>> = StdMutex::new(None);
-
-/// Makes every `rust` and `rust-tasks` contender started from now on use a
-/// deliberately broken lock (a negative control: the harness must catch it);
-/// `None` restores the real lock. Process-wide: use it only in a run that
-/// wants every zkurator contender broken.
-pub fn set_negative_control(control: Option<NegativeControl>) {
-    *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner()) = control;
+/// What the zkurator contenders started by one set of peers share: the
+/// deliberately broken rule they use, if any (a negative control: the
+/// harness must catch it), and the handles `rust-tasks` contenders share,
+/// one per lock path.
+#[derive(Clone, Debug, Default)]
+pub struct RustSetup {
+    control: Option<NegativeControl>,
+    groups: Arc<StdMutex<Groups>>,
 }
 
-fn negative_control() -> Option<NegativeControl> {
-    *NEGATIVE_CONTROL.lock().unwrap_or_else(|p| p.into_inner())
+/// The handles of `rust-tasks` contenders by server and lock path, kept while
+/// a contender uses them.
+type Groups = Vec<(String, Weak<Group>)>;
+
+impl RustSetup {
+    /// Contenders whose locks are broken by `control` (`None`: the real lock).
+    pub fn new(control: Option<NegativeControl>) -> RustSetup {
+        RustSetup { control, groups: Arc::default() }
+    }
 }
 
 pub(crate) fn error_reply(error: LockError) -> Reply {
@@ -58,7 +64,7 @@ struct Group {
 }
 
 impl Group {
-    fn open(runtime: Runtime, spec: &ContenderSpec) -> Result<Group, StartError> {
+    fn open(runtime: Runtime, spec: &ContenderSpec, control: Option<NegativeControl>) -> Result<Group, StartError> {
         let workers = if runtime == Runtime::RustTasks { 2 } else { 1 };
         let session = Session::open(runtime.clone(), spec, workers, true)?;
         let failed =
@@ -70,7 +76,7 @@ impl Group {
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
-                if let Some(control) = negative_control() {
+                if let Some(control) = control {
                     builder = builder.negative_control(control);
                 }
                 Handle::Mutex(builder.build().map_err(failed)?)
@@ -80,7 +86,7 @@ impl Group {
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
-                if let Some(control) = negative_control() {
+                if let Some(control) = control {
                     builder = builder.negative_control(control);
                 }
                 Handle::ReadWrite(builder.build().map_err(failed)?)
@@ -90,7 +96,7 @@ impl Group {
                 if let Some(data) = &spec.lock_data {
                     builder = builder.data(data.clone());
                 }
-                if let Some(control) = negative_control() {
+                if let Some(control) = control {
                     builder = builder.negative_control(control);
                 }
                 match max_leases {
@@ -105,7 +111,7 @@ impl Group {
                     if let Some(data) = &spec.lock_data {
                         builder = builder.data(data.clone());
                     }
-                    if let Some(control) = negative_control() {
+                    if let Some(control) = control {
                         builder = builder.negative_control(control);
                     }
                     members.push(builder.build().map_err(failed)?.into());
@@ -117,15 +123,14 @@ impl Group {
     }
 
     /// The group of the `rust-tasks` contenders on `spec`'s lock path.
-    fn shared(spec: &ContenderSpec) -> Result<Arc<Group>, StartError> {
-        static GROUPS: StdMutex<Vec<(String, Weak<Group>)>> = StdMutex::new(Vec::new());
+    fn shared(spec: &ContenderSpec, setup: &RustSetup) -> Result<Arc<Group>, StartError> {
         let key = format!("{}|{}", spec.connect, spec.lock_path);
-        let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+        let mut groups = setup.groups.lock().unwrap_or_else(|p| p.into_inner());
         groups.retain(|(_, group)| group.strong_count() > 0);
         if let Some(group) = groups.iter().find(|(k, _)| *k == key).and_then(|(_, g)| g.upgrade()) {
             return Ok(group);
         }
-        let group = Arc::new(Group::open(Runtime::RustTasks, spec)?);
+        let group = Arc::new(Group::open(Runtime::RustTasks, spec, setup.control)?);
         groups.push((key, Arc::downgrade(&group)));
         Ok(group)
     }
@@ -158,11 +163,11 @@ pub struct RustContender {
 
 impl RustContender {
     /// Starts a `rust` contender (own session and handle) or a `rust-tasks`
-    /// contender (the lock path's shared session and handle).
-    pub fn start(runtime: Runtime, spec: &ContenderSpec) -> Result<RustContender, StartError> {
+    /// contender (the lock path's handle shared within `setup`).
+    pub fn start(runtime: Runtime, spec: &ContenderSpec, setup: &RustSetup) -> Result<RustContender, StartError> {
         let group = match runtime {
-            Runtime::RustTasks => Group::shared(spec)?,
-            _ => Arc::new(Group::open(Runtime::Rust, spec)?),
+            Runtime::RustTasks => Group::shared(spec, setup)?,
+            _ => Arc::new(Group::open(Runtime::Rust, spec, setup.control)?),
         };
         let data = super::rust_data::Data::new(&spec.connect);
         Ok(RustContender {
@@ -323,9 +328,19 @@ impl Drop for RustContender {
     }
 }
 
-/// Runs `rust` and `rust-tasks` contenders in this process: nothing to prepare.
+/// Runs `rust` and `rust-tasks` contenders in this process: nothing to
+/// prepare; its contenders share a [`RustSetup`].
 #[derive(Debug, Default)]
-pub struct RustAdapter;
+pub struct RustAdapter {
+    setup: RustSetup,
+}
+
+impl RustAdapter {
+    /// An adapter whose contenders' locks are broken by `control` (`None`: the real lock).
+    pub fn new(control: Option<NegativeControl>) -> RustAdapter {
+        RustAdapter { setup: RustSetup::new(control) }
+    }
+}
 
 impl super::adapter::Adapter for RustAdapter {
     fn runs(&self, runtime: &Runtime) -> bool {
@@ -337,8 +352,8 @@ impl super::adapter::Adapter for RustAdapter {
     }
 
     fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
-        let runtime = runtime.clone();
-        Ok(Box::new(move |spec| super::adapter::boxed(RustContender::start(runtime, spec))))
+        let (runtime, setup) = (runtime.clone(), self.setup.clone());
+        Ok(Box::new(move |spec| super::adapter::boxed(RustContender::start(runtime, spec, &setup))))
     }
 
     fn release(&self) -> Option<String> {

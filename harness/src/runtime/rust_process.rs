@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
+use zkurator::negative::NegativeControl;
 
 use serde::{Deserialize, Serialize};
 
@@ -234,15 +235,21 @@ fn zkurator_version() -> &'static str {
 }
 
 /// The child: `zkurator-harness contender`. Reads a [`ContenderSpec`] line,
-/// starts a [`RustContender`], then serves commands until stdin ends (then
-/// closes the contender, releasing what it holds). Returns the exit code.
-pub fn serve(input: impl BufRead + Send + 'static, output: impl Write) -> i32 {
-    serve_runtime(Runtime::Rust, input, output)
+/// starts a [`RustContender`] (its lock broken by `control`, if given), then
+/// serves commands until stdin ends (then closes the contender, releasing
+/// what it holds). Returns the exit code.
+pub fn serve(control: Option<NegativeControl>, input: impl BufRead + Send + 'static, output: impl Write) -> i32 {
+    serve_runtime(Runtime::Rust, control, input, output)
 }
 
 /// [`serve`] for a contender of `runtime`: `rust` (zkurator) or `curator`
 /// (the JVM embedded in the child, with `CURATOR_CLASSPATH`'s jars).
-pub fn serve_runtime(runtime: Runtime, input: impl BufRead + Send + 'static, mut output: impl Write) -> i32 {
+pub fn serve_runtime(
+    runtime: Runtime,
+    control: Option<NegativeControl>,
+    input: impl BufRead + Send + 'static,
+    mut output: impl Write,
+) -> i32 {
     let served = if runtime == Runtime::Curator { Runtime::Curator } else { Runtime::RustProcess };
     if !send(&mut output, &hello(served)) {
         return 1;
@@ -262,7 +269,8 @@ pub fn serve_runtime(runtime: Runtime, input: impl BufRead + Send + 'static, mut
         Runtime::Curator => crate::runtime::curator::CuratorRuntime::start()
             .and_then(|jvm| jvm.start_contender(&spec))
             .map(|c| Box::new(c) as Box<dyn Contender>),
-        _ => RustContender::start(Runtime::Rust, &spec).map(|c| Box::new(c) as Box<dyn Contender>),
+        _ => RustContender::start(Runtime::Rust, &spec, &super::rust::RustSetup::new(control))
+            .map(|c| Box::new(c) as Box<dyn Contender>),
     };
     let mut contender = match started {
         Ok(contender) => contender,
@@ -347,8 +355,8 @@ fn send<T: Serialize>(output: &mut impl Write, value: &T) -> bool {
 }
 
 /// [`serve`] on this process's stdin and stdout.
-pub fn serve_stdio(runtime: Runtime) -> i32 {
-    serve_runtime(runtime, BufReader::new(std::io::stdin()), std::io::stdout().lock())
+pub fn serve_stdio(runtime: Runtime, control: Option<NegativeControl>) -> i32 {
+    serve_runtime(runtime, control, BufReader::new(std::io::stdin()), std::io::stdout().lock())
 }
 
 #[cfg(test)]
@@ -387,7 +395,7 @@ mod tests {
     #[test]
     fn a_bad_spec_line_is_refused_with_a_ready_false() {
         let mut out = Vec::new();
-        let code = serve(std::io::Cursor::new(b"{\"id\":1}\n".to_vec()), &mut out);
+        let code = serve(None, std::io::Cursor::new(b"{\"id\":1}\n".to_vec()), &mut out);
         assert_eq!(code, 1);
         let text = String::from_utf8(out).unwrap();
         let (hello, ready) = text.split_once('\n').unwrap();
@@ -396,7 +404,7 @@ mod tests {
         let ready: Ready = serde_json::from_str(ready).unwrap();
         assert!(!ready.ready && ready.error.unwrap().contains("bad spec line"));
         let mut out = Vec::new();
-        assert_eq!(serve(std::io::Cursor::new(Vec::new()), &mut out), 0, "no spec: nothing to do");
+        assert_eq!(serve(None, std::io::Cursor::new(Vec::new()), &mut out), 0, "no spec: nothing to do");
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1, "only the hello");
     }
 }
