@@ -9,6 +9,7 @@
 //! `zk isolate-member C`, `zk heal-members`: see [`crate::split`]); servers it
 //! did not start refuse these ops with a message saying so.
 
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -57,12 +58,28 @@ impl std::fmt::Debug for Backend {
     }
 }
 
+/// How the harness's servers are configured: container cleanup every
+/// 500 ms, the release of `jars` (`None`: the environment's).
+fn server_builder(jars: Option<&[PathBuf]>) -> zkurator_testserver::ServerBuilder {
+    let builder = ZkServer::builder().container_check_interval(Duration::from_millis(500));
+    match jars {
+        Some(jars) => builder.classpath(jars.to_vec()),
+        None => builder,
+    }
+}
+
 impl Backend {
     /// Starts a local server process with container cleanup every 500 ms, so
-    /// the container scenario finishes quickly.
+    /// the container scenario finishes quickly; its release is the
+    /// environment's (`ZK_CLASSPATH`, `ZOOKEEPER_HOME`, else Debian's).
     pub fn local() -> Result<Backend, String> {
-        ZkServer::builder()
-            .container_check_interval(std::time::Duration::from_millis(500))
+        Backend::local_with(None)
+    }
+
+    /// [`Backend::local`] running the release of `jars` (`None`: the
+    /// environment's).
+    pub fn local_with(jars: Option<&[PathBuf]>) -> Result<Backend, String> {
+        server_builder(jars)
             .start()
             .map(|server| {
                 let connect = server.connect_string();
@@ -75,9 +92,14 @@ impl Backend {
     /// scenarios), whose members reach each other through proxies
     /// ([`crate::split`]).
     pub fn ensemble() -> Result<Backend, String> {
+        Backend::ensemble_with(None)
+    }
+
+    /// [`Backend::ensemble`] running the release of `jars` (`None`: the
+    /// environment's).
+    pub fn ensemble_with(jars: Option<&[PathBuf]>) -> Result<Backend, String> {
         let mut links = Box::<MemberLinks>::default();
-        ZkServer::builder()
-            .container_check_interval(Duration::from_millis(500))
+        server_builder(jars)
             .start_ensemble_routed(3, &mut |link| links.route(link))
             .map(|ensemble| {
                 let connect = ensemble.connect_string();

@@ -37,6 +37,7 @@ impl Default for ServerBuilder {
                 max_session_timeout: Duration::from_secs(60),
                 startup_timeout: Duration::from_secs(30),
                 container_check_interval: Duration::from_secs(1),
+                classpath: None,
             },
         }
     }
@@ -82,6 +83,14 @@ impl ServerBuilder {
     /// (default 30 s).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.settings.startup_timeout = timeout;
+        self
+    }
+
+    /// The ZooKeeper release to run, as its classpath (jars and
+    /// directories). Default: [`crate::zookeeper_classpath`]'s lookup
+    /// (`ZK_CLASSPATH`, `ZOOKEEPER_HOME`, then Debian's jars).
+    pub fn classpath(mut self, entries: Vec<std::path::PathBuf>) -> Self {
+        self.settings.classpath = Some(entries);
         self
     }
 

@@ -27,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) max_session_timeout: Duration,
     pub(crate) startup_timeout: Duration,
     pub(crate) container_check_interval: Duration,
+    /// The server's jars; `None`: [`crate::zookeeper_classpath`]'s lookup.
+    pub(crate) classpath: Option<Vec<std::path::PathBuf>>,
 }
 
 impl Settings {
@@ -119,6 +121,7 @@ mod tests {
             max_session_timeout: Duration::from_secs(60),
             startup_timeout: Duration::from_secs(30),
             container_check_interval: Duration::from_secs(1),
+            classpath: None,
         }
     }
 

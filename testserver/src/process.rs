@@ -50,11 +50,14 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// Looks up `java` and the ZooKeeper jars from the environment; `settings`
-    /// gives the JVM system properties.
+    /// Looks up `java` and the ZooKeeper jars (those of `settings`, else
+    /// from the environment); `settings` gives the JVM system properties.
     pub(crate) fn locate(settings: &crate::config::Settings) -> Result<Self, ServerError> {
         let java = java_binary()?;
-        let jars = zookeeper_classpath()?;
+        let jars = match &settings.classpath {
+            Some(jars) => jars.clone(),
+            None => zookeeper_classpath()?,
+        };
         let classpath = std::env::join_paths(&jars)
             .map_err(|e| ServerError::InvalidConfig(format!("cannot join the classpath {jars:?}: {e}")))?;
         let container_ms = settings.container_check_interval.as_millis().max(1);

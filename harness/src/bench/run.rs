@@ -40,7 +40,12 @@ pub fn main(args: BenchArgs, peers: &crate::runner::Peers) -> ExitCode {
     let mut header_printed = false;
     for mode in servers {
         progress(&format!("starting ZooKeeper ({})", mode.label()));
-        let server = match zkurator_testserver::ZkServer::builder().force_sync(mode == ServerMode::Durable).start() {
+        let builder = zkurator_testserver::ZkServer::builder().force_sync(mode == ServerMode::Durable);
+        let builder = match peers.server_jars() {
+            Some(jars) => builder.classpath(jars.to_vec()),
+            None => builder,
+        };
+        let server = match builder.start() {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("error: cannot start a ZooKeeper server: {e}");

@@ -24,15 +24,15 @@ fn settings(scenarios: &Option<PathBuf>, versions: [&Option<String>; 3]) -> Vec<
         ("--kazurator".to_owned(), flag(versions[2], "0.2.0"), "kazurator releases (a venv each)"),
     ];
     let env: [(&str, &'static str); 14] = [
-        ("ZK_CLASSPATH", "server jars (replaces Debian's, set by --zookeeper)"),
+        ("ZK_CLASSPATH", "server jars (replaces Debian's; --zookeeper overrides it)"),
         ("ZOOKEEPER_HOME", "a ZooKeeper installation's jars"),
         ("ZK_CONNECT", "tests: an existing server instead of a local one"),
-        ("CURATOR_CLASSPATH", "Curator jars (replaces --curator and Debian's)"),
+        ("CURATOR_CLASSPATH", "Curator jars (replaces Debian's; --curator overrides it)"),
         ("JAVA_HOME", "the JDK (java, javac, libjvm)"),
         (zkurator_harness::runtime::kazurator::PYTHON_ENV, "a python with kazurator and kazoo (no venv is built)"),
         (
             zkurator_harness::runtime::kazurator::KAZURATOR_RELEASE_ENV,
-            "the kazurator release of the venv (set by --kazurator)",
+            "the kazurator release of the venv (--kazurator overrides it)",
         ),
         (zkurator_harness::logging::LOG_ENV, "stderr log filter without -v (default warn)"),
         (zkurator_harness::runtime::rust_process::HARNESS_BIN_ENV, "the binary of rust-process contenders"),
@@ -71,7 +71,7 @@ pub fn doctor(peers: &Peers, scenarios: &Option<PathBuf>, versions: [&Option<Str
             .map(|jars| format!("{} jars", jars.len()))
             .map_err(|e| e.to_string()),
     );
-    line("ZooKeeper server", Backend::local().map(|b| b.server_version()));
+    line("ZooKeeper server", Backend::local_with(peers.server_jars()).map(|b| b.server_version()));
     // Every runtime's adapter prepares once and says what it found.
     for adapter in peers.builtin_adapters() {
         let (what, found) = adapter.describe();

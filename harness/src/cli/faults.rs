@@ -21,7 +21,7 @@ pub fn faults(
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {
         return fail(e);
     }
-    let backend = match Backend::local() {
+    let backend = match Backend::local_with(peers.server_jars()) {
         Ok(b) => b,
         Err(e) => return fail(e),
     };

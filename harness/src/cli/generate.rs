@@ -62,7 +62,7 @@ pub fn generate(peers: &Peers, args: GenArgs) -> ExitCode {
     }
     let backend = match zk_connect {
         Some(connect) => Backend::external(&connect),
-        None => match Backend::local() {
+        None => match Backend::local_with(peers.server_jars()) {
             Ok(b) => b,
             Err(e) => return fail(e),
         },

@@ -56,7 +56,7 @@ pub fn run(
     };
     let backend = match (zk_connect, zk) {
         (Some(connect), _) => Ok(Backend::external(&connect)),
-        (None, Zk::Local) => Backend::local(),
+        (None, Zk::Local) => Backend::local_with(peers.server_jars()),
         (None, Zk::Docker) => Backend::docker(),
     };
     if let Err(e) = preflight::report_paths(json.iter().chain(junit.iter()).map(PathBuf::as_path)) {

@@ -31,7 +31,7 @@ pub fn workload(
         Ok(evidence) => evidence,
         Err(e) => return fail(e),
     };
-    let code = match Backend::local() {
+    let code = match Backend::local_with(peers.server_jars()) {
         Ok(backend) => zkurator_harness::workload_report::main(
             peers,
             &corpus.join(zkurator_harness::workload::WORKLOAD_SUBDIR),

@@ -18,8 +18,9 @@ use crate::runtime::zk_client::ZkClientAdapter;
 use crate::runtimes::RuntimeTable;
 use zkurator::negative::NegativeControl;
 
-/// The releases and programs the peers use, chosen by the CLI (`--curator`,
-/// `--kazurator`, a version matrix's cell) or read once from the environment.
+/// The releases and programs an invocation uses, chosen by the CLI
+/// (`--curator`, `--kazurator`, `--zookeeper`, a version matrix's cell) or
+/// read once from the environment.
 #[derive(Clone, Debug, Default)]
 pub struct PeerChoices {
     /// The Curator jars of the embedded JVM, a colon-separated list (`None`:
@@ -27,6 +28,10 @@ pub struct PeerChoices {
     pub curator_classpath: Option<OsString>,
     /// The kazurator release (`None`: the default release).
     pub kazurator_release: Option<String>,
+    /// The ZooKeeper release of the servers the harness starts, as its jars
+    /// (`None`: the environment's, `ZK_CLASSPATH`, `ZOOKEEPER_HOME`, else
+    /// Debian's).
+    pub server_jars: Option<Vec<PathBuf>>,
     /// The program `rust-process` contenders and Curator workers run (`None`:
     /// found next to this executable).
     pub harness_binary: Option<PathBuf>,
@@ -44,6 +49,7 @@ impl PeerChoices {
         PeerChoices {
             curator_classpath: set(crate::versions::axis::CURATOR_CLASSPATH),
             kazurator_release: set(KAZURATOR_RELEASE_ENV).map(|v| v.to_string_lossy().trim().to_owned()),
+            server_jars: None,
             harness_binary: None,
             negative_control: None,
         }
@@ -61,6 +67,7 @@ pub struct Peers {
     rust_process: Arc<RustProcessAdapter>,
     adapters: Vec<Arc<dyn Adapter>>,
     added: ExternalAdapter,
+    server_jars: Option<Vec<PathBuf>>,
 }
 
 impl Default for Peers {
@@ -88,7 +95,8 @@ impl Peers {
             Arc::new(ZkClientAdapter),
             Arc::new(GoZkAdapter::default()),
         ];
-        Peers { table, curator, kazurator, rust_process, adapters, added: ExternalAdapter }
+        let server_jars = choices.server_jars;
+        Peers { table, curator, kazurator, rust_process, adapters, added: ExternalAdapter, server_jars }
     }
 
     /// Peers of the built-in runtimes whose `rust-process` contenders run
@@ -127,6 +135,12 @@ impl Peers {
     /// The adapters of the built-in runtimes (for `doctor`).
     pub fn builtin_adapters(&self) -> impl Iterator<Item = &dyn Adapter> {
         self.adapters.iter().map(|a| a.as_ref())
+    }
+
+    /// The jars of the ZooKeeper release the harness's own servers run
+    /// (`None`: the environment's): [`crate::backend::Backend::local_with`].
+    pub fn server_jars(&self) -> Option<&[PathBuf]> {
+        self.server_jars.as_deref()
     }
 
     /// The Curator JVM, started on first use.

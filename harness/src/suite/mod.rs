@@ -150,7 +150,7 @@ impl Suite<'_> {
         let target = if scenario.needs_ensemble() && backend.is_local() && !backend.is_ensemble() {
             let started = self.ensemble.get_or_init(|| {
                 tracing::info!("starting a 3-server ensemble");
-                Backend::ensemble()
+                Backend::ensemble_with(self.peers.server_jars())
             });
             started.as_ref().map_err(Clone::clone)
         } else {

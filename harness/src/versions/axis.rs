@@ -1,9 +1,10 @@
 //! The version axis of a command: `--curator 5.4.0,5.9.0 --zookeeper
 //! 3.8.0,3.9.5` runs the command once per combination. One JVM holds one
 //! Curator and cannot be restarted, so every combination but a single one runs
-//! in a child process of this binary, with that combination's jars on
-//! `CURATOR_CLASSPATH` and `ZK_CLASSPATH`; the parent then prints the version
-//! matrix from the children's JSON reports.
+//! in a child process of this binary, with that combination's version flags;
+//! each process resolves its combination's jars ([`apply`]) and hands them to
+//! its peers and servers as values ([`PeerChoices`]). The parent then prints
+//! the version matrix from the children's JSON reports.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -17,8 +18,6 @@ use crate::runner::PeerChoices;
 
 /// Environment variable of the Curator jars the embedded JVM loads.
 pub const CURATOR_CLASSPATH: &str = "CURATOR_CLASSPATH";
-/// Environment variable of the ZooKeeper server jars the fixture runs.
-pub const ZK_CLASSPATH: &str = "ZK_CLASSPATH";
 
 /// One combination of releases; `None` leaves that peer to the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,10 +114,8 @@ fn default_curator() -> Pick {
     }
 }
 
-/// The peer choices of `combo`, over those of the environment: resolves its
-/// jars (from the cache, or once from Maven Central). The server's jars go
-/// on `ZK_CLASSPATH`, which the test server reads: call before any server
-/// starts.
+/// The choices of `combo`, over those of the environment: resolves its
+/// jars (from the cache, or once from Maven Central).
 pub fn apply(combo: &Combo) -> Result<PeerChoices, ResolveError> {
     let mut choices = PeerChoices::from_env();
     if let Some(pick) = combo.curator {
@@ -126,15 +123,22 @@ pub fn apply(combo: &Combo) -> Result<PeerChoices, ResolveError> {
         choices.curator_classpath = maven::curator_jars(pick)?.map(|jars| classpath(&jars).into());
     }
     if let Some(pick) = combo.zookeeper {
-        match maven::zookeeper_jars(pick)? {
-            None => std::env::remove_var(ZK_CLASSPATH),
-            Some(jars) => std::env::set_var(ZK_CLASSPATH, classpath(&jars)),
-        }
+        choices.server_jars = match maven::zookeeper_jars(pick)? {
+            Some(jars) => Some(jars),
+            // Debian's, whatever the environment says.
+            None => Some(debian_server_jars()?),
+        };
     }
     if let Some(release) = combo.kazurator {
         choices.kazurator_release = Some(release.to_string());
     }
     Ok(choices)
+}
+
+/// The jars of Debian's ZooKeeper server.
+fn debian_server_jars() -> Result<Vec<PathBuf>, ResolveError> {
+    let dir = Path::new(zkurator_testserver::DEBIAN_JAVA_DIR);
+    zkurator_testserver::find_zookeeper_jars(None, None, dir).map_err(|e| ResolveError::DebianMissing(e.to_string()))
 }
 
 /// Runs this binary once per combination with `args` (the command line

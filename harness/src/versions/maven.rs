@@ -28,6 +28,9 @@ pub enum ResolveError {
         /// Maven's last words.
         detail: String,
     },
+    /// Debian's jars, asked for by name, are not installed.
+    #[error("Debian's ZooKeeper server: {0}")]
+    DebianMissing(String),
 }
 
 /// The jars of Curator `pick` (with the ZooKeeper client it was released
