@@ -3,8 +3,8 @@
 //!
 //! Process runtimes declare most of these in their hello line (see
 //! `docs/contender-protocol.md`); the built-in runtimes' entries are
-//! [`Capabilities::builtin`], and a built-in process runtime's hello is checked
-//! against its entry when it starts.
+//! [`crate::runtimes::Runtime::capabilities`], and a built-in process
+//! runtime's hello is checked against its entry when it starts.
 
 use serde::{Deserialize, Serialize};
 
@@ -127,86 +127,6 @@ impl Capabilities {
         }
     }
 
-    /// The entry of a built-in runtime, by its name (`None` for other names).
-    pub fn builtin(name: &str) -> Option<Capabilities> {
-        use KindName::*;
-        let zkurator = Capabilities {
-            kinds: vec![Mutex, ReadWrite, Semaphore, Multi],
-            leases: true,
-            leases_wake_on_any_release: true,
-            timeouts: true,
-            reentrant: true,
-            reentrant_leases: true,
-            downgrade: true,
-            refuses_upgrade: true,
-            revocation: true,
-            lock_data: true,
-            participants: true,
-            workloads: Protection::ALL.to_vec(),
-            oob: true,
-            session_credentials: true,
-            renews_session: true,
-            requeues_on_expiry: true,
-            in_harness_process: false,
-            shares_session: false,
-        };
-        Some(match name {
-            "rust" => Capabilities { in_harness_process: true, ..zkurator },
-            "rust-process" => zkurator,
-            "rust-tasks" => Capabilities {
-                in_harness_process: true,
-                shares_session: true,
-                renews_session: false,
-                requeues_on_expiry: false,
-                ..zkurator
-            },
-            "curator" => Capabilities {
-                leases_wake_on_any_release: false,
-                reentrant_leases: false,
-                refuses_upgrade: false,
-                renews_session: false,
-                workloads: vec![Protection::Plain, Protection::Guarded],
-                ..zkurator
-            },
-            "kazurator" => Capabilities {
-                kinds: vec![Mutex, ReadWrite],
-                leases: true,
-                timeouts: true,
-                reentrant: true,
-                reentrant_leases: true,
-                downgrade: true,
-                revocation: true,
-                participants: true,
-                workloads: vec![Protection::Plain],
-                session_credentials: true,
-                ..Capabilities::default()
-            },
-            "kazoo-native" => Capabilities {
-                kinds: vec![Mutex, ReadWrite],
-                timeouts: true,
-                lock_data: true,
-                participants: true,
-                session_credentials: true,
-                ..Capabilities::default()
-            },
-            "zk-client" => Capabilities {
-                kinds: vec![Mutex],
-                timeouts: true,
-                participants: true,
-                session_credentials: true,
-                in_harness_process: true,
-                ..Capabilities::default()
-            },
-            "go-zk" => Capabilities {
-                kinds: vec![Mutex],
-                lock_data: true,
-                session_credentials: true,
-                ..Capabilities::default()
-            },
-            _ => return None,
-        })
-    }
-
     /// Where a hello's declaration differs from the expected entry, as
     /// `field: declared X, expected Y` lines (empty when they agree).
     pub fn differences(&self, expected: &Capabilities) -> Vec<String> {
@@ -233,11 +153,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_builtin_runtime_has_an_entry() {
+    fn every_builtin_runtime_can_run_a_mutex() {
         for runtime in crate::runtimes::Runtime::BUILTIN {
-            assert!(Capabilities::builtin(runtime.name()).is_some(), "{runtime}");
+            assert!(runtime.capabilities().has_kind(LockKind::Mutex { max_leases: 1 }), "{runtime}");
         }
-        assert!(Capabilities::builtin("mine").is_none());
     }
 
     #[test]
@@ -253,11 +172,11 @@ mod tests {
 
     #[test]
     fn reentrancy_depends_on_the_kind() {
-        let curator = Capabilities::builtin("curator").unwrap();
+        let curator = crate::runtimes::Runtime::Curator.capabilities();
         assert!(curator.reentrant_on(LockKind::ReadWrite));
         assert!(!curator.reentrant_on(LockKind::Mutex { max_leases: 2 }));
         assert!(!curator.reentrant_on(LockKind::Semaphore { max_leases: 1 }));
         assert_eq!(curator.increment_protection(), Some(Protection::Plain));
-        assert_eq!(Capabilities::builtin("rust").unwrap().increment_protection(), Some(Protection::Guarded));
+        assert_eq!(crate::runtimes::Runtime::Rust.capabilities().increment_protection(), Some(Protection::Guarded));
     }
 }

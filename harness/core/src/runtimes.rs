@@ -80,12 +80,86 @@ impl Runtime {
         }
     }
 
-    /// What the runtime can do: the built-in table, or what an added
-    /// runtime's hello declared.
+    /// What the runtime can do: the built-in runtimes' table (a process
+    /// runtime's hello must declare its entry), or what an added runtime's
+    /// hello declared.
     pub fn capabilities(&self) -> Capabilities {
+        use crate::capabilities::KindName::*;
+        use crate::protocol::Protection;
+        let zkurator = Capabilities {
+            kinds: vec![Mutex, ReadWrite, Semaphore, Multi],
+            leases: true,
+            leases_wake_on_any_release: true,
+            timeouts: true,
+            reentrant: true,
+            reentrant_leases: true,
+            downgrade: true,
+            refuses_upgrade: true,
+            revocation: true,
+            lock_data: true,
+            participants: true,
+            workloads: Protection::ALL.to_vec(),
+            oob: true,
+            session_credentials: true,
+            renews_session: true,
+            requeues_on_expiry: true,
+            in_harness_process: false,
+            shares_session: false,
+        };
         match self {
+            Runtime::Rust => Capabilities { in_harness_process: true, ..zkurator },
+            Runtime::RustProcess => zkurator,
+            Runtime::RustTasks => Capabilities {
+                in_harness_process: true,
+                shares_session: true,
+                renews_session: false,
+                requeues_on_expiry: false,
+                ..zkurator
+            },
+            Runtime::Curator => Capabilities {
+                leases_wake_on_any_release: false,
+                reentrant_leases: false,
+                refuses_upgrade: false,
+                renews_session: false,
+                workloads: vec![Protection::Plain, Protection::Guarded],
+                ..zkurator
+            },
+            Runtime::Kazurator => Capabilities {
+                kinds: vec![Mutex, ReadWrite],
+                leases: true,
+                timeouts: true,
+                reentrant: true,
+                reentrant_leases: true,
+                downgrade: true,
+                revocation: true,
+                participants: true,
+                workloads: vec![Protection::Plain],
+                session_credentials: true,
+                ..Capabilities::default()
+            },
+            Runtime::KazooNative => Capabilities {
+                kinds: vec![Mutex, ReadWrite],
+                timeouts: true,
+                lock_data: true,
+                participants: true,
+                session_credentials: true,
+                ..Capabilities::default()
+            },
+            Runtime::ZkClient => Capabilities {
+                kinds: vec![Mutex],
+                timeouts: true,
+                participants: true,
+                session_credentials: true,
+                in_harness_process: true,
+                ..Capabilities::default()
+            },
+            Runtime::GoZk => Capabilities {
+                kinds: vec![Mutex],
+                lock_data: true,
+                session_credentials: true,
+                ..Capabilities::default()
+            },
             Runtime::External(external) => external.capabilities.clone(),
-            builtin => Capabilities::builtin(builtin.name()).unwrap_or_default(),
         }
     }
 
