@@ -2,7 +2,6 @@
 //! table and one adapter per runtime, built once from values
 //! ([`PeerChoices`]) and handed to the scheduler and every run.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,50 +10,13 @@ use crate::runtime::adapter::{Adapter, Starter};
 use crate::runtime::curator::{CuratorAdapter, CuratorRuntime};
 use crate::runtime::external::ExternalAdapter;
 use crate::runtime::go_zk::GoZkAdapter;
-use crate::runtime::kazurator::{KazuratorAdapter, KazuratorRuntime, KAZURATOR_RELEASE_ENV};
+use crate::runtime::kazurator::{KazuratorAdapter, KazuratorRuntime};
 use crate::runtime::rust::RustAdapter;
 use crate::runtime::rust_process::{RustProcessAdapter, RustProcessRuntime};
 use crate::runtime::zk_client::ZkClientAdapter;
 use crate::runtimes::RuntimeTable;
+pub use crate::versions::PeerChoices;
 use zkurator::negative::NegativeControl;
-
-/// The releases and programs an invocation uses, chosen by the CLI
-/// (`--curator`, `--kazurator`, `--zookeeper`, a version matrix's cell) or
-/// read once from the environment.
-#[derive(Clone, Debug, Default)]
-pub struct PeerChoices {
-    /// The Curator jars of the embedded JVM, a colon-separated list (`None`:
-    /// the Debian packages' jars).
-    pub curator_classpath: Option<OsString>,
-    /// The kazurator release (`None`: the default release).
-    pub kazurator_release: Option<String>,
-    /// The ZooKeeper release of the servers the harness starts, as its jars
-    /// (`None`: the environment's, `ZK_CLASSPATH`, `ZOOKEEPER_HOME`, else
-    /// Debian's).
-    pub server_jars: Option<Vec<PathBuf>>,
-    /// The program `rust-process` contenders and Curator workers run (`None`:
-    /// found next to this executable).
-    pub harness_binary: Option<PathBuf>,
-    /// A deliberately broken rule for the `rust` and `rust-tasks`
-    /// contenders (a negative control the checkers must catch; `None`: the
-    /// real lock).
-    pub negative_control: Option<NegativeControl>,
-}
-
-impl PeerChoices {
-    /// The choices the environment makes: `CURATOR_CLASSPATH` and
-    /// `ZKURATOR_KAZURATOR`, when set and not empty.
-    pub fn from_env() -> PeerChoices {
-        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        PeerChoices {
-            curator_classpath: set(crate::versions::axis::CURATOR_CLASSPATH),
-            kazurator_release: set(KAZURATOR_RELEASE_ENV).map(|v| v.to_string_lossy().trim().to_owned()),
-            server_jars: None,
-            harness_binary: None,
-            negative_control: None,
-        }
-    }
-}
 
 /// Starts contenders of every runtime of its table: one adapter per
 /// runtime, each preparing on first use what it needs (the JVM, the Python

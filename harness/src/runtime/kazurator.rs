@@ -30,10 +30,7 @@ pub const KAZOO_VERSION: &str = "2.11.0";
 /// and kazoo; when set, no venv is created.
 pub const PYTHON_ENV: &str = "ZKURATOR_PYTHON";
 
-/// Environment variable naming the kazurator release the venv gets (default
-/// [`KAZURATOR_VERSION`]; `--kazurator` overrides it). Read once, by
-/// [`crate::runner::PeerChoices::from_env`]. Each release has a venv of its own.
-pub const KAZURATOR_RELEASE_ENV: &str = "ZKURATOR_KAZURATOR";
+pub use crate::versions::choices::KAZURATOR_RELEASE_ENV;
 
 pub use crate::versions::KAZURATOR_RELEASES;
 
@@ -91,7 +88,7 @@ impl KazuratorRuntime {
     /// of the default one ([`KazuratorRuntime::release`], which the harness's
     /// peers call with the release the CLI chose).
     pub fn new() -> Result<Self, StartError> {
-        KazuratorRuntime::release(crate::runner::PeerChoices::from_env().kazurator_release.as_deref())
+        KazuratorRuntime::release(crate::versions::PeerChoices::from_env().kazurator_release.as_deref())
     }
 
     /// Finds the interpreter with kazurator `release` (`None`: the default,

@@ -11,13 +11,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::choices::PeerChoices;
+pub use super::choices::CURATOR_CLASSPATH;
 use super::maven::{self, classpath, ResolveError};
 use super::reports::ReportFlags;
 use super::selection::{self, Pick, Source};
-use crate::runner::PeerChoices;
-
-/// Environment variable of the Curator jars the embedded JVM loads.
-pub const CURATOR_CLASSPATH: &str = "CURATOR_CLASSPATH";
 
 /// One combination of releases; `None` leaves that peer to the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

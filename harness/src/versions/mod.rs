@@ -6,5 +6,8 @@ pub use zkurator_harness_core::versions::selection;
 pub use zkurator_harness_core::versions::*;
 
 pub mod axis;
+pub mod choices;
 pub mod maven;
 pub mod reports;
+
+pub use choices::PeerChoices;

@@ -61,7 +61,7 @@ impl CuratorRuntime {
     /// [`CuratorRuntime::start_with`], which the harness's peers call with the
     /// jars the CLI chose.
     pub fn start() -> Result<CuratorRuntime, StartError> {
-        CuratorRuntime::start_with(crate::runner::PeerChoices::from_env().curator_classpath.as_deref())
+        CuratorRuntime::start_with(crate::versions::PeerChoices::from_env().curator_classpath.as_deref())
     }
 
     /// [`CuratorRuntime::start`] with the Curator jars of `classpath` (a
