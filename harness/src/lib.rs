@@ -17,9 +17,9 @@
 //!   unpacks and writes ([`assets`], [`logging`]); the CLI is in the binary.
 
 pub use zkurator_harness_core::{
-    bounded, capabilities, checkers, checkers_data, checkers_partition, corpus, coverage, expectations, fault_figures,
-    history, limits, linearizability, lines, model, needs, network, offline, outcome, protocol, record, regression,
-    replay, runtimes, scenario, steps, workload,
+    bounded, capabilities, checker, checkers, checkers_data, checkers_partition, corpus, coverage, expectations,
+    fault_figures, history, limits, linearizability, lines, model, needs, network, offline, outcome, protocol, record,
+    regression, replay, runtimes, scenario, steps, workload,
 };
 
 pub mod assets;

@@ -37,7 +37,7 @@ pub struct WorkloadRun {
     /// A negative control (must be caught by the lost-updates checker).
     pub negative: bool,
     /// The checkers that reported something (empty: passed).
-    pub checkers: Vec<&'static str>,
+    pub checkers: Vec<crate::checkers::Checker>,
     /// Whether it could not start.
     pub setup_error: bool,
     /// How many contenders may hold the lock at once (leases: more than one).
@@ -53,7 +53,7 @@ impl WorkloadRun {
     /// lost-updates checker and nothing else.
     pub fn as_intended(&self) -> bool {
         if self.negative {
-            !self.checkers.is_empty() && self.checkers.iter().all(|c| *c == "lost-updates")
+            !self.checkers.is_empty() && self.checkers.iter().all(|c| *c == crate::checkers::Checker::LostUpdates)
         } else {
             self.checkers.is_empty()
         }

@@ -10,6 +10,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use zkurator_harness::checkers::Checker;
 
 use proptest::prelude::*;
 use zkurator_harness::contender::{
@@ -235,7 +236,7 @@ fn unreachable_zookeeper_is_a_prompt_setup_error_naming_the_address() {
     let started = Instant::now();
     let result = runner::run(&scenarios[0], &connect, &Peers::default(), &Timing::default());
     assert!(!result.passed());
-    let setup = result.violations.iter().find(|v| v.checker == "setup").expect("a setup violation");
+    let setup = result.violations.iter().find(|v| v.checker == Checker::Setup).expect("a setup violation");
     assert!(setup.message.contains(&connect), "{}", setup.message);
     assert!(
         started.elapsed() < runner::RUNNER_CONNECT_TIMEOUT + Duration::from_secs(10),

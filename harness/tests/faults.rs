@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use zkurator_harness::checkers::Checker;
 
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::Runtime;
@@ -99,7 +100,7 @@ fn fault_corpus_keeps_locks_safe() {
             .find(|e| e.result.scenario == "expire-holder-loss-signal" && e.result.pairing == pairing)
             .expect("the loss-signal scenario ran");
         assert!(
-            entry.result.violations.iter().any(|v| v.checker == "loss-signal"),
+            entry.result.violations.iter().any(|v| v.checker == Checker::LossSignal),
             "the loss-signal check let {pairing} through"
         );
     }

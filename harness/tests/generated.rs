@@ -4,6 +4,7 @@
 #![cfg(feature = "interop")]
 
 use std::cell::RefCell;
+use zkurator_harness::checkers::Checker;
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
@@ -120,9 +121,12 @@ fn generated_schedules_pass_and_every_negative_control_is_caught() {
             panic!("negative control {name} was not caught in {CONTROL_BUDGET} cases\n{}", lines.join("\n"));
         };
         // Caught by a lock check, not by a run that could not start.
-        let checkers: Vec<&str> = violations.iter().map(|v| v.checker).collect();
+        let checkers: Vec<Checker> = violations.iter().map(|v| v.checker).collect();
         assert!(
-            checkers.iter().any(|c| ["model", "exclusion", "names", "participants", "cleanup"].contains(c)),
+            checkers.iter().any(|c| {
+                [Checker::Model, Checker::Exclusion, Checker::Naming, Checker::Participants, Checker::Cleanup]
+                    .contains(c)
+            }),
             "negative control {name} failed for another reason: {violations:#?}"
         );
     }

@@ -6,6 +6,7 @@
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::contender::{LockKind, Runtime};
 use zkurator_harness::generate::{self, GenConfig, Space};
 use zkurator_harness::runner::Peers;
@@ -58,9 +59,9 @@ fn generated_semaphore_and_multi_lock_schedules_pass_and_the_control_is_caught()
     let Some((_, violations)) = &broken.failure else {
         panic!("a lease taker ignoring the count was not caught in {CONTROL_BUDGET} cases");
     };
-    let checkers: Vec<&str> = violations.iter().map(|v| v.checker).collect();
+    let checkers: Vec<Checker> = violations.iter().map(|v| v.checker).collect();
     assert!(
-        checkers.iter().any(|c| ["model", "exclusion", "cleanup"].contains(c)),
+        checkers.iter().any(|c| [Checker::Model, Checker::Exclusion, Checker::Cleanup].contains(c)),
         "the control failed for another reason: {violations:#?}"
     );
     println!("control, lease taker ignoring the count: caught at case {:?} by {checkers:?}", broken.caught_at);

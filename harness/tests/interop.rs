@@ -7,6 +7,7 @@
 #![cfg(feature = "interop")]
 
 use std::path::Path;
+use zkurator_harness::checkers::Checker;
 
 use zkurator_harness::backend::Backend;
 use zkurator_harness::contender::Runtime;
@@ -70,7 +71,7 @@ fn scenario_corpus_matches_expectations() {
             entry.result.label
         );
         assert!(
-            entry.result.violations.iter().any(|v| v.checker == "naming"),
+            entry.result.violations.iter().any(|v| v.checker == Checker::Naming),
             "the naming checker missed kazoo's nodes in {}",
             entry.result.label
         );

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use zkurator_harness::checkers::Checker;
 
 use zkurator_harness::evidence::recheck::recheck_path;
 use zkurator_harness::offline::agreement;
@@ -93,7 +94,7 @@ fn the_linearizability_checker_agrees_with_the_interval_checkers_on_the_recorded
     let mut refused = Vec::new();
     for run in &runs {
         let lin = &run.rechecked.checked.lin_summary;
-        let checkers: Vec<&str> = run.rechecked.violations.iter().map(|v| v.checker.as_str()).collect();
+        let checkers: Vec<Checker> = run.rechecked.violations.iter().map(|v| v.checker).collect();
         agreement(&checkers, lin).unwrap_or_else(|why| panic!("{}: {why}", run.saved.label));
         if lin.linearizable == Some(false) {
             refused.push(run.saved.label.as_str());

@@ -4,6 +4,7 @@
 #![cfg(feature = "interop")]
 
 use std::path::Path;
+use zkurator_harness::checkers::Checker;
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
@@ -33,7 +34,7 @@ fn a_lease_taker_ignoring_the_count_is_caught() {
     }
     for (pairing, violations) in caught {
         assert!(
-            violations.iter().any(|v| ["model", "exclusion", "cleanup"].contains(&v.checker)),
+            violations.iter().any(|v| [Checker::Model, Checker::Exclusion, Checker::Cleanup].contains(&v.checker)),
             "a taker ignoring the count was not caught in {pairing}: {violations:#?}"
         );
         println!("{pairing}: caught by {:?}", violations.iter().map(|v| v.checker).collect::<Vec<_>>());

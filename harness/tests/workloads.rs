@@ -91,7 +91,9 @@ fn workloads_lose_no_update_and_late_writes_are_refused_or_caught() {
         }
     }
     assert!(
-        partitioned.iter().any(|r| r.negative && r.checkers.contains(&"lost-updates")),
+        partitioned
+            .iter()
+            .any(|r| r.negative && r.checkers.contains(&zkurator_harness::checkers::Checker::LostUpdates)),
         "the partitioned plain writer's lost update was not reported"
     );
 }

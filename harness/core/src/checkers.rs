@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::checker::Checker;
 use crate::history::{Event, EventKind};
 use crate::protocol::{Command, LockKind, Reply, Side};
 
@@ -17,7 +18,7 @@ use crate::protocol::{Command, LockKind, Reply, Side};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// Which checker.
-    pub checker: &'static str,
+    pub checker: Checker,
     /// What it saw.
     pub message: String,
 }
@@ -118,7 +119,7 @@ pub fn exclusion(events: &[Event], kind: LockKind) -> Vec<Violation> {
             for w in holds.iter().filter(|i| i.side == Side::Write) {
                 for other in holds.iter().filter(|o| o.contender != w.contender && overlap(w, o)) {
                     violations.push(Violation {
-                        checker: "exclusion",
+                        checker: Checker::Exclusion,
                         message: format!(
                             "{} held the write lock {:?}..{:?} while {} held the {:?} lock {:?}..{:?}",
                             w.contender, w.start, w.end, other.contender, other.side, other.start, other.end
@@ -146,7 +147,7 @@ pub fn exclusion(events: &[Event], kind: LockKind) -> Vec<Violation> {
                     holders.push(who);
                     if holders.len() > max_leases as usize {
                         violations.push(Violation {
-                            checker: "exclusion",
+                            checker: Checker::Exclusion,
                             message: format!(
                                 "{} holders at {at:?} ({}) for {max_leases} lease(s)",
                                 holders.len(),
@@ -234,7 +235,7 @@ pub fn names(events: &[Event], kind: LockKind, foreign: &[String]) -> Vec<Violat
     }
     seen.into_iter()
         .map(|child| Violation {
-            checker: "naming",
+            checker: Checker::Naming,
             message: format!("node {child:?} does not follow the Curator protocol"),
         })
         .collect()
@@ -262,7 +263,7 @@ pub fn lock_order(children: &[String], kind: LockKind) -> Vec<String> {
 pub fn participants(reported: &[String], children: &[String], lock_path: &str, kind: LockKind) -> Option<Violation> {
     let expected: Vec<String> = lock_order(children, kind).iter().map(|c| format!("{lock_path}/{c}")).collect();
     (reported != expected).then(|| Violation {
-        checker: "participants",
+        checker: Checker::Participants,
         message: format!("reported {reported:?}, server has {expected:?}"),
     })
 }

@@ -9,6 +9,7 @@
 //! holder at a time) means updates were lost; with `n` leases only
 //! `final * n >= completed` is required.
 
+use crate::checker::Checker;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -156,7 +157,7 @@ pub fn lost_updates(stats: &mut DataStats, final_value: u64, holders: u32) -> Ve
     let mut violations = Vec::new();
     if final_value > completed + stats.unknown as u64 {
         violations.push(Violation {
-            checker: "lost-updates",
+            checker: Checker::LostUpdates,
             message: format!(
                 "the counter is {final_value} but only {completed} writes succeeded ({} unknown): a write reported refused was applied",
                 stats.unknown
@@ -175,7 +176,7 @@ pub fn lost_updates(stats: &mut DataStats, final_value: u64, holders: u32) -> Ve
                 "the counter is {final_value} after {completed} critical sections: more lost than {holders} holders at a time can lose"
             )
         };
-        violations.push(Violation { checker: "lost-updates", message });
+        violations.push(Violation { checker: Checker::LostUpdates, message });
     }
     violations
 }

@@ -25,6 +25,7 @@
 
 pub mod bounded;
 pub mod capabilities;
+pub mod checker;
 pub mod checkers;
 pub mod checkers_data;
 pub mod checkers_partition;

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checker::Checker;
 use crate::checkers::{self, Violation};
 use crate::checkers_data;
 use crate::expectations::Verdict;
@@ -20,7 +21,7 @@ use crate::replay::{replay_timed, Replay};
 use crate::runtimes::Runtime;
 
 /// The checkers whose violations are recomputed from the history alone.
-pub const OFFLINE_CHECKERS: [&str; 5] = ["model", "scenario", "exclusion", "naming", "lost-updates"];
+pub const OFFLINE_CHECKERS: [crate::checker::Checker; 5] = crate::checker::Checker::OFFLINE;
 
 /// The linearizability checker's result on one run, as saved.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +112,7 @@ impl Rechecked {
     /// Whether the recheck comes to the saved verdict, by the same checkers.
     pub fn agrees_with(&self, saved: &SavedVerdict) -> bool {
         let checkers = |v: &[SavedViolation]| {
-            let mut names: Vec<String> = v.iter().map(|v| v.checker.clone()).collect();
+            let mut names: Vec<Checker> = v.iter().map(|v| v.checker).collect();
             names.sort();
             names.dedup();
             names
@@ -125,7 +126,7 @@ impl Rechecked {
 pub fn recheck(record: &RunRecord, saved: &SavedVerdict, contenders: &[(String, Runtime)]) -> Rechecked {
     let checked = check(record, contenders);
     let mut violations: Vec<SavedViolation> =
-        saved.violations.iter().filter(|v| !OFFLINE_CHECKERS.contains(&v.checker.as_str())).cloned().collect();
+        saved.violations.iter().filter(|v| !OFFLINE_CHECKERS.contains(&v.checker)).cloned().collect();
     violations.extend(checked.violations.iter().map(SavedViolation::from));
     let verdict = judge(saved, &violations);
     Rechecked { violations, verdict, checked }
@@ -152,8 +153,8 @@ pub fn judge(saved: &SavedVerdict, violations: &[SavedViolation]) -> Verdict {
 /// whose violations came from `checkers`: a run whose intervals overlap
 /// (exclusion) is not linearizable, and a run every other checker passed is.
 /// `Err` says how they disagree.
-pub fn agreement(checkers: &[&str], lin: &LinSummary) -> Result<(), String> {
-    let overlap = checkers.contains(&"exclusion");
+pub fn agreement(checkers: &[Checker], lin: &LinSummary) -> Result<(), String> {
+    let overlap = checkers.contains(&Checker::Exclusion);
     match lin.linearizable {
         Some(true) if overlap => {
             Err("the exclusion checker proved an overlap the linearizability checker explains".into())
@@ -172,7 +173,7 @@ mod tests {
 
     #[test]
     fn agreement_rules() {
-        let (exclusion, model) = (["exclusion"], ["model"]);
+        let (exclusion, model) = ([Checker::Exclusion], [Checker::Model]);
         let lin = |linearizable| LinSummary { linearizable, ..LinSummary::default() };
         assert!(agreement(&exclusion, &lin(Some(false))).is_ok());
         assert!(agreement(&exclusion, &lin(Some(true))).is_err());

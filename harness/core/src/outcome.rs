@@ -9,8 +9,8 @@ use crate::checkers::Violation;
 use crate::history::Event;
 use crate::runtimes::Runtime;
 
-/// The checker name of violations that mean the run could not start.
-pub const SETUP: &str = "setup";
+/// The checker of violations that mean the run could not start.
+pub const SETUP: crate::checker::Checker = crate::checker::Checker::Setup;
 
 /// The result of one scenario run.
 #[derive(Clone, Debug, Serialize)]

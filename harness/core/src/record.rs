@@ -180,18 +180,18 @@ impl RunRecord {
     }
 }
 
-/// A violation as saved (owned checker name).
+/// A violation as saved.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SavedViolation {
     /// Which checker.
-    pub checker: String,
+    pub checker: crate::checker::Checker,
     /// What it saw.
     pub message: String,
 }
 
 impl From<&Violation> for SavedViolation {
     fn from(v: &Violation) -> Self {
-        SavedViolation { checker: v.checker.to_owned(), message: v.message.clone() }
+        SavedViolation { checker: v.checker, message: v.message.clone() }
     }
 }
 

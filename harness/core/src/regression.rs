@@ -4,6 +4,7 @@
 //! directory. A rerun that could not start is a setup error; a rerun that
 //! passes is reported as unconfirmed and written nowhere.
 
+use crate::checker::Checker;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub fn conclude(report: &mut GenReport, first: &str, scenario: Scenario, rerun: 
     report.confirmed = !rerun.passed();
     if !report.confirmed {
         let message = format!("{first} (the shrunk schedule passed when replayed: not written)");
-        report.failure = Some((scenario, vec![Violation { checker: "generated", message }]));
+        report.failure = Some((scenario, vec![Violation { checker: Checker::Generated, message }]));
         return;
     }
     let added: Vec<&str> = scenario
@@ -163,7 +164,7 @@ mod tests {
         assert!(setup.failure.is_none() && files(dir.path()) == 0, "{setup:?}");
 
         let mut failed = fresh();
-        let wrong = Violation { checker: "exclusion", message: "a and b\nboth hold".into() };
+        let wrong = Violation { checker: Checker::Exclusion, message: "a and b\nboth hold".into() };
         conclude(&mut failed, "[exclusion] a and b", scenario(), rerun(vec![wrong]), &config);
         let path = failed.written.clone().expect("written");
         let text = std::fs::read_to_string(&path).unwrap();
@@ -183,7 +184,7 @@ mod tests {
         let mut scenario = scenario();
         scenario.contenders[0].1 = added;
         let mut report = fresh();
-        let wrong = Violation { checker: "exclusion", message: "both hold".into() };
+        let wrong = Violation { checker: Checker::Exclusion, message: "both hold".into() };
         conclude(&mut report, "[exclusion]", scenario, rerun(vec![wrong]), &config);
         assert!(report.confirmed && report.written.is_none() && files(dir.path()) == 0, "{report:?}");
         let why = report.not_written.unwrap();

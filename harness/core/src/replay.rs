@@ -6,6 +6,7 @@
 //! holders after every step, which the HTML timeline draws beside the
 //! observed holds.
 
+use crate::checker::Checker;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -58,8 +59,10 @@ pub fn replay_timed(mut model: Model, events: &[Event], contenders: &[(String, R
             break;
         }
         let window = &events[at + 1..marks.get(n + 1).copied().unwrap_or(events.len())];
-        let fail =
-            |message: String| Violation { checker: "model", message: format!("line {line} `{text}`: {message}") };
+        let fail = |message: String| Violation {
+            checker: Checker::Model,
+            message: format!("line {line} `{text}`: {message}"),
+        };
         let (action, expect) = match parse_step(text, &ids) {
             Ok(parsed) => parsed,
             Err((_, why)) => {
@@ -70,7 +73,7 @@ pub fn replay_timed(mut model: Model, events: &[Event], contenders: &[(String, R
         let prediction = match model.step(&action) {
             Ok(p) => p,
             Err(e) => {
-                out.violation = Some(Violation { checker: "scenario", message: e.0 });
+                out.violation = Some(Violation { checker: Checker::Scenario, message: e.0 });
                 return out;
             }
         };
@@ -108,7 +111,7 @@ pub fn replay_timed(mut model: Model, events: &[Event], contenders: &[(String, R
                 match (expect, write) {
                     (Some(expect), Some(reply)) if !write_fits(expect, reply) => {
                         out.violation = Some(Violation {
-                            checker: "lost-updates",
+                            checker: Checker::LostUpdates,
                             message: format!(
                                 "line {line} `{text}`: {contender}'s write: expected {expect:?}, got {reply:?}"
                             ),
@@ -261,7 +264,7 @@ mod tests {
         let mut early = h.clone();
         early.insert(5, granted(5, "b"));
         let bad = replay(&early, mutex, &contenders()).violation.expect("a mismatch");
-        assert_eq!(bad.checker, "model");
+        assert_eq!(bad.checker, Checker::Model);
         assert!(bad.message.contains("model says Blocked"), "{}", bad.message);
         // a's release never answered.
         let mut silent = h.clone();

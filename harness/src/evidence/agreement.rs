@@ -2,6 +2,7 @@
 //! (the corpus, generated schedules): whether they agree on each, and what
 //! the search cost.
 
+use crate::checkers::Checker;
 use std::time::Duration;
 
 use crate::offline::{self, agreement, LinSummary};
@@ -43,7 +44,7 @@ impl LinFigures {
         self.slowest = self.slowest.max(took);
         // A run that could not start has no history to judge.
         if result.setup_error().is_none() {
-            let checkers: Vec<&str> = result.violations.iter().map(|v| v.checker).collect();
+            let checkers: Vec<Checker> = result.violations.iter().map(|v| v.checker).collect();
             if let Err(why) = agreement(&checkers, &lin) {
                 self.disagreements.push(format!("{}: {why}", result.label));
             }

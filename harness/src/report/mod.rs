@@ -1,5 +1,6 @@
 //! Reports of a harness run: the terminal matrix, JSON and JUnit XML.
 
+use crate::checkers::Checker;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -330,7 +331,7 @@ pub fn generated(gen: &GenReport, seed: u64, pool: &[Runtime]) -> Report {
     }
     if let Some(message) = &gen.setup_error {
         let pairing = format!("seed {seed}: case {}", gen.cases.max(1));
-        let violations = vec![crate::checkers::Violation { checker: "setup", message: message.clone() }];
+        let violations = vec![crate::checkers::Violation { checker: Checker::Setup, message: message.clone() }];
         entries.push(entry(
             pairing,
             pool.to_vec(),

@@ -1,10 +1,12 @@
 //! The report's matrix, JSON and JUnit, on built results.
 
 use super::*;
+use crate::checkers::Checker;
 use crate::checkers::Violation;
 
 fn entry(scenario: &str, pairing: &str, verdict: Verdict, failed: bool) -> Entry {
-    let violations = if failed { vec![Violation { checker: "model", message: "a<b & \"c\"".into() }] } else { vec![] };
+    let violations =
+        if failed { vec![Violation { checker: Checker::Model, message: "a<b & \"c\"".into() }] } else { vec![] };
     Entry {
         result: RunResult {
             label: format!("{scenario}[{pairing}]"),
@@ -75,7 +77,7 @@ fn json_has_verdicts() {
 fn gen_report(failed: bool, setup_error: bool) -> GenReport {
     let text = "description = \"d\"\nlock = \"mutex\"\ncontenders = { a = \"rust\", b = \"curator\" }\nsteps = [\"a acquire mutex => granted\", \"a release mutex\"]\n";
     let scenario = crate::scenario::parse(std::path::Path::new("minimal.toml"), text).unwrap().remove(0);
-    let violation = Violation { checker: "model", message: "b granted while a held".into() };
+    let violation = Violation { checker: Checker::Model, message: "b granted while a held".into() };
     GenReport {
         cases: 7,
         runs: if failed { 15 } else { 7 },

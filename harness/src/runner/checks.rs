@@ -2,6 +2,7 @@
 //! the grants the model announces (and no others), and the server's node
 //! count.
 
+use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ impl Run<'_> {
                 Some(reply) => format!("{reply:?}"),
             };
             return Err(stop(
-                "model",
+                Checker::Model,
                 format!("{id} ({}): model says {expected:?}, got {seen}", self.driver(id).runtime),
             ));
         }
@@ -60,7 +61,7 @@ impl Run<'_> {
                 }
                 other => {
                     return Err(stop(
-                        "model",
+                        Checker::Model,
                         format!("{id}: model says its waiting acquire is granted now, got {other:?}"),
                     ))
                 }
@@ -74,7 +75,7 @@ impl Run<'_> {
             }
             for id in waiting {
                 if let Some(reply) = self.reply(&id, Duration::ZERO) {
-                    return Err(stop("model", format!("{id}: model says it still waits, but it got {reply:?}")));
+                    return Err(stop(Checker::Model, format!("{id}: model says it still waits, but it got {reply:?}")));
                 }
             }
         }
@@ -92,7 +93,7 @@ impl Run<'_> {
             }
             if Instant::now() >= deadline {
                 return Err(stop(
-                    "cleanup",
+                    Checker::Cleanup,
                     format!("server has {} nodes {children:?}, model has {want}", children.len()),
                 ));
             }

@@ -2,6 +2,7 @@
 //! shared counter node, the read and write commands, the holder pauses, and
 //! the lost-update check at the end of a run.
 
+use crate::checkers::Checker;
 use std::thread;
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ impl Run<'_> {
                 zk.create(&counter, b"0", &persistent).await?;
                 zk.create(&fence_of(&counter), b"0", &persistent).await
             })
-            .map_err(|e| stop("runner", format!("create the counter {counter}: {e}")))?;
+            .map_err(|e| stop(Checker::Runner, format!("create the counter {counter}: {e}")))?;
         self.counter = Some(counter.clone());
         Ok(counter)
     }
@@ -61,7 +62,7 @@ impl Run<'_> {
     fn read_value(&mut self, id: &str, counter: &str, bound: Duration) -> Result<(), Stop> {
         match self.call(id, Command::ReadValue { counter: counter.to_owned() }, bound)? {
             Reply::Value { .. } => Ok(()),
-            other => Err(stop("runtime", format!("{id} could not read the counter: {other:?}"))),
+            other => Err(stop(Checker::Runtime, format!("{id} could not read the counter: {other:?}"))),
         }
     }
 
@@ -72,7 +73,7 @@ impl Run<'_> {
     fn pause(&mut self, id: &str, frozen: Duration) -> Result<(), Stop> {
         if frozen <= self.scenario.session_timeout {
             return Err(stop(
-                "scenario",
+                Checker::Scenario,
                 format!("pause {frozen:?} must exceed the session timeout {:?}", self.scenario.session_timeout),
             ));
         }
@@ -85,7 +86,7 @@ impl Run<'_> {
             expire();
             thread::sleep(frozen);
         } else {
-            return Err(stop("runtime", format!("{id} ({runtime}) can be neither frozen nor expired alone")));
+            return Err(stop(Checker::Runtime, format!("{id} ({runtime}) can be neither frozen nor expired alone")));
         }
         self.stats.injected.push(crate::fault_figures::Injected {
             kind: crate::fault_figures::FaultKind::Expire,
@@ -116,7 +117,7 @@ impl Run<'_> {
             Ok(Ok(value)) => value,
             other => {
                 return vec![Violation {
-                    checker: "lost-updates",
+                    checker: Checker::LostUpdates,
                     message: format!("cannot read {counter}: {other:?}"),
                 }]
             }
@@ -143,6 +144,6 @@ fn expect_write(id: &str, expect: Option<Expect>, reply: &Reply) -> Result<(), S
     if fits {
         Ok(())
     } else {
-        Err(stop("lost-updates", format!("{id}'s write: expected {expect:?}, got {reply:?}")))
+        Err(stop(Checker::LostUpdates, format!("{id}'s write: expected {expect:?}, got {reply:?}")))
     }
 }

@@ -2,6 +2,7 @@
 //! out-of-band handles, and `expect-lost`: how long it takes a contender to
 //! notice its session ended.
 
+use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ impl Run<'_> {
                 FaultKind::Expire => "its runtime does not tell its session credentials, so it cannot be expired",
                 _ => "it runs inside the harness's own process, so it cannot be killed (use rust-process)",
             };
-            return Err(stop("runtime", format!("{id} ({runtime}): {why}")));
+            return Err(stop(Checker::Runtime, format!("{id} ({runtime}): {why}")));
         };
         let role = if !prediction.ended_holds.is_empty() {
             Role::Holder
@@ -52,11 +53,11 @@ impl Run<'_> {
             let within = if kind == FaultKind::Kill { bound + self.scenario.session_timeout } else { bound };
             match self.reply(id, within) {
                 Some(Reply::Granted { .. }) => {
-                    return Err(stop("model", format!("{id} was granted the lock after its {}", kind.name())))
+                    return Err(stop(Checker::Model, format!("{id} was granted the lock after its {}", kind.name())))
                 }
                 None if kind == FaultKind::Expire => {
                     return Err(stop(
-                        "model",
+                        Checker::Model,
                         format!("{id} ({runtime}) still waits {within:?} after its session expired: its acquire should have failed"),
                     ))
                 }
@@ -74,7 +75,7 @@ impl Run<'_> {
         let bound = self.timing.grant_bound;
         let within = within.unwrap_or(self.scenario.session_timeout + bound);
         let runtime = self.driver(id).runtime.clone();
-        let (kind, at) = *self.faulted.get(id).ok_or_else(|| stop("scenario", format!("{id} had no fault")))?;
+        let (kind, at) = *self.faulted.get(id).ok_or_else(|| stop(Checker::Scenario, format!("{id} had no fault")))?;
         let deadline = at + within;
         loop {
             let reply = self.call(id, Command::Status, bound)?;
@@ -89,7 +90,7 @@ impl Run<'_> {
             }
             if Instant::now() >= deadline {
                 return Err(stop(
-                    "loss-signal",
+                    Checker::LossSignal,
                     format!(
                         "{id} ({runtime}) still believes it holds {side:?} {:?} after its session expired, with no loss reported: {reply:?}",
                         at.elapsed()

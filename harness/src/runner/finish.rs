@@ -1,6 +1,7 @@
 //! The end of a run: every contender closed (or its session ended), no lock
 //! node left behind, the run's directory removed.
 
+use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -52,8 +53,10 @@ impl Run<'_> {
                 }
                 if Instant::now() >= deadline {
                     self.stats.nodes_leaked = left.len();
-                    violations
-                        .push(Violation { checker: "cleanup", message: format!("nodes left after the run: {left:?}") });
+                    violations.push(Violation {
+                        checker: Checker::Cleanup,
+                        message: format!("nodes left after the run: {left:?}"),
+                    });
                     break;
                 }
                 thread::sleep(Duration::from_millis(100));

@@ -12,6 +12,7 @@
 //!   ([`crate::checkers_partition::server_grant`]): a double grant counts
 //!   only where the server shows a node that forbids a granted one.
 
+use crate::checkers::Checker;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -98,7 +99,7 @@ impl Net {
         let mut proxies = Vec::new();
         for server in connect.split(',') {
             let proxy = LatencyProxy::start(server, Duration::ZERO)
-                .map_err(|e| stop("setup", format!("a proxy for {id} to {server}: {e}")))?;
+                .map_err(|e| stop(Checker::Setup, format!("a proxy for {id} to {server}: {e}")))?;
             proxies.push(proxy);
         }
         let through = proxies.iter().map(LatencyProxy::connect_string).collect::<Vec<_>>().join(",");
@@ -122,7 +123,7 @@ impl Run<'_> {
         let runtime = self.driver(id).runtime.clone();
         let Some(link) = self.net.links.get(id) else {
             return Err(stop(
-                "runner",
+                Checker::Runner,
                 format!("{id} has no proxy (the scenario's network steps should have made one)"),
             ));
         };
@@ -175,7 +176,7 @@ impl Run<'_> {
     /// client between two connections has none, or two for a moment).
     pub(super) fn member_of(&self, id: &str) -> Result<usize, Stop> {
         let link = self.net.links.get(id).ok_or_else(|| {
-            stop("runner", format!("{id} has no proxy (the scenario's split steps should have made one)"))
+            stop(Checker::Runner, format!("{id} has no proxy (the scenario's split steps should have made one)"))
         })?;
         let deadline = Instant::now() + self.timing.grant_bound;
         loop {
@@ -186,7 +187,7 @@ impl Run<'_> {
                 _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
                 _ => {
                     return Err(stop(
-                        "runner",
+                        Checker::Runner,
                         format!("{id} is not connected to exactly one server (open connections on members {open:?})"),
                     ))
                 }
@@ -206,7 +207,7 @@ impl Run<'_> {
     /// After its member was cut off (at `cut`), `id` must reconnect to
     /// another member (the majority) within its session timeout.
     pub(super) fn moves_away(&self, id: &str, from: usize, cut: Instant) -> Result<(), Stop> {
-        let link = self.net.links.get(id).ok_or_else(|| stop("runner", format!("{id} has no proxy")))?;
+        let link = self.net.links.get(id).ok_or_else(|| stop(Checker::Runner, format!("{id} has no proxy")))?;
         let deadline = cut + self.scenario.session_timeout;
         loop {
             let open: Vec<usize> =
@@ -217,7 +218,7 @@ impl Run<'_> {
             }
             if Instant::now() >= deadline {
                 return Err(stop(
-                    "split",
+                    Checker::Split,
                     format!(
                         "{id} did not move off member {from}, which was cut off, within its session timeout (connected to {open:?})"
                     ),
@@ -362,7 +363,7 @@ impl Run<'_> {
             if let Some(ahead) = crate::checkers_partition::server_grant(self.scenario.kind, &children, &node) {
                 self.stats.server_double_grants += 1;
                 return Err(stop(
-                    "exclusion-at-server",
+                    Checker::ServerExclusion,
                     format!("{id} holds {node}, but the server still lists {ahead:?} ahead of it: two sessions held nodes at once"),
                 ));
             }

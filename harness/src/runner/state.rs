@@ -2,6 +2,7 @@
 //! listing of the lock directory, the contenders' commands and replies, and
 //! the [`Stop`] a failed expectation ends the run with.
 
+use crate::checkers::Checker;
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
 use std::thread;
@@ -24,7 +25,7 @@ use crate::scenario::Scenario;
 pub(super) struct Stop(pub(super) Violation);
 
 /// A [`Stop`] from `checker` with `message`.
-pub(super) fn stop(checker: &'static str, message: String) -> Stop {
+pub(super) fn stop(checker: Checker, message: String) -> Stop {
     Stop(Violation { checker, message })
 }
 
@@ -120,11 +121,11 @@ impl<'a> Run<'a> {
         let zk = match connect {
             Ok(Ok(zk)) => zk,
             Ok(Err(e)) => {
-                return Err(stop("setup", format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))
+                return Err(stop(Checker::Setup, format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))
             }
             Err(_) => {
                 return Err(stop(
-                    "setup",
+                    Checker::Setup,
                     format!(
                         "runner cannot connect to ZooKeeper at {}: no session within {RUNNER_CONNECT_TIMEOUT:?}; is a server running there?",
                         self.connect
@@ -151,8 +152,9 @@ impl<'a> Run<'a> {
                 session_timeout: self.scenario.session_timeout,
             };
             let pin = self.scenario.pins.iter().find(|(pinned, _)| pinned == id).map(|(_, version)| *version);
-            let driver = spawn_driver(runtime.clone(), pin, spec, peers)
-                .map_err(|message| stop("setup", format!("{runtime} contender {id} did not start: {message}")))?;
+            let driver = spawn_driver(runtime.clone(), pin, spec, peers).map_err(|message| {
+                stop(Checker::Setup, format!("{runtime} contender {id} did not start: {message}"))
+            })?;
             self.drivers.insert(id.clone(), driver);
         }
         Ok(())
@@ -166,7 +168,7 @@ impl<'a> Run<'a> {
     /// Sends a command and records its invoke.
     pub(super) fn send(&mut self, id: &str, command: Command) -> Result<(), Stop> {
         self.history.record(id, EventKind::Invoke(command.clone()));
-        self.driver(id).commands.send(command).map_err(|_| stop("runtime", format!("contender {id} is gone")))
+        self.driver(id).commands.send(command).map_err(|_| stop(Checker::Runtime, format!("contender {id} is gone")))
     }
 
     /// Waits up to `within` for the contender's reply and records it.
@@ -189,7 +191,8 @@ impl<'a> Run<'a> {
     pub(super) fn call(&mut self, id: &str, command: Command, within: Duration) -> Result<Reply, Stop> {
         let described = format!("{command:?}");
         self.send(id, command)?;
-        self.reply(id, within).ok_or_else(|| stop("model", format!("{id}: no reply to {described} within {within:?}")))
+        self.reply(id, within)
+            .ok_or_else(|| stop(Checker::Model, format!("{id}: no reply to {described} within {within:?}")))
     }
 
     /// Lists the lock directory, riding out a server outage (restart, leader
@@ -209,11 +212,11 @@ impl<'a> Run<'a> {
                     e
                 }
                 Err(e @ (Zk::ConnectionLoss | Zk::Timeout)) => e,
-                Err(e) => return Err(stop("runner", format!("list {}: {e}", self.lock_path))),
+                Err(e) => return Err(stop(Checker::Runner, format!("list {}: {e}", self.lock_path))),
             };
             if Instant::now() >= deadline {
                 return Err(stop(
-                    "runner",
+                    Checker::Runner,
                     format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound),
                 ));
             }

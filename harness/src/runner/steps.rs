@@ -1,6 +1,7 @@
 //! Runs one step of a scenario: sends its command (or injects its fault, or
 //! acts on the server) and checks the outcome against the model.
 
+use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -17,11 +18,11 @@ use crate::scenario::Action;
 impl Run<'_> {
     /// Runs one step and checks what followed against the model.
     pub(super) fn step(&mut self, step: &crate::scenario::Step) -> Result<(), Stop> {
-        let prediction = self.model.step(&step.action).map_err(|e| stop("scenario", e.0))?;
+        let prediction = self.model.step(&step.action).map_err(|e| stop(Checker::Scenario, e.0))?;
         if let (Some(expect), Some(outcome)) = (step.expect, &prediction.outcome) {
             if !outcome.satisfies(expect) {
                 return Err(stop(
-                    "scenario",
+                    Checker::Scenario,
                     format!("the scenario expects {expect:?} but the model says {outcome:?}"),
                 ));
             }
@@ -55,7 +56,7 @@ impl Run<'_> {
                             return Err(Stop(v));
                         }
                     }
-                    other => return Err(stop("participants", format!("{contender} answered {other:?}"))),
+                    other => return Err(stop(Checker::Participants, format!("{contender} answered {other:?}"))),
                 }
             }
             Action::Revocable { contender, side } => {
@@ -64,7 +65,8 @@ impl Run<'_> {
             }
             Action::Revoke { contender, target, side } => {
                 let node = self.driver(target).nodes.get(side).cloned();
-                let node = node.ok_or_else(|| stop("runtime", format!("{target} reported no node for {side:?}")))?;
+                let node =
+                    node.ok_or_else(|| stop(Checker::Runtime, format!("{target} reported no node for {side:?}")))?;
                 let reply = self.call(contender, Command::Revoke { node }, bound)?;
                 self.compare(contender, &Outcome::Ok, Some(reply))?;
             }
@@ -90,7 +92,7 @@ impl Run<'_> {
                         zk.mkdir(&self.lock_path, &persistent).await?;
                         zk.create(&path, b"", &persistent).await
                     })
-                    .map_err(|e| stop("runner", format!("create {path}: {e}")))?;
+                    .map_err(|e| stop(Checker::Runner, format!("create {path}: {e}")))?;
                 self.foreign.push(name.clone());
             }
             Action::Remove(name) => {
@@ -98,17 +100,20 @@ impl Run<'_> {
                 let path = format!("{}/{name}", self.lock_path);
                 self.tokio
                     .block_on(zk.delete(&path, None))
-                    .map_err(|e| stop("runner", format!("delete {path}: {e}")))?;
+                    .map_err(|e| stop(Checker::Runner, format!("delete {path}: {e}")))?;
             }
             Action::ExpectData { contender, side, data } => {
                 let node = self.driver(contender).nodes.get(side).cloned();
-                let node = node.ok_or_else(|| stop("runtime", format!("{contender} reported no node for {side:?}")))?;
+                let node =
+                    node.ok_or_else(|| stop(Checker::Runtime, format!("{contender} reported no node for {side:?}")))?;
                 let zk = self.zk()?;
-                let (stored, _) =
-                    self.tokio.block_on(zk.get_data(&node)).map_err(|e| stop("runner", format!("read {node}: {e}")))?;
+                let (stored, _) = self
+                    .tokio
+                    .block_on(zk.get_data(&node))
+                    .map_err(|e| stop(Checker::Runner, format!("read {node}: {e}")))?;
                 if stored != data.as_bytes() {
                     return Err(stop(
-                        "data",
+                        Checker::LockData,
                         format!("{node} holds {:?}, expected {data:?}", String::from_utf8_lossy(&stored)),
                     ));
                 }
@@ -160,7 +165,10 @@ impl Run<'_> {
                 }
                 Reply::Status(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
                 other => {
-                    return Err(stop("revocation", format!("{id} did not release {side:?} when revoked: {other:?}")))
+                    return Err(stop(
+                        Checker::Revocation,
+                        format!("{id} did not release {side:?} when revoked: {other:?}"),
+                    ))
                 }
             }
         }
@@ -172,7 +180,7 @@ impl Run<'_> {
         let deadline = Instant::now() + within;
         while self.tokio.block_on(zk.check_stat(&self.lock_path)).ok().flatten().is_some() {
             if Instant::now() >= deadline {
-                return Err(stop("cleanup", format!("{} still exists after {within:?}", self.lock_path)));
+                return Err(stop(Checker::Cleanup, format!("{} still exists after {within:?}", self.lock_path)));
             }
             thread::sleep(Duration::from_millis(100));
         }
@@ -189,7 +197,7 @@ impl Run<'_> {
             tracing::info!(op = op.name(), placement = ?self.placement(), "contenders' members before the split");
         }
         let at = Instant::now();
-        let done = self.control.apply(op).map_err(|e| stop("server", e))?;
+        let done = self.control.apply(op).map_err(|e| stop(Checker::Server, e))?;
         tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
         let kind = FaultKind::of_server(op);
         if let Some(id) = aimed_at {

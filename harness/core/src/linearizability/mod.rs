@@ -16,6 +16,7 @@ pub mod ops;
 pub mod search;
 pub mod specs;
 
+use crate::checker::Checker;
 use std::time::Duration;
 
 use crate::checkers::Violation;
@@ -91,7 +92,7 @@ fn finding<O>(
     describe: &dyn Fn(&ops::Timed<O>) -> String,
 ) -> Option<(Finding, usize)> {
     let empty = || Finding {
-        violation: Violation { checker: "", message: String::new() },
+        violation: Violation { checker: Checker::Linearizability, message: String::new() },
         contender: String::new(),
         at: Duration::ZERO,
     };
@@ -100,7 +101,7 @@ fn finding<O>(
         Verdict::GaveUp { steps } => Some((
             Finding {
                 violation: Violation {
-                    checker: "linearizability",
+                    checker: Checker::Linearizability,
                     message: format!("the {object}'s {} operations: gave up after {steps} search steps", ops.len()),
                 },
                 ..empty()
@@ -115,7 +116,7 @@ fn finding<O>(
                 ops.len(),
                 describe(op)
             );
-            Some((Finding { violation: Violation { checker: "linearizability", message }, at, ..empty() }, op.1))
+            Some((Finding { violation: Violation { checker: Checker::Linearizability, message }, at, ..empty() }, op.1))
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn page(record: &RunRecord, verdict: &SavedVerdict, checked: &Checked) -> St
     } else {
         body.push_str("<ul id=\"violations\">\n");
         for v in &verdict.violations {
-            let _ = writeln!(body, "<li class=\"violation\"><b>[{}]</b> {}</li>", esc(&v.checker), esc(&v.message));
+            let _ = writeln!(body, "<li class=\"violation\"><b>[{}]</b> {}</li>", v.checker, esc(&v.message));
         }
         body.push_str("</ul>\n");
     }

@@ -4,6 +4,7 @@
 //! markers, and every violation drawn where it happened, with the checker's
 //! words on hover (`<title>`, and `data-info` for the page's info line).
 
+use crate::checkers::Checker;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -153,7 +154,7 @@ pub fn svg(record: &RunRecord, checked: &Checked, violations: &[SavedViolation])
         );
     }
     let live: Vec<&SavedViolation> =
-        violations.iter().filter(|v| !matches!(v.checker.as_str(), "exclusion" | "naming")).collect();
+        violations.iter().filter(|v| !matches!(v.checker, Checker::Exclusion | Checker::Naming)).collect();
     if let (Some(at), false) = (stop_at, live.is_empty()) {
         let x = scale.x(at);
         let words: Vec<String> = live.iter().map(|v| format!("[{}] {}", v.checker, v.message)).collect();
@@ -277,7 +278,7 @@ fn overlaps(
     lane: &dyn Fn(&str) -> Option<usize>,
     lane_y: &dyn Fn(usize) -> f64,
 ) {
-    let exclusion: Vec<&SavedViolation> = violations.iter().filter(|v| v.checker == "exclusion").collect();
+    let exclusion: Vec<&SavedViolation> = violations.iter().filter(|v| v.checker == Checker::Exclusion).collect();
     let leases = match kind {
         LockKind::Mutex { max_leases } | LockKind::Semaphore { max_leases } => max_leases as usize,
         _ => 1,
