@@ -72,7 +72,7 @@ pub trait Contender: Send {
 }
 
 /// Failure to start a contender or a runtime.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StartError {
     /// A required program (java, python3) is missing.
     #[error("{what} not found: {detail}. Install it with: {install}")]
@@ -94,4 +94,7 @@ pub enum StartError {
         /// What went wrong.
         message: String,
     },
+    /// No adapter of the peers runs this runtime.
+    #[error("no adapter runs the {0} runtime")]
+    NoAdapter(Runtime),
 }

@@ -33,7 +33,7 @@ pub enum PreflightError {
         /// The runtime.
         runtime: Runtime,
         /// Its start error, with its own fix.
-        why: String,
+        why: crate::contender::StartError,
     },
     /// A report file cannot be written.
     #[error("cannot write the report {}: {why}. Create its directory or choose another path", path.display())]

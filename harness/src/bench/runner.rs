@@ -41,13 +41,13 @@ impl Bench {
         let wants = |s: Subject| needed && settings.subjects.contains(&s);
         let curator = if wants(Subject::Curator) {
             progress("starting the JVM for Curator");
-            peers.curator().map(|c| versions.curator = Some(c.version()))
+            peers.curator().map(|c| versions.curator = Some(c.version())).map_err(|e| e.to_string())
         } else {
             Err("not selected".to_owned())
         };
         let python = if wants(Subject::Kazurator) {
             progress("finding Python with kazurator");
-            peers.kazurator().map(|k| kazurator::Python::of(&k)).inspect(|python| {
+            peers.kazurator().map(|k| kazurator::Python::of(&k)).map_err(|e| e.to_string()).inspect(|python| {
                 versions.kazurator = Some(python.versions.0.clone());
                 versions.kazoo = Some(python.versions.1.clone());
             })

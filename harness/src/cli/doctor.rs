@@ -75,7 +75,7 @@ pub fn doctor(peers: &Peers, scenarios: &Option<PathBuf>, versions: [&Option<Str
     // Every runtime's adapter prepares once and says what it found.
     for adapter in peers.builtin_adapters() {
         let (what, found) = adapter.describe();
-        line(&what, found);
+        line(&what, found.map_err(|e| e.to_string()));
     }
     for (what, found) in zkurator_harness::runtime::external::describe(peers.table()) {
         line(&what, Ok(found));

@@ -58,7 +58,7 @@ pub(super) fn spawn_driver(
     let (reply_tx, reply_rx) = mpsc::channel::<(Reply, Instant)>();
     type Handles = (Crasher, Option<Crasher>, Option<Crasher>, Option<crate::contender::Pauser>, Option<String>);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<Handles, String>>();
-    let starter = peers.starter(&runtime, pin)?;
+    let starter = peers.starter(&runtime, pin).map_err(|e| e.to_string())?;
     let name = format!("contender-{}", spec.id);
     thread::Builder::new()
         .name(name)
@@ -66,8 +66,8 @@ pub(super) fn spawn_driver(
             let contender = starter(&spec);
             let mut contender = match contender {
                 Ok(contender) => contender,
-                Err(message) => {
-                    let _ = ready_tx.send(Err(message));
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error.to_string()));
                     return;
                 }
             };

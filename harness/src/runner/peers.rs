@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::contender::Runtime;
+use crate::contender::{Runtime, StartError};
 use crate::runtime::adapter::{Adapter, Starter};
 use crate::runtime::curator::{CuratorAdapter, CuratorRuntime};
 use crate::runtime::external::ExternalAdapter;
@@ -79,8 +79,8 @@ impl Peers {
     }
 
     /// The adapter of `runtime`.
-    pub fn adapter(&self, runtime: &Runtime) -> Result<&dyn Adapter, String> {
-        self.adapters().find(|a| a.runs(runtime)).ok_or_else(|| format!("no adapter runs {runtime}"))
+    pub fn adapter(&self, runtime: &Runtime) -> Result<&dyn Adapter, StartError> {
+        self.adapters().find(|a| a.runs(runtime)).ok_or_else(|| StartError::NoAdapter(runtime.clone()))
     }
 
     /// The adapters of `runtimes`, each once, in the order of the list.
@@ -106,24 +106,28 @@ impl Peers {
     }
 
     /// The Curator JVM, started on first use.
-    pub fn curator(&self) -> Result<CuratorRuntime, String> {
+    pub fn curator(&self) -> Result<CuratorRuntime, StartError> {
         self.curator.runtime()
     }
 
     /// The Python runtime, prepared on first use.
-    pub fn kazurator(&self) -> Result<KazuratorRuntime, String> {
+    pub fn kazurator(&self) -> Result<KazuratorRuntime, StartError> {
         self.kazurator.runtime()
     }
 
     /// The runtime of `rust-process` contenders (finds the harness binary on first use).
-    pub fn rust_process(&self) -> Result<RustProcessRuntime, String> {
+    pub fn rust_process(&self) -> Result<RustProcessRuntime, StartError> {
         self.rust_process.runtime()
     }
 
     /// What starts a contender of `runtime` (`pin`: a Curator release other
     /// than the JVM's, run in a worker process), on the thread that will
     /// drive it.
-    pub(super) fn starter(&self, runtime: &Runtime, pin: Option<crate::versions::Version>) -> Result<Starter, String> {
+    pub(super) fn starter(
+        &self,
+        runtime: &Runtime,
+        pin: Option<crate::versions::Version>,
+    ) -> Result<Starter, StartError> {
         match pin {
             Some(version) => self.curator.pinned(version),
             None => self.adapter(runtime)?.starter(runtime),

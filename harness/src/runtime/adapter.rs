@@ -7,11 +7,11 @@
 
 use std::fmt;
 
-use crate::contender::{Contender, ContenderSpec, Runtime};
+use crate::contender::{Contender, ContenderSpec, Runtime, StartError};
 
 /// Starts one contender; made by an adapter and run on the contender's own
 /// thread.
-pub type Starter = Box<dyn FnOnce(&ContenderSpec) -> Result<Box<dyn Contender>, String> + Send>;
+pub type Starter = Box<dyn FnOnce(&ContenderSpec) -> Result<Box<dyn Contender>, StartError> + Send>;
 
 /// How the harness runs the contenders of a runtime (or of runtimes sharing
 /// one preparation, like kazurator and kazoo-native).
@@ -21,10 +21,10 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// Makes ready what its contenders need, once; later calls give the
     /// first answer.
-    fn prepare(&self) -> Result<(), String>;
+    fn prepare(&self) -> Result<(), StartError>;
 
     /// What starts a contender of `runtime` (preparing first).
-    fn starter(&self, runtime: &Runtime) -> Result<Starter, String>;
+    fn starter(&self, runtime: &Runtime) -> Result<Starter, StartError>;
 
     /// The release of the lock library its contenders use, once prepared
     /// (`None` when not prepared or not known).
@@ -34,12 +34,10 @@ pub trait Adapter: Send + Sync + fmt::Debug {
 
     /// For reports and `doctor`: what this is, and what was found (the
     /// release and where it lives) or why it is unavailable. Prepares.
-    fn describe(&self) -> (String, Result<String, String>);
+    fn describe(&self) -> (String, Result<String, StartError>);
 }
 
 /// A started contender as the runner drives it.
-pub(crate) fn boxed<C: Contender + 'static, E: fmt::Display>(
-    started: Result<C, E>,
-) -> Result<Box<dyn Contender>, String> {
-    started.map(|c| Box::new(c) as Box<dyn Contender>).map_err(|e| e.to_string())
+pub(crate) fn boxed<C: Contender + 'static>(started: Result<C, StartError>) -> Result<Box<dyn Contender>, StartError> {
+    started.map(|c| Box::new(c) as Box<dyn Contender>)
 }

@@ -234,17 +234,21 @@ impl super::adapter::Adapter for ExternalAdapter {
         matches!(runtime, Runtime::External(_))
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         Ok(())
     }
 
-    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, StartError> {
         let runtime = runtime.clone();
-        process(&runtime).ok_or_else(|| format!("{runtime} is known by its name alone: no command to start"))?;
+        process(&runtime).ok_or_else(|| StartError::Failed {
+            runtime: runtime.clone(),
+            id: String::new(),
+            message: "an added runtime known by its name alone: no command to start".into(),
+        })?;
         Ok(Box::new(move |spec| super::adapter::boxed(start_contender(runtime, spec))))
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         ("added runtimes".into(), Ok("each with the command it was added with".into()))
     }
 }

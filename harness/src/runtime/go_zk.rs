@@ -64,12 +64,12 @@ impl GoZkRuntime {
 /// Runs `go-zk` contenders: builds the Go program on first use.
 #[derive(Debug, Default)]
 pub struct GoZkAdapter {
-    built: OnceLock<Result<GoZkRuntime, String>>,
+    built: OnceLock<Result<GoZkRuntime, StartError>>,
 }
 
 impl GoZkAdapter {
-    fn built(&self) -> Result<GoZkRuntime, String> {
-        self.built.get_or_init(|| GoZkRuntime::new().map_err(|e| e.to_string())).clone()
+    fn built(&self) -> Result<GoZkRuntime, StartError> {
+        self.built.get_or_init(GoZkRuntime::new).clone()
     }
 }
 
@@ -78,16 +78,16 @@ impl super::adapter::Adapter for GoZkAdapter {
         *runtime == Runtime::GoZk
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         self.built().map(drop)
     }
 
-    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, StartError> {
         let built = self.built()?;
         Ok(Box::new(move |spec| super::adapter::boxed(built.start_contender(spec))))
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         let found = self
             .built()
             .map(|g| format!("github.com/go-zookeeper/zk as pinned in go/go.mod ({})", g.binary().display()));

@@ -173,7 +173,7 @@ impl KazuratorRuntime {
 #[derive(Debug, Default)]
 pub struct KazuratorAdapter {
     release: Option<String>,
-    found: OnceLock<Result<KazuratorRuntime, String>>,
+    found: OnceLock<Result<KazuratorRuntime, StartError>>,
 }
 
 impl KazuratorAdapter {
@@ -183,8 +183,8 @@ impl KazuratorAdapter {
     }
 
     /// The interpreter, found on first use.
-    pub fn runtime(&self) -> Result<KazuratorRuntime, String> {
-        self.found.get_or_init(|| KazuratorRuntime::release(self.release.as_deref()).map_err(|e| e.to_string())).clone()
+    pub fn runtime(&self) -> Result<KazuratorRuntime, StartError> {
+        self.found.get_or_init(|| KazuratorRuntime::release(self.release.as_deref())).clone()
     }
 }
 
@@ -193,11 +193,11 @@ impl super::adapter::Adapter for KazuratorAdapter {
         matches!(runtime, Runtime::Kazurator | Runtime::KazooNative)
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         self.runtime().map(drop)
     }
 
-    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, StartError> {
         let (python, runtime) = (self.runtime()?, runtime.clone());
         Ok(Box::new(move |spec| super::adapter::boxed(python.start_contender(runtime, spec))))
     }
@@ -206,7 +206,7 @@ impl super::adapter::Adapter for KazuratorAdapter {
         self.runtime().ok().map(|k| k.versions().0)
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         let found = self.runtime().map(|k| {
             let (kazurator, kazoo) = k.versions();
             format!("kazurator {kazurator} (kazoo {kazoo}, {})", k.python().display())

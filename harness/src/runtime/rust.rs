@@ -347,11 +347,11 @@ impl super::adapter::Adapter for RustAdapter {
         matches!(runtime, Runtime::Rust | Runtime::RustTasks)
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         Ok(())
     }
 
-    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, runtime: &Runtime) -> Result<super::adapter::Starter, StartError> {
         let (runtime, setup) = (runtime.clone(), self.setup.clone());
         Ok(Box::new(move |spec| super::adapter::boxed(RustContender::start(runtime, spec, &setup))))
     }
@@ -360,7 +360,7 @@ impl super::adapter::Adapter for RustAdapter {
         Some(env!("CARGO_PKG_VERSION").to_owned())
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         ("zkurator".into(), Ok(env!("CARGO_PKG_VERSION").into()))
     }
 }

@@ -153,7 +153,7 @@ impl RustProcessRuntime {
 /// finds the harness binary on first use, or uses the one it was given.
 #[derive(Debug, Default)]
 pub struct RustProcessAdapter {
-    found: std::sync::OnceLock<Result<RustProcessRuntime, String>>,
+    found: std::sync::OnceLock<Result<RustProcessRuntime, StartError>>,
 }
 
 impl RustProcessAdapter {
@@ -166,8 +166,8 @@ impl RustProcessAdapter {
     }
 
     /// The runtime that starts the children.
-    pub fn runtime(&self) -> Result<RustProcessRuntime, String> {
-        self.found.get_or_init(|| RustProcessRuntime::new().map_err(|e| e.to_string())).clone()
+    pub fn runtime(&self) -> Result<RustProcessRuntime, StartError> {
+        self.found.get_or_init(RustProcessRuntime::new).clone()
     }
 }
 
@@ -176,11 +176,11 @@ impl super::adapter::Adapter for RustProcessAdapter {
         *runtime == Runtime::RustProcess
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         self.runtime().map(drop)
     }
 
-    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, StartError> {
         let process = self.runtime()?;
         Ok(Box::new(move |spec| super::adapter::boxed(process.start_contender(spec))))
     }
@@ -189,7 +189,7 @@ impl super::adapter::Adapter for RustProcessAdapter {
         Some(env!("CARGO_PKG_VERSION").to_owned())
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         (
             "zkurator in child processes (runtime rust-process)".into(),
             self.runtime().map(|p| p.binary().display().to_string()),

@@ -143,15 +143,15 @@ impl super::adapter::Adapter for ZkClientAdapter {
         *runtime == Runtime::ZkClient
     }
 
-    fn prepare(&self) -> Result<(), String> {
+    fn prepare(&self) -> Result<(), StartError> {
         Ok(())
     }
 
-    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, String> {
+    fn starter(&self, _: &Runtime) -> Result<super::adapter::Starter, StartError> {
         Ok(Box::new(|spec| super::adapter::boxed(ZkClientContender::start(spec))))
     }
 
-    fn describe(&self) -> (String, Result<String, String>) {
+    fn describe(&self) -> (String, Result<String, StartError>) {
         ("zookeeper-client's Client::lock (runtime zk-client)".into(), Ok("linked into the harness".into()))
     }
 }
