@@ -78,7 +78,7 @@ pub fn run_with(
     violations.extend(run.check_data());
     let events = run.history.events();
     let exclusion = checkers::exclusion(events, scenario.kind);
-    run.stats.double_grants = exclusion.len();
+    run.faults.stats.double_grants = exclusion.len();
     violations.extend(exclusion);
     violations.extend(checkers::names(events, scenario.kind, &run.foreign));
     if violations.is_empty() {
@@ -100,11 +100,11 @@ pub fn run_with(
         evidence: Some(Box::new(Evidence {
             lock_path: run.lock_path.clone(),
             events: run.history.events().to_vec(),
-            final_value: run.stats.data.as_ref().and_then(|d| d.final_value),
+            final_value: run.faults.stats.data.as_ref().and_then(|d| d.final_value),
             foreign: run.foreign.clone(),
             sessions,
             czxids: run.czxids.clone(),
         })),
     };
-    (result, run.stats)
+    (result, run.faults.stats)
 }

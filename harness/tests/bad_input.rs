@@ -10,9 +10,9 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use zkurator_harness::checkers::Checker;
 
 use proptest::prelude::*;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::contender::{
     Command, Contender, ContenderSpec, ErrorKind, LockKind, Reply, Runtime, Side, StartError,
 };

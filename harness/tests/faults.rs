@@ -13,9 +13,9 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use zkurator_harness::checkers::Checker;
 
 use zkurator_harness::backend::Backend;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::contender::Runtime;
 use zkurator_harness::faults::{self, FaultKind, Role, RunFigures};
 use zkurator_harness::runner::Peers;

@@ -4,10 +4,10 @@
 #![cfg(feature = "interop")]
 
 use std::cell::RefCell;
-use zkurator_harness::checkers::Checker;
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::contender::{LockKind, Runtime};
 use zkurator_harness::evidence::agreement::LinFigures;
 use zkurator_harness::generate::{self, GenConfig, GenReport, Space};

@@ -7,9 +7,9 @@
 #![cfg(feature = "interop")]
 
 use std::path::Path;
-use zkurator_harness::checkers::Checker;
 
 use zkurator_harness::backend::Backend;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::contender::Runtime;
 use zkurator_harness::evidence::agreement::LinFigures;
 use zkurator_harness::expectations::{Expectations, Verdict};

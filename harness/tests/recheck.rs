@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use zkurator_harness::checkers::Checker;
 
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::evidence::recheck::recheck_path;
 use zkurator_harness::offline::agreement;
 

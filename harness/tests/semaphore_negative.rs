@@ -4,10 +4,10 @@
 #![cfg(feature = "interop")]
 
 use std::path::Path;
-use zkurator_harness::checkers::Checker;
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
+use zkurator_harness::checkers::Checker;
 use zkurator_harness::runner::{self, Peers, Timing};
 use zkurator_harness::scenario;
 

@@ -9,11 +9,11 @@
 //! holder at a time) means updates were lost; with `n` leases only
 //! `final * n >= completed` is required.
 
-use crate::checker::Checker;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::checker::Checker;
 use crate::checkers::Violation;
 use crate::history::{Event, EventKind};
 use crate::protocol::{Command, ErrorKind, Protection, Reply};

@@ -4,10 +4,10 @@
 //! directory. A rerun that could not start is a setup error; a rerun that
 //! passes is reported as unconfirmed and written nowhere.
 
-use crate::checker::Checker;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::checker::Checker;
 use crate::checkers::Violation;
 use crate::outcome::RunResult;
 use crate::scenario::{scenario_file, Scenario};

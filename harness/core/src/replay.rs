@@ -6,10 +6,10 @@
 //! holders after every step, which the HTML timeline draws beside the
 //! observed holds.
 
-use crate::checker::Checker;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::checker::Checker;
 use crate::checkers::Violation;
 use crate::history::{Event, EventKind, FINISH};
 use crate::model::{Model, Outcome};

@@ -2,9 +2,9 @@
 //! (the corpus, generated schedules): whether they agree on each, and what
 //! the search cost.
 
-use crate::checkers::Checker;
 use std::time::Duration;
 
+use crate::checkers::Checker;
 use crate::offline::{self, agreement, LinSummary};
 use crate::outcome::RunResult;
 use crate::scenario::Scenario;

@@ -1,12 +1,12 @@
 //! Reports of a harness run: the terminal matrix, JSON and JUnit XML.
 
-use crate::checkers::Checker;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::checkers::Checker;
 use crate::contender::Runtime;
 use crate::expectations::Verdict;
 use crate::generate::GenReport;

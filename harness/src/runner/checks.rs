@@ -2,11 +2,11 @@
 //! the grants the model announces (and no others), and the server's node
 //! count.
 
-use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::state::{stop, Run, Stop};
+use crate::checkers::Checker;
 use crate::contender::{ErrorKind, Reply};
 use crate::fault_figures::Latency;
 use crate::model::Outcome;
@@ -50,13 +50,13 @@ impl Run<'_> {
         if after_crash {
             bound += self.scenario.session_timeout;
         }
-        let died = self.holder_died.take();
+        let died = self.faults.holder_died.take();
         for id in granted {
             match self.reply(id, bound) {
                 Some(Reply::Granted { .. }) => {
-                    if let (Some((kind, runtime, at)), Some(arrived)) = (died.clone(), self.last_reply_at) {
+                    if let (Some((kind, runtime, at)), Some(arrived)) = (died.clone(), self.faults.last_reply_at) {
                         let after = arrived.saturating_duration_since(at);
-                        self.stats.waiter_proceed.push(Latency { kind, runtime, after });
+                        self.faults.stats.waiter_proceed.push(Latency { kind, runtime, after });
                     }
                 }
                 other => {

@@ -2,13 +2,13 @@
 //! shared counter node, the read and write commands, the holder pauses, and
 //! the lost-update check at the end of a run.
 
-use crate::checkers::Checker;
 use std::thread;
 use std::time::Duration;
 
 use zookeeper_client::{Acls, CreateMode};
 
 use super::state::{stop, Run, Stop};
+use crate::checkers::Checker;
 use crate::checkers::Violation;
 use crate::checkers_data;
 use crate::contender::{Command, LockKind, Reply};
@@ -88,7 +88,7 @@ impl Run<'_> {
         } else {
             return Err(stop(Checker::Runtime, format!("{id} ({runtime}) can be neither frozen nor expired alone")));
         }
-        self.stats.injected.push(crate::fault_figures::Injected {
+        self.faults.stats.injected.push(crate::fault_figures::Injected {
             kind: crate::fault_figures::FaultKind::Expire,
             runtime: runtime.clone(),
             role: crate::fault_figures::Role::Holder,
@@ -127,7 +127,7 @@ impl Run<'_> {
             _ => 1,
         };
         let violations = checkers_data::lost_updates(&mut stats, value, holders);
-        self.stats.data = Some(stats);
+        self.faults.stats.data = Some(stats);
         violations
     }
 }

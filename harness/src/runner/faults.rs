@@ -2,15 +2,30 @@
 //! out-of-band handles, and `expect-lost`: how long it takes a contender to
 //! notice its session ended.
 
-use crate::checkers::Checker;
+use std::collections::BTreeMap;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::state::{stop, Run, Stop};
-use crate::contender::{Command, Reply, Side};
-use crate::fault_figures::{FaultKind, Injected, Latency, Role};
+use crate::checkers::Checker;
+use crate::contender::{Command, Reply, Runtime, Side};
+use crate::fault_figures::{FaultKind, FaultStats, Injected, Latency, Role};
 use crate::history::EventKind;
 use crate::model::Prediction;
+
+/// What a run's faults did and when: the state the fault steps and the
+/// checks that time them share.
+#[derive(Debug, Default)]
+pub(super) struct FaultLog {
+    /// What the run's faults did.
+    pub(super) stats: FaultStats,
+    /// The last fault on each contender, and when it was injected.
+    pub(super) faulted: BTreeMap<String, (FaultKind, Instant)>,
+    /// A holder's death whose waiters the next settle times.
+    pub(super) holder_died: Option<(FaultKind, Runtime, Instant)>,
+    /// When the last reply arrived (stamped by the contender's thread).
+    pub(super) last_reply_at: Option<Instant>,
+}
 
 impl Run<'_> {
     /// Crash, expire or kill `id` through its out-of-band handle. Its holds end
@@ -40,10 +55,10 @@ impl Run<'_> {
             handle();
         }
         tracing::debug!(id, ?kind, took_ms = at.elapsed().as_millis() as u64, "fault injected");
-        self.stats.injected.push(Injected { kind, runtime: runtime.clone(), role });
-        self.faulted.insert(id.to_owned(), (kind, at));
+        self.faults.stats.injected.push(Injected { kind, runtime: runtime.clone(), role });
+        self.faults.faulted.insert(id.to_owned(), (kind, at));
         if role == Role::Holder {
-            self.holder_died = Some((kind, runtime.clone(), at));
+            self.faults.holder_died = Some((kind, runtime.clone(), at));
         }
         if kind != FaultKind::Expire {
             self.driver(id).crashed = true;
@@ -75,7 +90,8 @@ impl Run<'_> {
         let bound = self.timing.grant_bound;
         let within = within.unwrap_or(self.scenario.session_timeout + bound);
         let runtime = self.driver(id).runtime.clone();
-        let (kind, at) = *self.faulted.get(id).ok_or_else(|| stop(Checker::Scenario, format!("{id} had no fault")))?;
+        let (kind, at) =
+            *self.faults.faulted.get(id).ok_or_else(|| stop(Checker::Scenario, format!("{id} had no fault")))?;
         let deadline = at + within;
         loop {
             let reply = self.call(id, Command::Status, bound)?;
@@ -84,8 +100,8 @@ impl Run<'_> {
                 _ => false,
             };
             if noticed {
-                let after = self.last_reply_at.unwrap_or_else(Instant::now).saturating_duration_since(at);
-                self.stats.loss_signals.push(Latency { kind, runtime: runtime.clone(), after });
+                let after = self.faults.last_reply_at.unwrap_or_else(Instant::now).saturating_duration_since(at);
+                self.faults.stats.loss_signals.push(Latency { kind, runtime: runtime.clone(), after });
                 return Ok(());
             }
             if Instant::now() >= deadline {

@@ -1,11 +1,11 @@
 //! The end of a run: every contender closed (or its session ended), no lock
 //! node left behind, the run's directory removed.
 
-use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::state::{Run, Stop};
+use crate::checkers::Checker;
 use crate::checkers::Violation;
 use crate::contender::Command;
 use crate::history::EventKind;
@@ -52,7 +52,7 @@ impl Run<'_> {
                     break;
                 }
                 if Instant::now() >= deadline {
-                    self.stats.nodes_leaked = left.len();
+                    self.faults.stats.nodes_leaked = left.len();
                     violations.push(Violation {
                         checker: Checker::Cleanup,
                         message: format!("nodes left after the run: {left:?}"),

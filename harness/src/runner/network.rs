@@ -12,7 +12,6 @@
 //!   ([`crate::checkers_partition::server_grant`]): a double grant counts
 //!   only where the server shows a node that forbids a granted one.
 
-use crate::checkers::Checker;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::state::{stop, Run, Stop};
+use crate::checkers::Checker;
 use crate::contender::{Command, Reply, Runtime};
 use crate::fault_figures::{Belief, FaultKind, Injected, Role};
 use crate::history::EventKind;
@@ -134,7 +134,7 @@ impl Run<'_> {
                 for proxy in proxies.iter() {
                     proxy.set_latency(*d);
                 }
-                self.stats.injected.push(Injected {
+                self.faults.stats.injected.push(Injected {
                     kind: FaultKind::Delay,
                     runtime: runtime.clone(),
                     role: self.role_of(id),
@@ -248,9 +248,9 @@ impl Run<'_> {
             (Direction::Both, true) => FaultKind::PartitionLong,
             (Direction::Both, false) => FaultKind::PartitionShort,
         };
-        self.stats.injected.push(Injected { kind, runtime: runtime.clone(), role: cut.role });
+        self.faults.stats.injected.push(Injected { kind, runtime: runtime.clone(), role: cut.role });
         if expired {
-            self.faulted.insert(id.to_owned(), (kind, cut.at));
+            self.faults.faulted.insert(id.to_owned(), (kind, cut.at));
         }
     }
 
@@ -324,7 +324,7 @@ impl Run<'_> {
             self.history.record_at(at, id, EventKind::Crash);
             self.driver(id).nodes.clear();
             let runtime = self.driver(id).runtime.clone();
-            let passed_on = (!prediction.granted.is_empty()).then_some(self.last_reply_at).flatten();
+            let passed_on = (!prediction.granted.is_empty()).then_some(self.faults.last_reply_at).flatten();
             let holder = self.net.old_holders.entry(id.clone()).or_insert(OldHolder {
                 runtime: runtime.clone(),
                 learned: None,
@@ -361,7 +361,7 @@ impl Run<'_> {
         let children = self.list()?;
         for (id, node) in held {
             if let Some(ahead) = crate::checkers_partition::server_grant(self.scenario.kind, &children, &node) {
-                self.stats.server_double_grants += 1;
+                self.faults.stats.server_double_grants += 1;
                 return Err(stop(
                     Checker::ServerExclusion,
                     format!("{id} holds {node}, but the server still lists {ahead:?} ahead of it: two sessions held nodes at once"),
@@ -404,7 +404,7 @@ impl Run<'_> {
                 },
             };
             tracing::info!(?belief, "belief window");
-            self.stats.belief_windows.push(belief);
+            self.faults.stats.belief_windows.push(belief);
         }
     }
 }

@@ -2,7 +2,6 @@
 //! listing of the lock directory, the contenders' commands and replies, and
 //! the [`Stop`] a failed expectation ends the run with.
 
-use crate::checkers::Checker;
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
 use std::thread;
@@ -13,9 +12,9 @@ use zookeeper_client::Client;
 use super::driver::{spawn_driver, Driver};
 use super::peers::Peers;
 use super::timing::{Timing, RUNNER_CONNECT_TIMEOUT};
+use crate::checkers::Checker;
 use crate::checkers::Violation;
-use crate::contender::{Command, ContenderSpec, Reply, Runtime};
-use crate::fault_figures::{FaultKind, FaultStats};
+use crate::contender::{Command, ContenderSpec, Reply};
 use crate::history::{EventKind, History};
 use crate::model::Model;
 use crate::nemesis::ServerControl;
@@ -53,14 +52,8 @@ pub(super) struct Run<'a> {
     pub(super) history: History,
     /// Children the scenario put into the lock directory itself.
     pub(super) foreign: Vec<String>,
-    /// What the run's faults did.
-    pub(super) stats: FaultStats,
-    /// The last fault on each contender, and when it was injected.
-    pub(super) faulted: BTreeMap<String, (FaultKind, Instant)>,
-    /// A holder's death whose waiters the next settle times.
-    pub(super) holder_died: Option<(FaultKind, Runtime, Instant)>,
-    /// When the last reply arrived (stamped by the contender's thread).
-    pub(super) last_reply_at: Option<Instant>,
+    /// The run's faults: what they did, and when (`faults.rs`).
+    pub(super) faults: super::faults::FaultLog,
     /// The workload's counter node, once a workload step created it.
     pub(super) counter: Option<String>,
     /// Each contender's proxies and partitions (network steps).
@@ -98,10 +91,7 @@ impl<'a> Run<'a> {
             drivers: BTreeMap::new(),
             history: History::default(),
             foreign: Vec::new(),
-            stats: FaultStats::default(),
-            faulted: BTreeMap::new(),
-            holder_died: None,
-            last_reply_at: None,
+            faults: super::faults::FaultLog::default(),
             counter: None,
             net: super::network::Net::default(),
             czxids: BTreeMap::new(),
@@ -177,7 +167,7 @@ impl<'a> Run<'a> {
             Ok(got) => got,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
         };
-        self.last_reply_at = Some(at);
+        self.faults.last_reply_at = Some(at);
         self.history.record_at(at, id, EventKind::Complete(reply.clone()));
         if let Reply::Granted { node } = &reply {
             if let Some(side) = self.driver(id).pending.take() {

@@ -1,7 +1,6 @@
 //! Runs one step of a scenario: sends its command (or injects its fault, or
 //! acts on the server) and checks the outcome against the model.
 
-use crate::checkers::Checker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -9,6 +8,7 @@ use zookeeper_client::{Acls, CreateMode};
 
 use super::state::{stop, Run, Stop};
 use crate::checkers;
+use crate::checkers::Checker;
 use crate::contender::{Command, Reply, Runtime, Side};
 use crate::fault_figures::{FaultKind, Injected, Role};
 use crate::model::Outcome;
@@ -138,7 +138,7 @@ impl Run<'_> {
         };
         if let Some(died) = prediction.partition_expired.first() {
             let at = self.net_cut_start(died);
-            self.holder_died =
+            self.faults.holder_died =
                 Some((crate::fault_figures::FaultKind::PartitionLong, self.driver(died).runtime.clone(), at));
         }
         match step.action {
@@ -202,14 +202,14 @@ impl Run<'_> {
         let kind = FaultKind::of_server(op);
         if let Some(id) = aimed_at {
             let (runtime, role) = (self.driver(id).runtime.clone(), self.role_of(id));
-            self.stats.injected.push(Injected { kind, runtime, role });
+            self.faults.stats.injected.push(Injected { kind, runtime, role });
             return Ok(());
         }
         let mut runtimes: Vec<Runtime> = self.drivers.values().map(|d| d.runtime.clone()).collect();
         runtimes.sort();
         runtimes.dedup();
         for runtime in runtimes {
-            self.stats.injected.push(Injected { kind, runtime, role: Role::Everyone });
+            self.faults.stats.injected.push(Injected { kind, runtime, role: Role::Everyone });
         }
         Ok(())
     }

@@ -16,9 +16,9 @@ pub mod ops;
 pub mod search;
 pub mod specs;
 
-use crate::checker::Checker;
 use std::time::Duration;
 
+use crate::checker::Checker;
 use crate::checkers::Violation;
 use crate::history::Event;
 use crate::protocol::LockKind;

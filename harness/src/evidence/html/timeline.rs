@@ -4,11 +4,11 @@
 //! markers, and every violation drawn where it happened, with the checker's
 //! words on hover (`<title>`, and `data-info` for the page's info line).
 
-use crate::checkers::Checker;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::esc;
+use crate::checkers::Checker;
 use crate::checkers::{intervals, Interval};
 use crate::history::{EventKind, FINISH};
 use crate::offline::Checked;
