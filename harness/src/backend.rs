@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use zkurator_testserver::{ZkEnsemble, ZkServer};
 
-use crate::nemesis::{NoControl, ServerControl, ServerOp};
+use crate::nemesis::{NoControl, ServerControl, ServerOp, ServerOpError};
 use crate::split::{split_op, MemberLinks};
 
 /// How long ensemble ops wait for a leader.
@@ -111,14 +111,14 @@ impl Backend {
     /// Brings servers the harness started back to full health before a run:
     /// a standalone server that is down is restarted, stopped ensemble members
     /// are started and a leader awaited. Nothing to do for other backends.
-    pub fn heal(&self) -> Result<(), String> {
+    pub fn heal(&self) -> Result<(), ServerOpError> {
         match self {
             Backend::Local { server, connect } => {
                 let mut server = lock(server);
                 if !server.is_running() {
-                    server
-                        .restart()
-                        .map_err(|e| format!("the server at {connect} is down and did not restart: {e}"))?;
+                    server.restart().map_err(|e| {
+                        ServerOpError::Failed(format!("the server at {connect} is down and did not restart: {e}"))
+                    })?;
                 }
                 Ok(())
             }
@@ -210,21 +210,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ServerControl for Backend {
-    fn apply(&self, op: ServerOp) -> Result<String, String> {
+    fn apply(&self, op: ServerOp) -> Result<String, ServerOpError> {
         let started = Instant::now();
         let done = match (self, op) {
             (Backend::Local { server, connect }, ServerOp::Restart) => {
-                lock(server).restart().map_err(|e| format!("restart of {connect} failed: {e}"))?;
+                lock(server).restart().map_err(|e| ServerOpError::Failed(format!("restart of {connect} failed: {e}")))?;
                 format!("restarted the server at {connect}")
             }
             (Backend::Local { .. }, op) => {
-                return Err(format!(
+                return Err(ServerOpError::NotHere(format!(
                     "`zk {}` needs an ensemble: declare zk = \"ensemble\" at the top of the scenario (the suite then starts one)",
                     op.name()
-                ))
+                )))
             }
             (Backend::Ensemble { .. }, ServerOp::Restart) => {
-                return Err("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower, start-all and the splits (isolate-leader, isolate-follower, isolate-member, heal-members)".into())
+                return Err(ServerOpError::NotHere("`zk restart` restarts a standalone server; on an ensemble use zk kill-leader, kill-follower, start-all and the splits (isolate-leader, isolate-follower, isolate-member, heal-members)".into()))
             }
             (Backend::Ensemble { ensemble, links, .. }, op) if op.is_split() => split_op(&lock(ensemble), links, op)?,
             (Backend::Ensemble { ensemble, .. }, op) => ensemble_op(&mut lock(ensemble), op)?,
@@ -235,8 +235,9 @@ impl ServerControl for Backend {
 }
 
 /// Kills or starts ensemble members; waits for a leader after each.
-fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, String> {
-    let leader = |ensemble: &ZkEnsemble| ensemble.wait_for_leader(LEADER_WAIT).map_err(|e| e.to_string());
+fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, ServerOpError> {
+    let failed = |e: String| ServerOpError::Failed(e);
+    let leader = |ensemble: &ZkEnsemble| ensemble.wait_for_leader(LEADER_WAIT).map_err(|e| failed(e.to_string()));
     match op {
         ServerOp::KillLeader | ServerOp::KillFollower => {
             let current = leader(ensemble)?;
@@ -244,9 +245,9 @@ fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, String
                 ServerOp::KillLeader => current,
                 _ => (0..ensemble.len())
                     .find(|&i| i != current && ensemble.is_member_running(i))
-                    .ok_or("no running follower to kill")?,
+                    .ok_or_else(|| failed("no running follower to kill".into()))?,
             };
-            ensemble.kill(victim).map_err(|e| e.to_string())?;
+            ensemble.kill(victim).map_err(|e| failed(e.to_string()))?;
             let running = (0..ensemble.len()).filter(|&i| ensemble.is_member_running(i)).count();
             if running > ensemble.len() / 2 {
                 let new = leader(ensemble)?;
@@ -258,12 +259,12 @@ fn ensemble_op(ensemble: &mut ZkEnsemble, op: ServerOp) -> Result<String, String
         ServerOp::StartAll => {
             let stopped: Vec<usize> = (0..ensemble.len()).filter(|&i| !ensemble.is_member_running(i)).collect();
             for &i in &stopped {
-                ensemble.start_member(i).map_err(|e| format!("member {i} did not start: {e}"))?;
+                ensemble.start_member(i).map_err(|e| failed(format!("member {i} did not start: {e}")))?;
             }
             let now = leader(ensemble)?;
             Ok(format!("started members {stopped:?}; leader is {now}"))
         }
-        ServerOp::Restart => Err("`zk restart` needs a standalone server".into()),
-        split => Err(format!("`zk {}` is a split, not a kill or start", split.name())),
+        ServerOp::Restart => Err(ServerOpError::NotHere("`zk restart` needs a standalone server".into())),
+        split => Err(ServerOpError::NotHere(format!("`zk {}` is a split, not a kill or start", split.name()))),
     }
 }

@@ -279,10 +279,24 @@ pub use zkurator_harness_core::steps::ServerOp;
 
 /// What the runner may do to the servers of a run. Each call blocks until the
 /// servers are in the state the op promises, and returns a short description
-/// (e.g. which member was killed) or why the op is impossible here.
+/// (e.g. which member was killed) or why not.
 pub trait ServerControl: Send + Sync {
     /// Applies `op`.
-    fn apply(&self, op: ServerOp) -> Result<String, String>;
+    fn apply(&self, op: ServerOp) -> Result<String, ServerOpError>;
+}
+
+/// Why a server op was not done; the runner decides on the kind.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ServerOpError {
+    /// The op does not apply to these servers (a standalone server asked to
+    /// kill a leader, a member that does not exist, servers the harness did
+    /// not start): the scenario's mistake, said with the fix.
+    #[error("{0}")]
+    NotHere(String),
+    /// The servers did not reach the state the op promises (no leader
+    /// elected, a member that did not start): the servers' failure.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// The control of servers the harness did not start: every op is refused.
@@ -293,12 +307,12 @@ pub struct NoControl {
 }
 
 impl ServerControl for NoControl {
-    fn apply(&self, op: ServerOp) -> Result<String, String> {
-        Err(format!(
+    fn apply(&self, op: ServerOp) -> Result<String, ServerOpError> {
+        Err(ServerOpError::NotHere(format!(
             "`zk {}` needs a local server the harness started (it has {}): drop --zk-connect / ZK_CONNECT to let the harness start one",
             op.name(),
             self.describe
-        ))
+        )))
     }
 }
 
@@ -368,6 +382,7 @@ mod tests {
     fn servers_the_harness_did_not_start_refuse_ops() {
         let control = NoControl { describe: "existing server(s) at 10.0.0.1:2181".into() };
         let err = control.apply(ServerOp::Restart).unwrap_err();
+        let ServerOpError::NotHere(err) = err else { panic!("refused as a failure: {err:?}") };
         assert!(err.contains("zk restart") && err.contains("needs a local server"), "{err}");
         assert!(ServerOp::KillLeader.needs_ensemble() && !ServerOp::Restart.needs_ensemble());
     }

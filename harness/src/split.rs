@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use zkurator_testserver::{PeerLink, PeerPort, ZkEnsemble};
 
-use crate::nemesis::ServerOp;
+use crate::nemesis::{ServerOp, ServerOpError};
 use crate::proxy::LatencyProxy;
 
 /// How long a quorum-port link waits for a leader to open its port: less
@@ -91,12 +91,13 @@ impl MemberLinks {
 const SETTLE: Duration = Duration::from_secs(60);
 
 /// Applies a split op to `ensemble`; returns what happened.
-pub fn split_op(ensemble: &ZkEnsemble, links: &MemberLinks, op: ServerOp) -> Result<String, String> {
+pub fn split_op(ensemble: &ZkEnsemble, links: &MemberLinks, op: ServerOp) -> Result<String, ServerOpError> {
+    let failed = |e: String| ServerOpError::Failed(e);
     let cut = links.cut();
     let joined = |cut: &BTreeSet<usize>| -> Vec<usize> {
         (0..ensemble.len()).filter(|i| !cut.contains(i) && ensemble.is_member_running(*i)).collect()
     };
-    let leader = |members: &[usize]| ensemble.wait_for_leader_among(members, SETTLE).map_err(|e| e.to_string());
+    let leader = |members: &[usize]| ensemble.wait_for_leader_among(members, SETTLE).map_err(|e| failed(e.to_string()));
     let victim = match op {
         ServerOp::HealMembers => {
             let healed = links.heal();
@@ -108,13 +109,13 @@ pub fn split_op(ensemble: &ZkEnsemble, links: &MemberLinks, op: ServerOp) -> Res
         ServerOp::IsolateLeader => leader(&joined(&cut))?,
         ServerOp::IsolateFollower => {
             let current = leader(&joined(&cut))?;
-            *joined(&cut).iter().find(|&&i| i != current).ok_or("no follower to cut off")?
+            *joined(&cut).iter().find(|&&i| i != current).ok_or_else(|| failed("no follower to cut off".into()))?
         }
         ServerOp::IsolateMember(member) if member < ensemble.len() => member,
         ServerOp::IsolateMember(member) => {
-            return Err(format!("no member {member} in a {}-member ensemble", ensemble.len()))
+            return Err(ServerOpError::NotHere(format!("no member {member} in a {}-member ensemble", ensemble.len())))
         }
-        other => return Err(format!("`zk {}` is no split", other.name())),
+        other => return Err(ServerOpError::NotHere(format!("`zk {}` is no split", other.name()))),
     };
     let was = ensemble.member_mode(victim).unwrap_or_else(|| "not serving".into());
     links.isolate(victim);
@@ -128,11 +129,11 @@ pub fn split_op(ensemble: &ZkEnsemble, links: &MemberLinks, op: ServerOp) -> Res
     Ok(format!("cut off member {victim} (was {was}); {majority}"))
 }
 
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) -> Result<(), String> {
+fn wait_until(mut done: impl FnMut() -> bool, what: &str) -> Result<(), ServerOpError> {
     let deadline = Instant::now() + SETTLE;
     while !done() {
         if Instant::now() >= deadline {
-            return Err(format!("not within {SETTLE:?}: {what}"));
+            return Err(ServerOpError::Failed(format!("not within {SETTLE:?}: {what}")));
         }
         thread::sleep(Duration::from_millis(100));
     }

@@ -12,7 +12,7 @@ use crate::checkers::Checker;
 use crate::contender::{Command, Reply, Runtime, Side};
 use crate::fault_figures::{FaultKind, Injected, Role};
 use crate::model::Outcome;
-use crate::nemesis::ServerOp;
+use crate::nemesis::{ServerOp, ServerOpError};
 use crate::scenario::Action;
 
 impl Run<'_> {
@@ -197,7 +197,11 @@ impl Run<'_> {
             tracing::info!(op = op.name(), placement = ?self.placement(), "contenders' members before the split");
         }
         let at = Instant::now();
-        let done = self.control.apply(op).map_err(|e| stop(Checker::Server, e))?;
+        let done = self.control.apply(op).map_err(|e| match e {
+            // The scenario asked for what these servers cannot do.
+            ServerOpError::NotHere(why) => stop(Checker::Scenario, why),
+            ServerOpError::Failed(why) => stop(Checker::Server, why),
+        })?;
         tracing::info!(op = op.name(), took_ms = at.elapsed().as_millis() as u64, "{done}");
         let kind = FaultKind::of_server(op);
         if let Some(id) = aimed_at {

@@ -157,7 +157,7 @@ impl Suite<'_> {
             Ok(backend)
         };
         // A run that stopped half-way may have left a server down.
-        let target = target.and_then(|on| on.heal().map(|()| on));
+        let target = target.and_then(|on| on.heal().map(|()| on).map_err(|e| e.to_string()));
         let gaps = crate::needs::gaps(scenario);
         let (result, stats) = match target {
             _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
