@@ -207,9 +207,10 @@ impl Semaphore {
         }
     }
 
-    /// Takes the `locks/` mutex, then `n` leases, then lets the mutex go. On
-    /// any failure the leases taken are returned; a dropped future leaves the
-    /// deletes to the holds' and the acquire loop's background cleanup.
+    /// Takes the `locks/` mutex, then `n` leases, then lets the mutex go (its
+    /// delete in the background). On any failure the leases taken are
+    /// returned; a dropped future leaves the deletes to the holds' and the
+    /// acquire loop's background cleanup.
     async fn take_on(&self, client: &Client, n: u32, deadline: Option<Instant>) -> Result<Vec<Share>> {
         let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let serial = Rule::Exclusive { max_leases: 1 };
@@ -226,13 +227,18 @@ impl Semaphore {
                 }
             }
         }
-        let serial_released = serial.release().await;
-        if let Some(error) = failure.or(serial_released.err()) {
+        if let Some(error) = failure {
+            let _ = serial.release().await;
             for lease in leases {
                 let _ = lease.release().await;
             }
             return Err(error);
         }
+        // The leases are taken: the `locks/` node's delete goes out now, in
+        // the background (retried until done or the session ends), and the
+        // caller does not wait a round trip for it. The next taker gets the
+        // mutex when the delete lands, as before; nothing is let go early.
+        drop(serial);
         Ok(leases)
     }
 }
