@@ -11,8 +11,8 @@ use zkurator::negative::NegativeControl;
 pub const CURATOR_CLASSPATH: &str = "CURATOR_CLASSPATH";
 
 /// Environment variable naming the kazurator release the venv gets (default
-/// [`super::KAZURATOR_VERSION`]; `--kazurator` overrides it). Each release
-/// has a venv of its own.
+/// [`crate::runtime::kazurator::KAZURATOR_VERSION`]; `--kazurator` overrides
+/// it). Each release has a venv of its own.
 pub const KAZURATOR_RELEASE_ENV: &str = "ZKURATOR_KAZURATOR";
 
 /// The releases and programs an invocation uses, chosen by the CLI
