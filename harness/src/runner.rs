@@ -17,6 +17,7 @@ mod driver;
 mod faults;
 mod finish;
 mod network;
+mod observer;
 mod peers;
 mod state;
 mod steps;
@@ -103,7 +104,7 @@ pub fn run_with(
             final_value: run.faults.stats.data.as_ref().and_then(|d| d.final_value),
             foreign: run.foreign.clone(),
             sessions,
-            czxids: run.czxids.clone(),
+            czxids: run.observer.czxids.clone(),
         })),
     };
     (result, run.faults.stats)

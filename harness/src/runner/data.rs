@@ -26,7 +26,8 @@ impl Run<'_> {
         let counter = self.lock_path.replacen("/zkurator-harness/", "/zkurator-harness-data/", 1);
         let parent = counter.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default();
         let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
-        self.tokio
+        self.observer
+            .tokio
             .block_on(async {
                 zk.mkdir(&parent, &persistent).await?;
                 zk.create(&counter, b"0", &persistent).await?;
@@ -107,7 +108,7 @@ impl Run<'_> {
             Ok(zk) => zk,
             Err(Stop(v)) => return vec![v],
         };
-        let read = self.tokio.block_on(async {
+        let read = self.observer.tokio.block_on(async {
             let (data, _) = zk.get_data(&counter).await?;
             let _ = zk.delete(&fence_of(&counter), None).await;
             let _ = zk.delete(&counter, None).await;

@@ -70,7 +70,7 @@ impl Run<'_> {
     fn remove_lock_dir(&mut self) {
         let Ok(zk) = self.zk() else { return };
         let path = self.lock_path.clone();
-        self.tokio.block_on(async {
+        self.observer.tokio.block_on(async {
             for child in &self.foreign {
                 let _ = zk.delete(&format!("{path}/{child}"), None).await;
             }

@@ -1,17 +1,17 @@
-//! The state of one run ([`Run`]) and its I/O: the runner's own session and
-//! listing of the lock directory, the contenders' commands and replies, and
-//! the [`Stop`] a failed expectation ends the run with.
+//! The state of one run ([`Run`]) and its I/O: the contenders' commands and
+//! replies, the listings of the lock directory (through the runner's
+//! [`super::observer::Observer`]), and the [`Stop`] a failed expectation ends
+//! the run with.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use zookeeper_client::Client;
 
 use super::driver::{spawn_driver, Driver};
 use super::peers::Peers;
-use super::timing::{Timing, RUNNER_CONNECT_TIMEOUT};
+use super::timing::Timing;
 use crate::checkers::Checker;
 use crate::checkers::Violation;
 use crate::contender::{Command, ContenderSpec, Reply};
@@ -36,14 +36,10 @@ pub(super) struct Run<'a> {
     pub(super) control: &'a dyn ServerControl,
     /// The run's bounds and windows.
     pub(super) timing: &'a Timing,
-    /// The servers' connect string.
-    connect: String,
     /// The run's lock directory (a fresh one per run).
     pub(super) lock_path: String,
-    /// Drives the runner's own session.
-    pub(super) tokio: tokio::runtime::Runtime,
-    /// The runner's own session, once made.
-    zk: Option<Client>,
+    /// The runner's own session and what its listings showed.
+    pub(super) observer: super::observer::Observer,
     /// What the lock queue should do.
     pub(super) model: Model,
     /// The contenders, by id.
@@ -58,8 +54,6 @@ pub(super) struct Run<'a> {
     pub(super) counter: Option<String>,
     /// Each contender's proxies and partitions (network steps).
     pub(super) net: super::network::Net,
-    /// The creation zxid of every lock node a listing showed, by full path.
-    pub(super) czxids: BTreeMap<String, i64>,
 }
 
 impl<'a> Run<'a> {
@@ -70,12 +64,6 @@ impl<'a> Run<'a> {
         control: &'a dyn ServerControl,
         timing: &'a Timing,
     ) -> Self {
-        // A worker thread keeps the runner's session alive between its requests.
-        let tokio = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
         let pairing = if scenario.pairing.is_empty() { "fixed".to_owned() } else { scenario.pairing.clone() };
         let lock_path =
             format!("/zkurator-harness/{}/{}-{}", scenario.name, pairing, &uuid::Uuid::new_v4().to_string()[..8]);
@@ -83,10 +71,8 @@ impl<'a> Run<'a> {
             scenario,
             control,
             timing,
-            connect: connect.to_owned(),
             lock_path,
-            tokio,
-            zk: None,
+            observer: super::observer::Observer::new(connect),
             model: Model::new(scenario.kind, &scenario.contenders).with_session_timeout(scenario.session_timeout),
             drivers: BTreeMap::new(),
             history: History::default(),
@@ -94,37 +80,12 @@ impl<'a> Run<'a> {
             faults: super::faults::FaultLog::default(),
             counter: None,
             net: super::network::Net::default(),
-            czxids: BTreeMap::new(),
         }
     }
 
     /// The runner's own session, made on first use (or after it ended).
     pub(super) fn zk(&mut self) -> Result<Client, Stop> {
-        if let Some(zk) = &self.zk {
-            return Ok(zk.clone());
-        }
-        let connecting = Client::connector()
-            .with_session_timeout(Duration::from_secs(10))
-            .with_connection_timeout(Duration::from_secs(5))
-            .connect(&self.connect);
-        let connect = self.tokio.block_on(async { tokio::time::timeout(RUNNER_CONNECT_TIMEOUT, connecting).await });
-        let zk = match connect {
-            Ok(Ok(zk)) => zk,
-            Ok(Err(e)) => {
-                return Err(stop(Checker::Setup, format!("runner cannot connect to ZooKeeper at {}: {e}", self.connect)))
-            }
-            Err(_) => {
-                return Err(stop(
-                    Checker::Setup,
-                    format!(
-                        "runner cannot connect to ZooKeeper at {}: no session within {RUNNER_CONNECT_TIMEOUT:?}; is a server running there?",
-                        self.connect
-                    ),
-                ))
-            }
-        };
-        self.zk = Some(zk.clone());
-        Ok(zk)
+        self.observer.client()
     }
 
     /// Starts every contender of the scenario, each on its own thread.
@@ -132,7 +93,7 @@ impl<'a> Run<'a> {
         self.zk()?;
         for (id, runtime) in &self.scenario.contenders {
             let proxied = self.scenario.has_network_steps() || self.scenario.has_split_steps();
-            let connect = self.net.connect_for(id, runtime.clone(), &self.connect, proxied)?;
+            let connect = self.net.connect_for(id, runtime.clone(), self.observer.connect(), proxied)?;
             let spec = ContenderSpec {
                 id: id.clone(),
                 connect,
@@ -186,57 +147,10 @@ impl<'a> Run<'a> {
     }
 
     /// Lists the lock directory, riding out a server outage (restart, leader
-    /// change) for up to a grant bound: the runner's own session survives it,
-    /// or a new one is made.
+    /// change) for up to a grant bound, and records the listing.
     pub(super) fn list(&mut self) -> Result<Vec<String>, Stop> {
-        use zookeeper_client::Error as Zk;
-        let deadline = Instant::now() + self.timing.grant_bound;
-        let children = loop {
-            let zk = self.zk()?;
-            let listed = self.tokio.block_on(crate::layout::list(&zk, &self.lock_path, self.scenario.kind));
-            let error = match listed {
-                Ok(children) => break children,
-                Err(Zk::NoNode) => break Vec::new(),
-                Err(e @ (Zk::SessionExpired | Zk::ClientClosed)) => {
-                    self.zk = None;
-                    e
-                }
-                Err(e @ (Zk::ConnectionLoss | Zk::Timeout)) => e,
-                Err(e) => return Err(stop(Checker::Runner, format!("list {}: {e}", self.lock_path))),
-            };
-            if Instant::now() >= deadline {
-                return Err(stop(
-                    Checker::Runner,
-                    format!("list {}: {error} for {:?}", self.lock_path, self.timing.grant_bound),
-                ));
-            }
-            thread::sleep(Duration::from_millis(100));
-        };
+        let children = self.observer.list(&self.lock_path, self.scenario.kind, self.timing.grant_bound)?;
         self.history.record("zk", EventKind::Listing(children.clone()));
-        self.note_czxids(&children);
         Ok(children)
-    }
-
-    /// Reads the creation zxid of the listed nodes not seen before (the
-    /// requests pipelined on the runner's session; a node already gone is
-    /// left out).
-    fn note_czxids(&mut self, children: &[String]) {
-        let Some(zk) = self.zk.clone() else { return };
-        let new: Vec<String> = children
-            .iter()
-            .map(|c| format!("{}/{c}", self.lock_path))
-            .filter(|path| !self.czxids.contains_key(path))
-            .collect();
-        let stats: Vec<_> = new.iter().map(|path| zk.check_stat(path)).collect();
-        let found = self.tokio.block_on(async {
-            let mut found = Vec::new();
-            for (path, stat) in new.iter().zip(stats) {
-                if let Ok(Some(stat)) = stat.await {
-                    found.push((path.clone(), stat.czxid));
-                }
-            }
-            found
-        });
-        self.czxids.extend(found);
     }
 }

@@ -87,7 +87,8 @@ impl Run<'_> {
                 let zk = self.zk()?;
                 let path = format!("{}/{name}", self.lock_path);
                 let persistent = CreateMode::Persistent.with_acls(Acls::anyone_all());
-                self.tokio
+                self.observer
+                    .tokio
                     .block_on(async {
                         zk.mkdir(&self.lock_path, &persistent).await?;
                         zk.create(&path, b"", &persistent).await
@@ -98,7 +99,8 @@ impl Run<'_> {
             Action::Remove(name) => {
                 let zk = self.zk()?;
                 let path = format!("{}/{name}", self.lock_path);
-                self.tokio
+                self.observer
+                    .tokio
                     .block_on(zk.delete(&path, None))
                     .map_err(|e| stop(Checker::Runner, format!("delete {path}: {e}")))?;
             }
@@ -108,6 +110,7 @@ impl Run<'_> {
                     node.ok_or_else(|| stop(Checker::Runtime, format!("{contender} reported no node for {side:?}")))?;
                 let zk = self.zk()?;
                 let (stored, _) = self
+                    .observer
                     .tokio
                     .block_on(zk.get_data(&node))
                     .map_err(|e| stop(Checker::Runner, format!("read {node}: {e}")))?;
@@ -178,7 +181,7 @@ impl Run<'_> {
     fn expect_gone(&mut self, within: Duration) -> Result<(), Stop> {
         let zk = self.zk()?;
         let deadline = Instant::now() + within;
-        while self.tokio.block_on(zk.check_stat(&self.lock_path)).ok().flatten().is_some() {
+        while self.observer.tokio.block_on(zk.check_stat(&self.lock_path)).ok().flatten().is_some() {
             if Instant::now() >= deadline {
                 return Err(stop(Checker::Cleanup, format!("{} still exists after {within:?}", self.lock_path)));
             }
