@@ -49,13 +49,29 @@ pub(crate) async fn delete_released(
 }
 
 /// Runs a guaranteed delete as its own task, so it finishes even if nobody
-/// waits for it. Outside a tokio runtime it cannot: the node then stays until
-/// the session ends, and a warning says so.
+/// waits for it. The first delete is queued on the session here, before this
+/// returns, so it goes out ahead of whatever the caller sends next (a next
+/// acquire's list then never sees the node); the task waits for its answer
+/// and retries through connection loss. Outside a tokio runtime it cannot:
+/// the node then stays until the session ends, and a warning says so.
 pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Option<&tokio::runtime::Handle>) {
     match tokio::runtime::Handle::try_current().ok().or_else(|| fallback.cloned()) {
         Some(runtime) => {
+            let first = client.delete(&path, None);
             let client = client.clone();
-            runtime.spawn(async move { guaranteed_delete(&client, &path).await });
+            runtime.spawn(async move {
+                match first.await {
+                    Ok(()) | Err(ZkError::NoNode) => {}
+                    Err(ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) => {}
+                    Err(ZkError::ConnectionLoss) => {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                        if let Err(error) = guaranteed_delete(&client, &path).await {
+                            warn!(%error, node = path, "could not delete a released lock node");
+                        }
+                    }
+                    Err(error) => warn!(%error, node = path, "could not delete a released lock node"),
+                }
+            });
         }
         None => warn!(node = path, "released outside a tokio runtime: the node stays until the session ends"),
     }
