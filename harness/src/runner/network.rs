@@ -46,13 +46,19 @@ struct Cut {
 }
 
 /// A holder whose session a partition ended, watched for its belief window.
+///
+/// Sound under load: a "held" counts against the holder only when the
+/// question was asked after the grant to another contender was seen (the
+/// grant certainly came first); a late poll, or a slow reply, can shorten
+/// the window measured but never make one up.
 struct OldHolder {
     runtime: Runtime,
     /// The first status that no longer said "held" (or said "lost").
     learned: Option<Instant>,
-    /// The last status that still said "held".
-    last_held: Option<Instant>,
-    /// When the server granted the lock to another contender.
+    /// When the last status that still said "held" was asked for, and when
+    /// its answer came.
+    last_held: Option<(Instant, Instant)>,
+    /// When the runner saw the server grant the lock to another contender.
     passed_on: Option<Instant>,
 }
 
@@ -295,6 +301,7 @@ impl Run<'_> {
         }
         let bound = self.timing.grant_bound;
         let driver = self.driver(id);
+        let asked = Instant::now();
         if driver.pending.is_some() || driver.crashed || driver.commands.send(Command::Status).is_err() {
             return;
         }
@@ -305,7 +312,7 @@ impl Run<'_> {
         };
         if let Some(holder) = self.net.old_holders.get_mut(id) {
             if believes {
-                holder.last_held = Some(at);
+                holder.last_held = Some((asked, at));
             } else {
                 holder.learned = Some(at);
             }
@@ -389,17 +396,18 @@ impl Run<'_> {
         }
         for holder in std::mem::take(&mut self.net.old_holders).into_values() {
             let (Some(passed_on), kind) = (holder.passed_on, FaultKind::PartitionLong) else { continue };
+            // How long it certainly still said "held" after the grant: up to
+            // the last "held" asked for after the grant was seen. A holder
+            // that never said otherwise was watched at least until its last
+            // answer (a lower bound).
+            let certainly =
+                holder.last_held.map_or(Duration::ZERO, |(asked, _)| asked.saturating_duration_since(passed_on));
             let belief = match holder.learned {
-                Some(learned) => Belief {
-                    kind,
-                    runtime: holder.runtime,
-                    window: learned.saturating_duration_since(passed_on),
-                    never: false,
-                },
+                Some(_) => Belief { kind, runtime: holder.runtime, window: certainly, never: false },
                 None => Belief {
                     kind,
                     runtime: holder.runtime,
-                    window: holder.last_held.map_or(Duration::ZERO, |h| h.saturating_duration_since(passed_on)),
+                    window: holder.last_held.map_or(Duration::ZERO, |(_, at)| at.saturating_duration_since(passed_on)),
                     never: true,
                 },
             };
