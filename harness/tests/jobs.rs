@@ -1,8 +1,8 @@
 //! The scheduler loses nothing: a small set of zkurator runs (plain, crash,
 //! expiry, kill, partition and timed-acquire scenarios) gets the same verdicts
-//! one at a time and four at a time; the runs that must be alone
-//! (`suite::exclusive_reason`) share their time with no other run; the others
-//! did overlap. Against the real server of `zkurator-testserver`.
+//! one at a time and four at a time; the timed runs (`schedule::exclusivity`)
+//! share their time with no shared run, only with a few other timed runs; the
+//! others did overlap. Against the real server of `zkurator-testserver`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ use zkurator_harness::expectations::Expectations;
 use zkurator_harness::report::Report;
 use zkurator_harness::runner::Peers;
 use zkurator_harness::scenario::{self, Scenario};
+use zkurator_harness::suite::schedule::{self, Exclusivity};
 use zkurator_harness::suite::{self, Options};
 
 const FILES: [&str; 9] = [
@@ -50,8 +51,10 @@ fn run(scenarios: &[Scenario], jobs: usize) -> Report {
 #[test]
 fn jobs_give_the_verdicts_of_one_at_a_time_and_exclusive_runs_are_alone() {
     let scenarios = scenarios();
-    let exclusive: Vec<bool> = scenarios.iter().map(|s| suite::exclusive_reason(s).is_some()).collect();
-    assert!(exclusive.iter().filter(|e| **e).count() >= 2, "the set has exclusive runs: {exclusive:?}");
+    let kinds: Vec<Exclusivity> = scenarios.iter().map(schedule::exclusivity).collect();
+    let exclusive: Vec<bool> = kinds.iter().map(|k| *k != Exclusivity::Shared).collect();
+    let timed = |i: usize| matches!(kinds[i], Exclusivity::Timed(_));
+    assert!((0..kinds.len()).filter(|&i| timed(i)).count() >= 2, "the set has timed runs: {kinds:?}");
     assert!(exclusive.iter().filter(|e| !**e).count() >= 6, "the set has runs to overlap");
 
     let alone = run(&scenarios, 1);
@@ -75,11 +78,29 @@ fn jobs_give_the_verdicts_of_one_at_a_time_and_exclusive_runs_are_alone() {
     assert_eq!(paths.len(), labels.len(), "two runs shared a lock path");
 
     let spans: Vec<_> = parallel.entries.iter().map(|e| e.span.expect("a span per run")).collect();
+    // A timed run overlaps no shared run (timed runs overlap each other, a
+    // few at a time); a run acting on servers overlaps nothing.
     for (i, span) in spans.iter().enumerate().filter(|(i, _)| exclusive[*i]) {
-        for (j, other) in spans.iter().enumerate().filter(|(j, _)| *j != i) {
+        for (j, other) in spans.iter().enumerate().filter(|(j, _)| *j != i && !(timed(i) && timed(*j))) {
             assert!(!span.overlaps(other), "exclusive {} {span:?} overlaps {} {other:?}", labels[i], labels[j]);
         }
     }
+    let timed_overlap = (0..spans.len())
+        .filter(|&i| timed(i))
+        .any(|i| (0..spans.len()).any(|j| j != i && timed(j) && spans[i].overlaps(&spans[j])));
+    assert!(timed_overlap, "no two timed runs overlapped: {spans:?}");
+    // Runs at once, at each timed run's start (where the most begin).
+    let at_start = |i: usize| {
+        (0..spans.len())
+            .filter(|&j| timed(j) && spans[j].start <= spans[i].start && spans[i].start < spans[j].end)
+            .count()
+    };
+    let most = (0..spans.len()).filter(|&i| timed(i)).map(at_start).max();
+    assert!(
+        most <= Some(schedule::TIMED_AT_ONCE),
+        "more than {} timed runs at once: {spans:?}",
+        schedule::TIMED_AT_ONCE
+    );
     let overlapping = (0..spans.len())
         .filter(|&i| !exclusive[i])
         .any(|i| (0..spans.len()).any(|j| j != i && !exclusive[j] && spans[i].overlaps(&spans[j])));

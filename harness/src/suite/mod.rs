@@ -98,26 +98,35 @@ pub fn run_suite_detailed(
     };
     let mut tracker = Tracker::new(options.progress, scenarios.len());
     let mut slots: Vec<Option<(Entry, RunFigures)>> = scenarios.iter().map(|_| None).collect();
-    let (shared, alone) = schedule::plan(scenarios, options.jobs);
-    if !shared.is_empty() {
-        tracker.note(format!("{} runs, {} at a time", shared.len(), options.jobs));
+    let plan = schedule::plan(scenarios, options.jobs);
+    if !plan.shared.is_empty() {
+        tracker.note(format!("{} runs, {} at a time", plan.shared.len(), options.jobs));
         schedule::pool(
-            &shared,
+            &plan.shared,
             options.jobs,
-            |i| suite.run_one(&scenarios[i], false),
-            |i, done| {
-                tracker.finished(&done.0.result.label, &done.0.verdict, done.0.result.duration);
-                slots[i] = Some(done);
-            },
+            |i| suite.run_one(&scenarios[i], Gate::Shared),
+            |i, done| record(&mut tracker, &mut slots, i, done),
         );
     }
-    for i in alone {
+    if !plan.timed.is_empty() {
+        let at_once = schedule::TIMED_AT_ONCE.min(options.jobs);
+        tracker.note(format!("{} timed runs, {at_once} at a time, nothing else on the host", plan.timed.len()));
+        // One exclusive hold of the host gate for the whole phase: no shared
+        // run, here or in another harness process, runs beside these.
+        let _alone_on_the_host = suite.gate.enter(true);
+        schedule::pool(
+            &plan.timed,
+            at_once,
+            |i| suite.run_one(&scenarios[i], Gate::Held),
+            |i, done| record(&mut tracker, &mut slots, i, done),
+        );
+    }
+    for i in plan.alone {
         let scenario = &scenarios[i];
-        let exclusive = schedule::exclusive_reason(scenario).is_some();
+        let gate = if schedule::exclusive_reason(scenario).is_some() { Gate::Exclusive } else { Gate::Shared };
         tracker.note(scenario.label());
-        let done = suite.run_one(scenario, exclusive);
-        tracker.finished(&done.0.result.label, &done.0.verdict, done.0.result.duration);
-        slots[i] = Some(done);
+        let done = suite.run_one(scenario, gate);
+        record(&mut tracker, &mut slots, i, done);
     }
     tracker.finish();
     let (entries, figures) = slots.into_iter().map(|slot| slot.expect("every run was made")).unzip();
@@ -126,6 +135,12 @@ pub fn run_suite_detailed(
         environment.push(("ensemble".into(), ensemble.describe()));
     }
     (Report { environment, entries, duration: started.elapsed(), versions }, figures)
+}
+
+/// Shows a finished run and keeps its result in its slot.
+fn record(tracker: &mut Tracker, slots: &mut [Option<(Entry, RunFigures)>], i: usize, done: (Entry, RunFigures)) {
+    tracker.finished(&done.0.result.label, &done.0.verdict, done.0.result.duration);
+    slots[i] = Some(done);
 }
 
 /// What every run of one suite shares.
@@ -140,11 +155,25 @@ struct Suite<'a> {
     started: Instant,
 }
 
+/// How a run holds the host gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    /// It enters the gate shared.
+    Shared,
+    /// It enters the gate exclusively.
+    Exclusive,
+    /// The suite holds the gate exclusively for it (the timed phase).
+    Held,
+}
+
 impl Suite<'_> {
-    /// Makes one run (holding the host gate, exclusively when `exclusive`)
-    /// and judges it.
-    fn run_one(&self, scenario: &Scenario, exclusive: bool) -> (Entry, RunFigures) {
-        let _gate = self.gate.enter(exclusive);
+    /// Makes one run (entering the host gate as `gate` says) and judges it.
+    fn run_one(&self, scenario: &Scenario, gate: Gate) -> (Entry, RunFigures) {
+        let _gate = match gate {
+            Gate::Shared => Some(self.gate.enter(false)),
+            Gate::Exclusive => Some(self.gate.enter(true)),
+            Gate::Held => None,
+        };
         let from = self.started.elapsed();
         let backend = self.backend;
         let target = if scenario.needs_ensemble() && backend.is_local() && !backend.is_ensemble() {

@@ -35,12 +35,49 @@ pub const SHORT_SESSION: std::time::Duration = std::time::Duration::from_secs(4)
 /// The environment variable that overrides the default `--jobs`.
 pub const JOBS_ENV: &str = "ZKURATOR_JOBS";
 
-/// Why `scenario` must run with nothing else running, or `None` when it may
-/// overlap other runs.
-pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
+/// How many timed runs ([`Exclusivity::Timed`]) a process makes side by side,
+/// with no shared run beside them and the [`HostGate`] held exclusively (so
+/// no other harness process runs anything meanwhile). Timed runs mostly
+/// sleep (a cut, a session expiry, a frozen holder): the fault corpus, 58 of
+/// its 91 runs timed, took 242 s for 29 s of CPU with them one at a time.
+pub const TIMED_AT_ONCE: usize = 3;
+
+/// What a run may overlap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exclusivity {
+    /// Any other run: its verdict is timed by nothing load can stretch.
+    Shared,
+    /// At most [`TIMED_AT_ONCE`] - 1 other timed runs, and nothing else
+    /// anywhere on the host: its verdict compares a wall-clock interval with a
+    /// session or acquire timeout. The reason says which.
+    Timed(&'static str),
+    /// Nothing at all: it acts on the servers (restarts, kills, splits), which
+    /// any other run would see.
+    Alone(&'static str),
+}
+
+/// What `scenario` may overlap ([`Exclusivity`]).
+pub fn exclusivity(scenario: &Scenario) -> Exclusivity {
     if scenario.is_slow() || scenario.needs_ensemble() {
-        return Some("restarts, kills or splits servers");
+        return Exclusivity::Alone(SERVER_REASON);
     }
+    timed_reason(scenario).map_or(Exclusivity::Shared, Exclusivity::Timed)
+}
+
+/// The reason of every run that acts on servers.
+const SERVER_REASON: &str = "restarts, kills or splits servers";
+
+/// Why `scenario` must not run beside shared runs (it acts on servers, or it
+/// is timed against a timeout), or `None` when it may overlap other runs.
+pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
+    match exclusivity(scenario) {
+        Exclusivity::Shared => None,
+        Exclusivity::Timed(reason) | Exclusivity::Alone(reason) => Some(reason),
+    }
+}
+
+/// Why `scenario`'s verdict is timed against a timeout, if it is.
+fn timed_reason(scenario: &Scenario) -> Option<&'static str> {
     if scenario.session_timeout < SHORT_SESSION {
         return Some("a short session timeout, which a contender starved under load outlives");
     }
@@ -93,17 +130,37 @@ fn available_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// The order runs are made in, as (runs that overlap, runs made one at a
-/// time after them): with `jobs <= 1` every run, in corpus order, in the
-/// second list; else the shared runs and then the exclusive ones, each in
-/// corpus order.
-pub fn plan(scenarios: &[Scenario], jobs: usize) -> (Vec<usize>, Vec<usize>) {
+/// The order runs are made in: the phases of a suite, each a list of
+/// indices in corpus order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Runs that overlap, `jobs` at a time.
+    pub shared: Vec<usize>,
+    /// Timed runs, [`TIMED_AT_ONCE`] (at most `jobs`) at a time, while the
+    /// suite holds the host gate exclusively.
+    pub timed: Vec<usize>,
+    /// Runs made one at a time, last.
+    pub alone: Vec<usize>,
+}
+
+/// The [`Plan`] of `scenarios`: with `jobs <= 1` every run, in corpus order,
+/// alone; else the shared runs, then the timed ones, then those acting on
+/// servers.
+pub fn plan(scenarios: &[Scenario], jobs: usize) -> Plan {
     if jobs <= 1 {
         // One at a time: every run is alone anyway; the gate still treats
         // the exclusive ones as exclusive against other processes.
-        return (Vec::new(), (0..scenarios.len()).collect());
+        return Plan { alone: (0..scenarios.len()).collect(), ..Plan::default() };
     }
-    (0..scenarios.len()).partition(|&i| exclusive_reason(&scenarios[i]).is_none())
+    let mut plan = Plan::default();
+    for (i, scenario) in scenarios.iter().enumerate() {
+        match exclusivity(scenario) {
+            Exclusivity::Shared => plan.shared.push(i),
+            Exclusivity::Timed(_) => plan.timed.push(i),
+            Exclusivity::Alone(_) => plan.alone.push(i),
+        }
+    }
+    plan
 }
 
 /// Runs `work` on every index of `shared`, `jobs` at a time, handing each
@@ -212,8 +269,9 @@ mod tests {
         // Waiting out a timeout is the contender's own clock: still shared.
         let times_out = ["a acquire mutex", "b acquire mutex 100ms => timeout", "a release mutex"];
         assert_eq!(exclusive_reason(&scenario(&times_out)), None);
-        let cases: [&[&str]; 6] = [
-            &["a acquire mutex", "zk restart", "a release mutex"],
+        let restart = scenario(&["a acquire mutex", "zk restart", "a release mutex"]);
+        assert_eq!(exclusivity(&restart), Exclusivity::Alone(SERVER_REASON));
+        let cases: [&[&str]; 5] = [
             &["a acquire mutex", "b acquire mutex => blocked", "a kill", "b release mutex"],
             &["a acquire mutex", "a partition for 1500ms", "sleep 2s"],
             &["a acquire mutex", "a pause 2500ms"],
@@ -221,26 +279,31 @@ mod tests {
             &["a acquire mutex 200ms => granted", "a release mutex"],
         ];
         for steps in cases {
-            assert!(exclusive_reason(&scenario(steps)).is_some(), "{steps:?}");
+            assert!(matches!(exclusivity(&scenario(steps)), Exclusivity::Timed(_)), "{steps:?}");
         }
         let split = "description = \"x\"\nlock = \"mutex\"\nzk = \"ensemble\"\ncontenders = { a = \"rust\" }\n\
                      steps = [\"a acquire mutex\", \"zk isolate-member a\", \"zk heal-members\", \"a release mutex\"]\n";
         let split = crate::scenario::parse(std::path::Path::new("x.toml"), split).expect("parses").remove(0);
-        assert!(exclusive_reason(&split).is_some(), "an ensemble split");
+        assert_eq!(exclusivity(&split), Exclusivity::Alone(SERVER_REASON), "an ensemble split");
         let mut short = scenario(&shared);
         short.session_timeout = std::time::Duration::from_millis(2000);
-        assert!(exclusive_reason(&short).is_some(), "a 2 s session");
+        assert!(matches!(exclusivity(&short), Exclusivity::Timed(_)), "a 2 s session");
+        assert_eq!(
+            exclusive_reason(&short),
+            Some("a short session timeout, which a contender starved under load outlives")
+        );
     }
 
     #[test]
-    fn one_job_plays_the_corpus_order_and_more_put_exclusive_runs_last() {
+    fn one_job_plays_the_corpus_order_and_more_put_timed_then_server_runs_last() {
         let all = [
             scenario(&["a acquire mutex", "zk restart", "a release mutex"]),
             scenario(&["a acquire mutex", "a release mutex"]),
             scenario(&["b acquire mutex", "b release mutex"]),
+            scenario(&["a acquire mutex", "b acquire mutex => blocked", "a kill", "b release mutex"]),
         ];
-        assert_eq!(plan(&all, 1), (vec![], vec![0, 1, 2]));
-        assert_eq!(plan(&all, 4), (vec![1, 2], vec![0]));
+        assert_eq!(plan(&all, 1), Plan { alone: vec![0, 1, 2, 3], ..Plan::default() });
+        assert_eq!(plan(&all, 4), Plan { shared: vec![1, 2], timed: vec![3], alone: vec![0] });
     }
 
     #[test]
