@@ -6,9 +6,9 @@
 //! started); the others run on the given backend, which is also what their
 //! `zk restart` steps restart.
 //!
-//! Independent runs overlap, [`Options::jobs`] at a time; runs that act on
-//! the servers or whose verdict is timed against a session timeout run alone
-//! ([`schedule`]). The progress shown meanwhile is [`Progress`].
+//! Independent runs overlap, [`Options::jobs`] at a time; runs whose verdict
+//! is timed against a session timeout overlap only each other, a few at a
+//! time, and runs that act on the servers run alone ([`schedule`]). The progress shown meanwhile is [`Progress`].
 
 mod progress;
 pub mod schedule;

@@ -8,14 +8,16 @@
 //! servers (restarts, kills, ensembles) or when its verdict compares a
 //! wall-clock interval with a session or acquire timeout (network faults,
 //! pauses, loss signals, killed processes, sessions shorter than 4 s, a
-//! grant the model expects within an acquire timeout): those run one at a
-//! time with nothing else running, after the shared phase. `jobs == 1` runs everything in corpus order, as the suite
-//! always did.
+//! grant the model expects within an acquire timeout): those run after the
+//! shared phase and never beside a shared run. Timed runs overlap each other,
+//! [`TIMED_AT_ONCE`] at a time; runs acting on servers come last, each alone.
+//! `jobs == 1` runs everything in corpus order, as the suite always did.
 //!
 //! Exclusive means host-wide: every run holds the [`HostGate`] (a file lock
 //! in the temporary directory) shared, an exclusive run holds it exclusively,
-//! so harness processes running side by side (the interop test's three corpus
-//! passes, CI jobs) never put load beside another one's exclusive run.
+//! (a suite's timed phase once for all its timed runs), so harness processes
+//! running side by side (the interop test's three corpus passes, CI jobs)
+//! never put load beside another one's exclusive run.
 
 use std::fs::File;
 use std::path::PathBuf;
