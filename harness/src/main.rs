@@ -87,9 +87,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
         /// Runs at a time (default: from the cores and memory, or
-        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
-        /// is timed against a session timeout, always run alone; 1 runs every
-        /// scenario in order, one at a time.
+        /// ZKURATOR_JOBS). Runs whose verdict is timed against a session
+        /// timeout run at most three at a time with nothing else on the host;
+        /// runs that restart or kill servers run alone; 1 runs every scenario
+        /// in order, one at a time.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
     },
@@ -123,9 +124,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
         /// Runs at a time (default: from the cores and memory, or
-        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
-        /// is timed against a session timeout, always run alone; 1 runs every
-        /// scenario in order, one at a time.
+        /// ZKURATOR_JOBS). Runs whose verdict is timed against a session
+        /// timeout run at most three at a time with nothing else on the host;
+        /// runs that restart or kill servers run alone; 1 runs every scenario
+        /// in order, one at a time.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
     },
@@ -139,9 +141,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report_dir: Option<PathBuf>,
         /// Runs at a time (default: from the cores and memory, or
-        /// ZKURATOR_JOBS). Runs that restart or kill servers, or whose verdict
-        /// is timed against a session timeout, always run alone; 1 runs every
-        /// scenario in order, one at a time.
+        /// ZKURATOR_JOBS). Runs whose verdict is timed against a session
+        /// timeout run at most three at a time with nothing else on the host;
+        /// runs that restart or kill servers run alone; 1 runs every scenario
+        /// in order, one at a time.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         jobs: Option<u32>,
     },
