@@ -43,6 +43,22 @@ async fn lease_nodes_follow_curators_layout() {
     assert!(children(&client, &leases(&path)).await.is_empty());
 }
 
+/// The takers' mutex is let go in the background, but its delete is queued
+/// before the acquire returns: the taker's next request (here a list of
+/// `locks/`, on a current-thread runtime where a spawned task could not have
+/// run yet) goes out after it and never sees the node.
+#[tokio::test]
+async fn the_takers_mutex_is_gone_before_the_takers_next_request() {
+    let client = client().await;
+    let path = lock_path("sem-mutex-order");
+    let semaphore = Semaphore::new(&client, &path, 2).unwrap();
+    for _ in 0..10 {
+        let lease = semaphore.acquire().await.unwrap();
+        assert!(children(&client, &locks(&path)).await.is_empty(), "a list after the acquire saw the takers' mutex");
+        lease.release().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_count_is_respected_and_a_timeout_leaves_no_node() {
     let (a, b) = (client().await, client().await);
