@@ -38,7 +38,6 @@ pub(super) struct Tracker {
     mode: Progress,
     bar: ProgressBar,
     total: usize,
-    done: usize,
     failed: usize,
     took: Vec<(String, Duration)>,
 }
@@ -56,7 +55,7 @@ impl Tracker {
         if mode == Progress::Bar {
             bar.enable_steady_tick(Duration::from_millis(500));
         }
-        Tracker { mode, bar, total, done: 0, failed: 0, took: Vec::new() }
+        Tracker { mode, bar, total, failed: 0, took: Vec::new() }
     }
 
     /// A phase or a run began.
@@ -66,7 +65,6 @@ impl Tracker {
 
     /// A run ended with `verdict` after `took`.
     pub(super) fn finished(&mut self, label: &str, verdict: &Verdict, took: Duration) {
-        self.done += 1;
         if !verdict.as_expected() {
             self.failed += 1;
         }
@@ -79,7 +77,7 @@ impl Tracker {
             }
             Progress::Lines => eprintln!(
                 "[{}/{}] {label} {} {:.1}s{}",
-                self.done,
+                self.took.len(),
                 self.total,
                 verdict.cell(),
                 took.as_secs_f64(),
