@@ -12,13 +12,24 @@ use crate::internals::{list_children, RETRY_PAUSE};
 /// Deletes a lock node, retrying through connection loss until it is gone or
 /// the session ends (which removes it too): Curator's guaranteed delete.
 pub(crate) async fn guaranteed_delete(client: &Client, path: &str) -> Result<()> {
+    finish_delete(client.delete(path, None), client, path).await
+}
+
+/// [`guaranteed_delete`] whose first delete, `first`, is already queued.
+async fn finish_delete(
+    first: impl std::future::Future<Output = std::result::Result<(), ZkError>>,
+    client: &Client,
+    path: &str,
+) -> Result<()> {
+    let mut answer = first.await;
     loop {
-        match client.delete(path, None).await {
+        match answer {
             Ok(()) | Err(ZkError::NoNode) => return Ok(()),
             Err(ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) => return Ok(()),
             Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
             Err(error) => return Err(LockError::from_zk("delete", path, error)),
         }
+        answer = client.delete(path, None).await;
     }
 }
 
@@ -60,16 +71,8 @@ pub(crate) fn delete_in_background(client: &Client, path: String, fallback: Opti
             let first = client.delete(&path, None);
             let client = client.clone();
             runtime.spawn(async move {
-                match first.await {
-                    Ok(()) | Err(ZkError::NoNode) => {}
-                    Err(ZkError::SessionExpired | ZkError::ClientClosed | ZkError::AuthFailed) => {}
-                    Err(ZkError::ConnectionLoss) => {
-                        tokio::time::sleep(RETRY_PAUSE).await;
-                        if let Err(error) = guaranteed_delete(&client, &path).await {
-                            warn!(%error, node = path, "could not delete a released lock node");
-                        }
-                    }
-                    Err(error) => warn!(%error, node = path, "could not delete a released lock node"),
+                if let Err(error) = finish_delete(first, &client, &path).await {
+                    warn!(%error, node = path, "could not delete a released lock node");
                 }
             });
         }

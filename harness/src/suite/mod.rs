@@ -86,7 +86,8 @@ pub fn run_suite_detailed(
     options: Options,
 ) -> (Report, Vec<RunFigures>) {
     let started = Instant::now();
-    let versions = peer_versions(&crate::preflight::used(scenarios), backend, peers);
+    let used = crate::preflight::used(scenarios);
+    let versions = peer_versions(&used, backend, peers);
     let suite = Suite {
         backend,
         peers,
@@ -130,7 +131,7 @@ pub fn run_suite_detailed(
     }
     tracker.finish();
     let (entries, figures) = slots.into_iter().map(|slot| slot.expect("every run was made")).unzip();
-    let mut environment = environment(scenarios, backend, peers);
+    let mut environment = environment(&used, backend, peers);
     if let Some(Ok(ensemble)) = suite.ensemble.get() {
         environment.push(("ensemble".into(), ensemble.describe()));
     }
@@ -243,14 +244,13 @@ pub fn peer_versions(used: &[Runtime], backend: &Backend, peers: &Peers) -> RunV
 
 /// What the peers of this run were: the server, then each adapter in use
 /// and each added runtime's command.
-fn environment(scenarios: &[Scenario], backend: &Backend, peers: &Peers) -> Vec<(String, String)> {
-    let used = crate::preflight::used(scenarios);
+fn environment(used: &[Runtime], backend: &Backend, peers: &Peers) -> Vec<(String, String)> {
     let mut env = vec![("ZooKeeper".to_owned(), format!("{} ({})", backend.server_version(), backend.describe()))];
     for adapter in peers.builtin_adapters().filter(|a| used.iter().any(|r| a.runs(r))) {
         let (what, found) = adapter.describe();
         env.push((what, found.unwrap_or_else(|e| format!("unavailable: {e}"))));
     }
-    for runtime in &used {
+    for runtime in used {
         if let Runtime::External(e) = runtime {
             let versions: Vec<String> = e.versions.iter().map(|(k, v)| format!("{k} {v}")).collect();
             env.push((e.name.clone(), format!("{} ({})", e.command.join(" "), versions.join(", "))));
