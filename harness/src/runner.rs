@@ -26,8 +26,10 @@ mod timing;
 use std::time::Instant;
 
 use crate::checkers;
+use crate::exclusivity::exclusivity;
 use crate::fault_figures::FaultStats;
 use crate::history::{EventKind, FINISH};
+use crate::host_gate::HostGate;
 use crate::model::Model;
 use crate::nemesis::{NoControl, ServerControl};
 use crate::outcome::Evidence;
@@ -47,7 +49,25 @@ pub fn run(scenario: &Scenario, connect: &str, peers: &Peers, timing: &Timing) -
 
 /// Runs one scenario on the ZooKeeper at `connect`, whose servers `control`
 /// may restart or kill, and reports what its faults did.
+///
+/// The run holds the host gate ([`HostGate`]) while it lasts, as its
+/// [`exclusivity`] says: a run timed against a timeout has no shared run
+/// beside it (and at most a few timed ones of this process), a run acting on
+/// the servers nothing, whichever test thread or harness process makes them.
 pub fn run_with(
+    scenario: &Scenario,
+    connect: &str,
+    control: &dyn ServerControl,
+    peers: &Peers,
+    timing: &Timing,
+) -> (RunResult, FaultStats) {
+    let _gate = HostGate::default().enter_for(exclusivity(scenario));
+    run_inside_gate(scenario, connect, control, peers, timing)
+}
+
+/// [`run_with`] for a caller that holds the host gate as `scenario` needs
+/// (a suite, which holds it once for a phase of runs).
+pub(crate) fn run_inside_gate(
     scenario: &Scenario,
     connect: &str,
     control: &dyn ServerControl,

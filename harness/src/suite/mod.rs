@@ -191,7 +191,7 @@ impl Suite<'_> {
         let gaps = crate::needs::gaps(scenario);
         let (result, stats) = match target {
             _ if !gaps.is_empty() => (not_run(scenario), Default::default()),
-            Ok(on) => runner::run_with(scenario, &on.connect_string(), on, self.peers, &self.timing),
+            Ok(on) => runner::run_inside_gate(scenario, &on.connect_string(), on, self.peers, &self.timing),
             Err(message) => {
                 let mut result = not_run(scenario);
                 result.violations.push(crate::checkers::Violation { checker: crate::outcome::SETUP, message });

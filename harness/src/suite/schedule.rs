@@ -19,97 +19,15 @@
 //! running side by side (the interop test's three corpus passes, CI jobs)
 //! never put load beside another one's exclusive run.
 
-use std::fs::File;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::model::{Model, Outcome};
-use crate::scenario::{Action, Scenario};
-use crate::workload::DataStep;
-
-/// Sessions shorter than this (the corpus's default, 4 s) make a run
-/// exclusive: a client that gets no CPU for a third of it or so loses its
-/// connection (zookeeper-client: "no response from connection in 800ms" at
-/// 2 s), which load beside it can cause.
-pub const SHORT_SESSION: std::time::Duration = std::time::Duration::from_secs(4);
+pub use crate::exclusivity::{exclusive_reason, exclusivity, Exclusivity, SHORT_SESSION};
+pub use crate::host_gate::{GateHold, HostGate, GATE_FILES, TIMED_AT_ONCE};
+use crate::scenario::Scenario;
 
 /// The environment variable that overrides the default `--jobs`.
 pub const JOBS_ENV: &str = "ZKURATOR_JOBS";
-
-/// How many timed runs ([`Exclusivity::Timed`]) a process makes side by side,
-/// with no shared run beside them and the [`HostGate`] held exclusively (so
-/// no other harness process runs anything meanwhile). Timed runs mostly
-/// sleep (a cut, a session expiry, a frozen holder): the fault corpus, 58 of
-/// its 91 runs timed, took 242 s for 29 s of CPU with them one at a time.
-pub const TIMED_AT_ONCE: usize = 3;
-
-/// What a run may overlap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exclusivity {
-    /// Any other run: its verdict is timed by nothing load can stretch.
-    Shared,
-    /// At most [`TIMED_AT_ONCE`] - 1 other timed runs, and nothing else
-    /// anywhere on the host: its verdict compares a wall-clock interval with a
-    /// session or acquire timeout. The reason says which.
-    Timed(&'static str),
-    /// Nothing at all: it acts on the servers (restarts, kills, splits), which
-    /// any other run would see.
-    Alone(&'static str),
-}
-
-/// What `scenario` may overlap ([`Exclusivity`]).
-pub fn exclusivity(scenario: &Scenario) -> Exclusivity {
-    if scenario.is_slow() || scenario.needs_ensemble() {
-        return Exclusivity::Alone(SERVER_REASON);
-    }
-    timed_reason(scenario).map_or(Exclusivity::Shared, Exclusivity::Timed)
-}
-
-/// The reason of every run that acts on servers.
-const SERVER_REASON: &str = "restarts, kills or splits servers";
-
-/// Why `scenario` must not run beside shared runs (it acts on servers, or it
-/// is timed against a timeout), or `None` when it may overlap other runs.
-pub fn exclusive_reason(scenario: &Scenario) -> Option<&'static str> {
-    match exclusivity(scenario) {
-        Exclusivity::Shared => None,
-        Exclusivity::Timed(reason) | Exclusivity::Alone(reason) => Some(reason),
-    }
-}
-
-/// Why `scenario`'s verdict is timed against a timeout, if it is.
-fn timed_reason(scenario: &Scenario) -> Option<&'static str> {
-    if scenario.session_timeout < SHORT_SESSION {
-        return Some("a short session timeout, which a contender starved under load outlives");
-    }
-    let mut model = Model::new(scenario.kind, &scenario.contenders).with_session_timeout(scenario.session_timeout);
-    for step in &scenario.steps {
-        let reason = match &step.action {
-            Action::Network { .. } => Some("a network fault timed against the session timeout"),
-            Action::Data { step: DataStep::Pause(_), .. } => Some("a pause timed against the session timeout"),
-            Action::ExpectLost { .. } => Some("a loss signal timed against the session timeout"),
-            Action::Kill { .. } => Some("a killed process's session expiry timed against the checks"),
-            _ => None,
-        };
-        if reason.is_some() {
-            return reason;
-        }
-        match model.step(&step.action) {
-            // A grant expected within the contender's own acquire timeout:
-            // a slow contender would time out instead.
-            Ok(prediction) => {
-                let timed = matches!(step.action, Action::Acquire { timeout: Some(_), .. });
-                if timed && prediction.outcome == Some(Outcome::Granted) {
-                    return Some("a grant expected within an acquire timeout");
-                }
-            }
-            // The run stops there (a scenario error): nothing timed follows.
-            Err(_) => return None,
-        }
-    }
-    None
-}
 
 /// The default number of runs at a time: `ZKURATOR_JOBS` when set, else four
 /// per core (runs mostly wait: on 2 cores the corpus took 350 s at 1, 115 s
@@ -189,68 +107,6 @@ pub fn pool<T: Send>(shared: &[usize], jobs: usize, work: impl Fn(usize) -> T + 
     });
 }
 
-/// The [`HostGate`]'s lock files (turnstile, gate) in the temporary
-/// directory: empty, made once and reused by every harness process on the
-/// host, so they stay after a harness ends (deleting a lock file another
-/// process may be opening would split the gate in two).
-pub const GATE_FILES: [&str; 2] = ["zkurator-harness-turnstile.lock", "zkurator-harness-runs.lock"];
-
-/// The host-wide gate of runs: a file lock every run holds shared, and an
-/// exclusive run exclusively. A turnstile in front lets a waiting exclusive
-/// run in before new shared ones.
-#[derive(Debug)]
-pub struct HostGate {
-    dir: PathBuf,
-}
-
-/// A run's hold of the [`HostGate`], released when dropped (closing the file
-/// releases its lock).
-#[derive(Debug)]
-pub struct GateHold {
-    _gate: Option<File>,
-}
-
-impl Default for HostGate {
-    fn default() -> Self {
-        HostGate { dir: std::env::temp_dir() }
-    }
-}
-
-impl HostGate {
-    /// A gate whose lock files are in `dir` (tests use a directory of their own).
-    pub fn in_dir(dir: PathBuf) -> HostGate {
-        HostGate { dir }
-    }
-
-    fn open(&self, name: &str) -> Option<File> {
-        let path = self.dir.join(name);
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
-        file.map_err(|e| tracing::warn!(path = %path.display(), error = %e, "no host-wide run gate")).ok()
-    }
-
-    /// Waits until a run of this kind may start. When the lock files cannot
-    /// be made the gate is open (logged): the process's own phases still
-    /// keep an exclusive run alone among its own runs.
-    pub fn enter(&self, exclusive: bool) -> GateHold {
-        let [turnstile, gate] = GATE_FILES;
-        let (Some(turnstile), Some(gate)) = (self.open(turnstile), self.open(gate)) else {
-            return GateHold { _gate: None };
-        };
-        if exclusive {
-            // Holding the turnstile keeps new shared runs out while this one
-            // waits for the running ones to end.
-            let _ = turnstile.lock();
-            let _ = gate.lock();
-            let _ = turnstile.unlock();
-        } else {
-            let _ = turnstile.lock_shared();
-            let _ = turnstile.unlock();
-            let _ = gate.lock_shared();
-        }
-        GateHold { _gate: Some(gate) }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,38 +118,6 @@ mod tests {
             steps.join(", ")
         );
         crate::scenario::parse(std::path::Path::new("x.toml"), &text).expect("parses").remove(0)
-    }
-
-    #[test]
-    fn runs_timed_against_a_timeout_or_acting_on_servers_are_exclusive() {
-        let shared = ["a acquire mutex => granted", "b acquire mutex => blocked", "a crash", "b release mutex"];
-        assert_eq!(exclusive_reason(&scenario(&shared)), None);
-        // Waiting out a timeout is the contender's own clock: still shared.
-        let times_out = ["a acquire mutex", "b acquire mutex 100ms => timeout", "a release mutex"];
-        assert_eq!(exclusive_reason(&scenario(&times_out)), None);
-        let restart = scenario(&["a acquire mutex", "zk restart", "a release mutex"]);
-        assert_eq!(exclusivity(&restart), Exclusivity::Alone(SERVER_REASON));
-        let cases: [&[&str]; 5] = [
-            &["a acquire mutex", "b acquire mutex => blocked", "a kill", "b release mutex"],
-            &["a acquire mutex", "a partition for 1500ms", "sleep 2s"],
-            &["a acquire mutex", "a pause 2500ms"],
-            &["a acquire mutex", "a expire", "a expect-lost mutex 4s"],
-            &["a acquire mutex 200ms => granted", "a release mutex"],
-        ];
-        for steps in cases {
-            assert!(matches!(exclusivity(&scenario(steps)), Exclusivity::Timed(_)), "{steps:?}");
-        }
-        let split = "description = \"x\"\nlock = \"mutex\"\nzk = \"ensemble\"\ncontenders = { a = \"rust\" }\n\
-                     steps = [\"a acquire mutex\", \"zk isolate-member a\", \"zk heal-members\", \"a release mutex\"]\n";
-        let split = crate::scenario::parse(std::path::Path::new("x.toml"), split).expect("parses").remove(0);
-        assert_eq!(exclusivity(&split), Exclusivity::Alone(SERVER_REASON), "an ensemble split");
-        let mut short = scenario(&shared);
-        short.session_timeout = std::time::Duration::from_millis(2000);
-        assert!(matches!(exclusivity(&short), Exclusivity::Timed(_)), "a 2 s session");
-        assert_eq!(
-            exclusive_reason(&short),
-            Some("a short session timeout, which a contender starved under load outlives")
-        );
     }
 
     #[test]
@@ -329,29 +153,5 @@ mod tests {
         seen.sort();
         assert_eq!(seen, indices.iter().map(|i| (*i, i * 10)).collect::<Vec<_>>());
         assert!(most.load(Ordering::SeqCst) <= 3 && most.load(Ordering::SeqCst) >= 2, "{most:?}");
-    }
-
-    #[test]
-    fn an_exclusive_hold_of_the_gate_keeps_every_other_run_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let gate = HostGate::in_dir(dir.path().to_owned());
-        let inside = AtomicUsize::new(0);
-        let overlapped = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for i in 0..6 {
-                let (gate, inside, overlapped) = (&gate, &inside, &overlapped);
-                scope.spawn(move || {
-                    let exclusive = i % 3 == 0;
-                    let _hold = gate.enter(exclusive);
-                    let before = inside.fetch_add(if exclusive { 100 } else { 1 }, Ordering::SeqCst);
-                    if (exclusive && before != 0) || (!exclusive && before >= 100) {
-                        overlapped.fetch_add(1, Ordering::SeqCst);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(30));
-                    inside.fetch_sub(if exclusive { 100 } else { 1 }, Ordering::SeqCst);
-                });
-            }
-        });
-        assert_eq!(overlapped.load(Ordering::SeqCst), 0);
     }
 }

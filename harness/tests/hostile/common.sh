@@ -1,5 +1,5 @@
 # Shared by the hostile contenders (negative controls of the gate, see
-# harness/tests/hostile.rs): each records its pid in $ZKH_PIDS so that the
+# harness/tests/checks/hostile.rs): each records its pid in $ZKH_PIDS so that the
 # test can check that nothing is left running.
 [ -n "$ZKH_PIDS" ] && echo $$ >> "$ZKH_PIDS"
 HELLO_MUTEX='{"hello":"zkurator-contender","protocol":1,"runtime":"hostile","capabilities":{"kinds":["mutex"],"timeouts":true}}'

@@ -1,7 +1,7 @@
 //! Negative control for the fault figures: a fault scenario played by zkurator
 //! contenders whose read lock is broken on purpose (readers ignore writers)
-//! must fail and show its double grants in the fault figures. In a test binary
-//! of its own, because the broken lock is switched on process-wide.
+//! must fail and show its double grants in the fault figures (the broken lock
+//! is a value of its `Peers`).
 #![cfg(feature = "interop")]
 
 use std::path::Path;

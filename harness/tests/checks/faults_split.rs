@@ -7,25 +7,25 @@
 //!   proxies), the others keep or elect a leader, and a heal brings it back;
 //! * the negative control: a split scenario played by zkurator contenders
 //!   whose read lock is broken on purpose fails, with its double grants
-//!   counted by the history and at the server. In a test binary of its own,
-//!   because the broken lock is switched on process-wide.
+//!   counted by the history and at the server (the broken lock is a value of
+//!   its `Peers`).
+//!
+//! Each holds the host gate alone while it acts on its ensemble, so no run
+//! of another test is timed beside a cut, and no cut beside another.
 #![cfg(feature = "interop")]
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use zkurator::negative::NegativeControl;
 use zkurator_harness::backend::Backend;
 use zkurator_harness::faults::FaultKind;
+use zkurator_harness::host_gate::HostGate;
 use zkurator_harness::nemesis::{ServerControl, ServerOp, ServerOpError};
 use zkurator_harness::runner::{self, Peers, Timing};
 use zkurator_harness::scenario;
 use zkurator_testserver::four_letter;
-
-/// One ensemble at a time on a 2-core machine.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// `Some(mode)` when the member at `addr` serves, `None` when it answers
 /// that it does not.
@@ -40,8 +40,9 @@ fn modes(members: &[&str]) -> Vec<Option<String>> {
 
 #[test]
 fn a_member_cut_off_stays_out_until_healed() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let backend = Backend::ensemble().expect("a routed 3-server ensemble");
+    // Its checks are timed (a member out for 8 s, elections): alone on the host.
+    let _alone = HostGate::default().enter(true);
     let connect = backend.connect_string();
     let members: Vec<&str> = connect.split(',').collect();
     let leader_of = |modes: &[Option<String>]| modes.iter().position(|m| m.as_deref() == Some("leader"));
@@ -79,7 +80,6 @@ fn a_member_cut_off_stays_out_until_healed() {
 
 #[test]
 fn broken_readers_in_a_split_run_count_as_double_grants() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let text = r#"
 description = "negative control: readers that ignore writers, with the writer's member cut off"
 zk = "ensemble"
