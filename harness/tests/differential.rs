@@ -62,7 +62,9 @@ fn predicates_agree_with_curator_and_kazurator() {
     let wrong = PredicateFns { read: read_ignoring_writers, ..PredicateFns::zkurator() };
     let mut wrong = RustOracle::with_fns("rust-read-ignores-writers", wrong);
     assert_eq!(wrong.name(), "rust-read-ignores-writers");
-    let control = run_differential(&cases, &mut wrong, &mut [&mut curator, &mut kazurator], BATCH)
+    // A quarter of the corpus is plenty to catch it (hundreds of its cases
+    // have a writer ahead of the reader) and saves a third of the test's CPU.
+    let control = run_differential(&cases[..CASES / 4], &mut wrong, &mut [&mut curator, &mut kazurator], BATCH)
         .unwrap_or_else(|e| panic!("{e}"));
     let control_problems = expectations.check(&control);
     for peer in ["curator", "kazurator"] {
