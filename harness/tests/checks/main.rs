@@ -45,6 +45,7 @@ mod kazurator_release;
 mod kazurator_runtime;
 mod matrix_reports;
 mod multi_interop;
+mod peers_apart;
 mod recheck;
 mod recipes_model;
 mod report_browser;
