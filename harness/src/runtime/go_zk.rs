@@ -112,7 +112,9 @@ fn build(sources: &Path, out_dir: &Path) -> Result<PathBuf, (String, String, Str
     std::fs::create_dir_all(out_dir).map_err(|e| {
         missing("a build directory", format!("{}: {e}", out_dir.display()), "check the target directory's permissions")
     })?;
-    let partial = out_dir.join(format!("go-contender.{}", std::process::id()));
+    // Unique per build: two `Peers` of one process may build at once.
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let partial = out_dir.join(format!("go-contender.{}-{nonce}", std::process::id()));
     let output = Process::new(&go)
         .args(["build", "-o"])
         .arg(&partial)

@@ -75,6 +75,15 @@ fn resolve(name: &str, dependencies: &[Dependency]) -> Result<Vec<PathBuf>, Reso
     if complete.is_file() {
         return jars_in(&dir.join("lib"), name);
     }
+    // One Maven at a time in this process: threads (a test binary's tests)
+    // asking for the same release wait for the first one's copy instead of
+    // sharing its staging directory, and Maven's local repository never
+    // gets two writers from here.
+    static RESOLVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = RESOLVING.lock().unwrap_or_else(|e| e.into_inner());
+    if complete.is_file() {
+        return jars_in(&dir.join("lib"), name);
+    }
     let what = name.replacen('-', " ", 1);
     let failed = |detail: String| ResolveError::Failed { what: what.clone(), detail };
     if Command::new("mvn").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
