@@ -73,7 +73,9 @@ fn an_unreachable_server_fails_the_suite_in_seconds() {
     let (out, took) = harness(&["run", "--zk-connect", &dead]);
     assert!(!out.status.success(), "{out:?}");
     assert!(stderr(&out).contains(&dead) && stderr(&out).contains("drop --zk-connect"), "{}", stderr(&out));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Well under one run's connect timeout (15 s): nothing was tried. (The
+    // tests beside it load the machine: the harness alone takes 0.05 s.)
+    assert!(took < Duration::from_secs(12), "took {took:?}");
 
     // A port that accepts connections and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -88,7 +90,8 @@ fn report_paths_are_checked_before_anything_runs() {
     for flag in ["--junit", "--json"] {
         let (out, took) = harness(&["run", "--zk-connect", &server(), flag, "nodir/x.xml"]);
         assert!(!out.status.success() && stderr(&out).contains("nodir/x.xml"), "{out:?}");
-        assert!(took < Duration::from_secs(5), "{flag}: the suite ran first ({took:?})");
+        // The corpus takes minutes; the tests beside it load the machine.
+        assert!(took < Duration::from_secs(20), "{flag}: the suite ran first ({took:?})");
     }
 }
 
@@ -112,7 +115,8 @@ fn gen_against_an_unreachable_server_is_an_error_and_writes_nothing() {
     let before = std::fs::read_dir(corpus().join("regressions")).unwrap().count();
     let (out, took) = harness(&["gen", "--cases", "3", "--runtimes", "rust", "--zk-connect", &dead_port()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Under one case's connect timeout (15 s): no case was played.
+    assert!(took < Duration::from_secs(12), "took {took:?}");
     assert_eq!(std::fs::read_dir(corpus().join("regressions")).unwrap().count(), before);
 }
 
@@ -273,10 +277,29 @@ fn a_contender_that_does_not_get_ready_is_killed_not_abandoned() {
     let started = Instant::now();
     let e = python.start_contender_within(Runtime::Kazurator, &spec, Duration::from_secs(2)).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}: {e}", started.elapsed());
-    let me = std::process::id();
-    assert!(
-        wait_until(Duration::from_secs(3), || children_of(me, "contender.py").iter().all(|c| !alive(*c))),
-        "a python contender still runs: {:?}",
-        children_of(me, "contender.py")
-    );
+    // The contender is gone when every connection it made to the silent
+    // port is closed. (Not by its process: other tests of this binary run
+    // python contenders of their own meanwhile.)
+    silent.set_nonblocking(true).unwrap();
+    let mut open = Vec::new();
+    while let Ok((stream, _)) = silent.accept() {
+        open.push(stream);
+    }
+    assert!(!open.is_empty(), "the contender never connected to the silent port");
+    for mut stream in open {
+        stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        // Its connect request may come first; then the end of the stream.
+        let mut buffer = [0u8; 512];
+        let closed = loop {
+            match std::io::Read::read(&mut stream, &mut buffer) {
+                Ok(0) => break true,
+                Ok(_) => continue,
+                Err(e) => break !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            }
+        };
+        assert!(closed, "a python contender still holds its connection to the silent port");
+    }
+    // Nor does it come back (kazoo retries a connection that gets no answer).
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(silent.accept().is_err(), "a python contender connected again after it was given up");
 }
