@@ -48,6 +48,7 @@ mod multi_interop;
 mod peers_apart;
 mod recheck;
 mod recipes_model;
+mod releases;
 mod report_browser;
 mod runtimes;
 mod semaphore_negative;
