@@ -83,10 +83,11 @@ fn timed_reason(scenario: &Scenario) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn scenario(steps: &[&str]) -> Scenario {
+    /// A one-scenario file of `steps` for two contenders, parsed.
+    pub(crate) fn scenario(steps: &[&str]) -> Scenario {
         let steps: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
         let text = format!(
             "description = \"x\"\nlock = \"mutex\"\ncontenders = {{ a = \"rust-process\", b = \"rust\" }}\nsteps = [{}]\n",

@@ -110,15 +110,7 @@ pub fn pool<T: Send>(shared: &[usize], jobs: usize, work: impl Fn(usize) -> T + 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scenario(steps: &[&str]) -> Scenario {
-        let steps: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
-        let text = format!(
-            "description = \"x\"\nlock = \"mutex\"\ncontenders = {{ a = \"rust-process\", b = \"rust\" }}\nsteps = [{}]\n",
-            steps.join(", ")
-        );
-        crate::scenario::parse(std::path::Path::new("x.toml"), &text).expect("parses").remove(0)
-    }
+    use crate::exclusivity::tests::scenario;
 
     #[test]
     fn one_job_plays_the_corpus_order_and_more_put_timed_then_server_runs_last() {
