@@ -106,6 +106,17 @@ impl Model {
         self.live().filter(|h| h.registered && h.session == session && h.target == target).count()
     }
 
+    /// A node two live holds rest on, if any. Each hold is a node of its
+    /// own (re-entry adds a guard, not a hold), so a shared node means two
+    /// callers were told they hold what only one node stands for.
+    pub fn shared_node(&self) -> Option<&str> {
+        let live: Vec<&HoldModel> = self.live().collect();
+        live.iter()
+            .enumerate()
+            .find(|(i, h)| live[i + 1..].iter().any(|o| o.node == h.node))
+            .map(|(_, h)| h.node.as_str())
+    }
+
     /// The nodes that must exist under the lock directory of `target`.
     pub fn nodes(&self, target: Target) -> Vec<String> {
         let same_dir = |t: Target| match target {
@@ -140,5 +151,17 @@ mod tests {
         m.leave(a);
         assert!(m.is_free(Target::Lease));
         assert_eq!(m.held_through(0, Target::Lease), 1);
+    }
+
+    #[test]
+    fn two_live_holds_on_one_node_are_named() {
+        let mut m = Model::new(2);
+        let a = m.grant(Target::Read, 0, true, "/r1".into());
+        m.grant(Target::Read, 0, true, "/r2".into());
+        assert_eq!(m.shared_node(), None);
+        m.grant(Target::Read, 1, true, "/r1".into());
+        assert_eq!(m.shared_node(), Some("/r1"));
+        m.leave(a);
+        assert_eq!(m.shared_node(), None, "an ended hold shares nothing");
     }
 }

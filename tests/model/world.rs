@@ -120,6 +120,9 @@ impl World {
 
     /// Compares what the library and the server say with the model.
     pub async fn check(&self) -> Result<(), String> {
+        if let Some(node) = self.model.shared_node() {
+            return Err(format!("two live holds were handed one node: {node}"));
+        }
         for handles in &self.sessions {
             // The session's events (node deletions) arrive before this reply.
             let client = handles.source.client().await.map_err(|e| format!("session: {e}"))?;
