@@ -105,7 +105,7 @@ pub fn run_suite_detailed(
         schedule::pool(
             &plan.shared,
             options.jobs,
-            |i| suite.run_one(&scenarios[i], Gate::Shared),
+            |i| suite.run_one(&scenarios[i], Gate::Enter),
             |i, done| record(&mut tracker, &mut slots, i, done),
         );
     }
@@ -124,9 +124,8 @@ pub fn run_suite_detailed(
     }
     for i in plan.alone {
         let scenario = &scenarios[i];
-        let gate = if schedule::exclusive_reason(scenario).is_some() { Gate::Exclusive } else { Gate::Shared };
         tracker.note(scenario.label());
-        let done = suite.run_one(scenario, gate);
+        let done = suite.run_one(scenario, Gate::Enter);
         record(&mut tracker, &mut slots, i, done);
     }
     tracker.finish();
@@ -159,10 +158,8 @@ struct Suite<'a> {
 /// How a run holds the host gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gate {
-    /// It enters the gate shared.
-    Shared,
-    /// It enters the gate exclusively.
-    Exclusive,
+    /// It enters the gate as its exclusivity says ([`HostGate::enter_for`]).
+    Enter,
     /// The suite holds the gate exclusively for it (the timed phase).
     Held,
 }
@@ -170,11 +167,7 @@ enum Gate {
 impl Suite<'_> {
     /// Makes one run (entering the host gate as `gate` says) and judges it.
     fn run_one(&self, scenario: &Scenario, gate: Gate) -> (Entry, RunFigures) {
-        let _gate = match gate {
-            Gate::Shared => Some(self.gate.enter(false)),
-            Gate::Exclusive => Some(self.gate.enter(true)),
-            Gate::Held => None,
-        };
+        let _gate = (gate == Gate::Enter).then(|| self.gate.enter_for(schedule::exclusivity(scenario)));
         let from = self.started.elapsed();
         let backend = self.backend;
         let target = if scenario.needs_ensemble() && backend.is_local() && !backend.is_ensemble() {
