@@ -66,20 +66,24 @@ pub async fn wait_empty(client: &Client, path: &str) {
 ///
 /// The original client would race to take its session back, so the twin runs
 /// on a thread of its own while every worker of this runtime is held (this
-/// task blocks its own; on a multi-thread runtime one task per other worker
+/// task blocks its own thread; on a multi-thread runtime one task per worker
 /// blocks that one), and with them the original's connection task; once
 /// thawed, the original reconnects and learns that its session expired.
 /// Retries until the original sees it. Works on any runtime flavour.
 pub async fn kill_session(client: &Client) {
     use tokio::runtime::{Handle, RuntimeFlavor};
     let runtime = Handle::current();
+    // `#[tokio::test]` and `Runtime::block_on` poll this task on a thread of
+    // their own, not on a worker: then every worker must be held. A task on
+    // a worker (named as tokio names them) holds its own by blocking.
+    let on_a_worker = std::thread::current().name() == Some("tokio-runtime-worker");
     let others = match runtime.runtime_flavor() {
         RuntimeFlavor::CurrentThread => 0,
-        _ => runtime.metrics().num_workers().saturating_sub(1),
+        _ => runtime.metrics().num_workers() - usize::from(on_a_worker),
     };
     let mut state = client.state_watcher();
     for _ in 0..10 {
-        let thaw = freeze_workers(&runtime, others);
+        let Some(thaw) = freeze_workers(&runtime, others) else { continue };
         let session = client.session().clone();
         let connect = connect_string();
         // Blocks this task's worker until the twin has closed the session.
@@ -98,23 +102,37 @@ pub async fn kill_session(client: &Client) {
 }
 
 /// Holds `count` workers of `runtime` (besides the caller's) until the
-/// returned senders are dropped.
-fn freeze_workers(runtime: &tokio::runtime::Handle, count: usize) -> Vec<std::sync::mpsc::Sender<()>> {
+/// returned senders are dropped; `None` (nothing held) if they were not all
+/// held within 2 s.
+///
+/// The blocking tasks are spawned from a thread outside the runtime, so they
+/// go to its shared queue: spawned from the caller's worker, the last would
+/// sit in that worker's LIFO slot, which no other worker steals, and one
+/// worker would stay free to run the original client's reconnection.
+fn freeze_workers(runtime: &tokio::runtime::Handle, count: usize) -> Option<Vec<std::sync::mpsc::Sender<()>>> {
     let (frozen_tx, frozen_rx) = std::sync::mpsc::channel::<()>();
-    let mut thaws = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (thaw_tx, thaw_rx) = std::sync::mpsc::channel::<()>();
-        let frozen_tx = frozen_tx.clone();
-        runtime.spawn(async move {
-            let _ = frozen_tx.send(());
-            let _ = thaw_rx.recv_timeout(Duration::from_secs(10));
-        });
-        thaws.push(thaw_tx);
-    }
-    for _ in 0..count {
-        let _ = frozen_rx.recv_timeout(Duration::from_secs(2));
-    }
-    thaws
+    let thaws = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                (0..count)
+                    .map(|_| {
+                        let (thaw_tx, thaw_rx) = std::sync::mpsc::channel::<()>();
+                        let frozen_tx = frozen_tx.clone();
+                        runtime.spawn(async move {
+                            let _ = frozen_tx.send(());
+                            let _ = thaw_rx.recv_timeout(Duration::from_secs(10));
+                        });
+                        thaw_tx
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .join()
+            .expect("the spawning thread")
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let all_held = (0..count)
+        .all(|_| frozen_rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())).is_ok());
+    all_held.then_some(thaws)
 }
 
 /// Connects with `session` on a runtime of its own and drops the connection,
