@@ -156,6 +156,12 @@ impl Node {
         }
     }
 
+    /// The JVM's process id, if it is running.
+    pub(crate) fn pid(&mut self, wd: &mut Watchdog) -> Option<u32> {
+        self.reap(wd);
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the JVM is running.
     pub(crate) fn is_running(&mut self, wd: &mut Watchdog) -> bool {
         if let Some(status) = self.reap(wd) {

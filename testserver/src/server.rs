@@ -126,6 +126,13 @@ impl ZkServer {
         state.node.is_running(&mut state.watchdog)
     }
 
+    /// The process id of the server's JVM, if it is running (to read what
+    /// the server costs, as the benchmark does with its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        let state = &mut *self.state();
+        state.node.pid(&mut state.watchdog)
+    }
+
     /// Kills the server (SIGKILL, as in a crash) and waits for it to exit. The data
     /// directory is kept, so [`restart`](Self::restart) finds the same data. Does nothing
     /// if it is not running.

@@ -46,6 +46,7 @@ pub mod results;
 mod run;
 mod runner;
 mod sections;
+mod server_cpu;
 pub mod stats;
 pub mod targets;
 pub mod waiters;

@@ -80,11 +80,12 @@ pub fn config_table(config: &ConfigReport) -> String {
     if !config.uncontended.is_empty() {
         let _ = writeln!(
             out,
-            "{:<34} {:>9} {:>8} {:>8}  {:>9} {:>10} {:>12} {:>12}",
+            "{:<34} {:>9} {:>8} {:>8} {:>11}  {:>9} {:>10} {:>12} {:>12}",
             "uncontended acquire+release",
             "cycles/s",
             "p50 ms",
             "p99 ms",
+            "server µs",
             "vs floor",
             "vs Curator",
             "vs kazurator",
@@ -104,11 +105,12 @@ pub fn config_table(config: &ConfigReport) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {:<32} {:>9} {:>8.2} {:>8.2}  {:>9} {:>10} {:>12} {:>12}",
+                "  {:<32} {:>9} {:>8.2} {:>8.2} {:>11}  {:>9} {:>10} {:>12} {:>12}",
                 format!("{} {}", u.subject.label(), u.lock.label()),
                 thousands(u.summary.per_sec),
                 u.summary.p50_ms,
                 u.summary.p99_ms,
+                u.server_cpu_us.map_or_else(|| "-".to_owned(), |us| format!("{us:.0}")),
                 times(compared[0]),
                 times(compared[1]),
                 times(compared[2]),
@@ -258,8 +260,18 @@ mod tests {
         let summary = |per_sec| Summary { cycles: 10, per_sec, mean_ms: 1.0, p50_ms: 0.7, p99_ms: 1.5, max_ms: 2.0 };
         let mut config = ConfigReport::new(ServerMode::Fast, Network::Latency, 1.0);
         config.uncontended = vec![
-            Uncontended { subject: Subject::Floor, lock: Lock::Raw, summary: summary(150.0) },
-            Uncontended { subject: Subject::Zkurator, lock: Lock::Mutex, summary: summary(225.0) },
+            Uncontended {
+                subject: Subject::Floor,
+                lock: Lock::Raw,
+                summary: summary(150.0),
+                server_cpu_us: Some(480.0),
+            },
+            Uncontended {
+                subject: Subject::Zkurator,
+                lock: Lock::Mutex,
+                summary: summary(225.0),
+                server_cpu_us: Some(510.0),
+            },
         ];
         config.contended = vec![
             Contended {
@@ -283,6 +295,7 @@ mod tests {
         let table = config_table(&config);
         assert!(table.contains("proxy adding 1 ms each way"), "{table}");
         assert!(table.contains("1.50×"), "{table}");
+        assert!(table.contains("server µs") && table.contains(" 510 "), "{table}");
         assert!(table.contains("zkurator / Curator"), "{table}");
         assert!(table.contains("2.00×"), "{table}");
         assert!(table.contains("ERROR kazurator: not installed"), "{table}");

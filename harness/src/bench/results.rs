@@ -185,6 +185,11 @@ pub struct Uncontended {
     /// Throughput and latency of the cycles.
     #[serde(flatten)]
     pub summary: Summary,
+    /// The local server's CPU per cycle, microseconds (its JVM's run time
+    /// over the job, warm-up cycles and the session's set-up included, over
+    /// every cycle the job made); `None` where it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpu_us: Option<f64>,
 }
 
 /// One contended run: `writers` sessions handing one mutex around.

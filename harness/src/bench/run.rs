@@ -70,6 +70,7 @@ pub fn main(args: BenchArgs, peers: &crate::runner::Peers) -> ExitCode {
             eprintln!("warning: server warm-up failed: {e}");
         }
         bench.warm_up_jvm(&server.connect_string());
+        bench.server_pid = server.pid();
         if !header_printed {
             print!("{}", report::header(&bench.machine, &bench.versions, &settings));
             header_printed = true;

@@ -24,6 +24,8 @@ pub(super) struct Bench {
     pub(super) curator: Result<(), String>,
     pub(super) python: Result<kazurator::Python, String>,
     pub(super) jvm_warmed: bool,
+    /// The local server's JVM, whose CPU time each uncontended job reads.
+    pub(super) server_pid: Option<u32>,
 }
 
 pub(super) const KINDS: [Lock; 3] = [Lock::Mutex, Lock::Write, Lock::Read];
@@ -54,7 +56,7 @@ impl Bench {
         } else {
             Err("not selected".to_owned())
         };
-        Bench { settings, machine, versions, curator, python, jvm_warmed: false }
+        Bench { settings, machine, versions, curator, python, jvm_warmed: false, server_pid: None }
     }
 
     /// Runs Curator's lock loops unmeasured once per process, so that the JIT

@@ -6,7 +6,7 @@ use super::results::{ConfigReport, Contended, Lock, Readers, Section, Subject, U
 use super::runner::{progress, Bench, KINDS};
 use super::stats::{median, rate, Samples};
 use super::zk::{prepare, BENCH_ROOT};
-use super::{curator, floor, kazurator, stats, targets, waiters, zkclient, zkurator};
+use super::{curator, floor, kazurator, server_cpu, stats, targets, waiters, zkclient, zkurator};
 
 /// What an uncontended job measured, per (subject, lock).
 type Measured = Vec<((Subject, Lock), Samples)>;
@@ -105,6 +105,8 @@ impl Bench {
         }
         let s = &self.settings;
         let mut merged: Vec<((Subject, Lock), Samples)> = Vec::new();
+        // Server CPU (ns) and cycles (warm-up included) per one-lock job.
+        let mut server: Vec<((Subject, Lock), (u64, u64))> = Vec::new();
         let mut failed: Vec<Subject> = Vec::new();
         for round in 0..s.rounds {
             let iterations = s.iterations / s.rounds + u32::from(round < s.iterations % s.rounds);
@@ -115,7 +117,17 @@ impl Bench {
                 if failed.contains(&job.subject()) {
                     continue;
                 }
-                match self.run_job(job, connect, base, iterations) {
+                let cpu_before = self.server_pid.and_then(server_cpu::process_cpu_ns);
+                let measured = self.run_job(job, connect, base, iterations);
+                let cpu_after = self.server_pid.and_then(server_cpu::process_cpu_ns);
+                if let (Ok([(key, _)]), Some(before), Some(after)) = (measured.as_deref(), cpu_before, cpu_after) {
+                    let cycles = u64::from(s.warmup + iterations);
+                    match server.iter_mut().find(|(k, _)| k == key) {
+                        Some((_, (ns, n))) => (*ns, *n) = (*ns + after.saturating_sub(before), *n + cycles),
+                        None => server.push((*key, (after.saturating_sub(before), cycles))),
+                    }
+                }
+                match measured {
                     Ok(results) => {
                         for (key, samples) in results {
                             match merged.iter_mut().find(|(k, _)| *k == key) {
@@ -137,7 +149,11 @@ impl Bench {
         }
         for ((subject, lock), samples) in merged {
             if let Some(summary) = stats::summarize(&samples) {
-                config.uncontended.push(Uncontended { subject, lock, summary });
+                let server_cpu_us = server
+                    .iter()
+                    .find(|(k, _)| *k == (subject, lock))
+                    .and_then(|(_, (ns, cycles))| server_cpu::per_cycle_us(*ns, *cycles));
+                config.uncontended.push(Uncontended { subject, lock, summary, server_cpu_us });
             }
         }
     }

@@ -234,7 +234,7 @@ mod tests {
     }
 
     fn unc(subject: Subject, lock: Lock, per_sec: f64) -> Uncontended {
-        Uncontended { subject, lock, summary: summary(per_sec) }
+        Uncontended { subject, lock, summary: summary(per_sec), server_cpu_us: None }
     }
 
     fn cont(subject: Subject, writers: u32, per_sec: f64) -> Contended {

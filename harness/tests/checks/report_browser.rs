@@ -186,7 +186,7 @@ fn the_bench_charts_load_in_a_browser() {
         (Subject::Curator, Lock::Mutex, 1200.0),
         (Subject::Kazurator, Lock::Mutex, 400.0),
     ] {
-        config.uncontended.push(Uncontended { subject, lock, summary: summary(per_sec) });
+        config.uncontended.push(Uncontended { subject, lock, summary: summary(per_sec), server_cpu_us: None });
     }
     for (subject, per_sec) in [(Subject::Zkurator, 900.0), (Subject::Curator, 500.0)] {
         config.contended.push(Contended { subject, writers: 8, shared: false, handoffs: 0, seconds: 3.0, per_sec });

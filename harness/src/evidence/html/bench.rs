@@ -202,9 +202,14 @@ mod tests {
         let summary = |per_sec| Summary { cycles: 10, per_sec, mean_ms: 1.0, p50_ms: 0.7, p99_ms: 1.5, max_ms: 2.0 };
         let mut config = ConfigReport::new(ServerMode::Fast, Network::Loopback, 0.0);
         config.uncontended = vec![
-            Uncontended { subject: Subject::Floor, lock: Lock::Raw, summary: summary(1500.0) },
-            Uncontended { subject: Subject::Zkurator, lock: Lock::Mutex, summary: summary(2250.0) },
-            Uncontended { subject: Subject::Curator, lock: Lock::Mutex, summary: summary(900.0) },
+            Uncontended { subject: Subject::Floor, lock: Lock::Raw, summary: summary(1500.0), server_cpu_us: None },
+            Uncontended {
+                subject: Subject::Zkurator,
+                lock: Lock::Mutex,
+                summary: summary(2250.0),
+                server_cpu_us: None,
+            },
+            Uncontended { subject: Subject::Curator, lock: Lock::Mutex, summary: summary(900.0), server_cpu_us: None },
         ];
         config.contended = vec![Contended {
             subject: Subject::Kazurator,
