@@ -30,7 +30,10 @@ pub enum LossReason {
     /// expired the session (a session timeout after the last request the
     /// server answered was sent), even though the client cannot hear it.
     DisconnectedTooLong,
-    /// Someone deleted the lock node.
+    /// The lock node was deleted: by someone else, or by the server ending
+    /// the session while the client was still connected (the server deletes
+    /// the session's nodes, tells the connection, then closes it, so the
+    /// client hears of the node first). Either way the first news names the loss.
     NodeDeleted,
     /// The handle released the lock (through another guard or `release`).
     Released,
