@@ -7,7 +7,7 @@ use tracing::warn;
 use zookeeper_client::{Client, Error as ZkError};
 
 use crate::error::{LockError, Result};
-use crate::internals::{list_children, RETRY_PAUSE};
+use crate::retry::{list_children, RETRY_PAUSE};
 
 /// Deletes a lock node, retrying through connection loss until it is gone or
 /// the session ends (which removes it too): Curator's guaranteed delete.

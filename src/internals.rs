@@ -8,39 +8,13 @@ use tracing::debug;
 use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventType};
 
 use crate::cleanup::Cleanup;
+use crate::retry::{list_children, RETRY_PAUSE};
+use crate::rule::Rule;
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
 use crate::names::{concat, new_protected_prefix, MUTEX_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
-
-/// Pause before retrying a request that failed with connection loss.
-pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(50);
-
-/// How an attempt decides whether it holds the lock.
-#[derive(Clone, Debug)]
-pub(crate) enum Rule {
-    /// Mutex, lease lock or write side: the first `max_leases` nodes hold it.
-    Exclusive { max_leases: u32 },
-    /// Read side; `downgrade_from` is the sequence of the write node this handle
-    /// holds, if any: then the read node is created non-sequential with that
-    /// sequence as suffix (Curator 5.5, CURATOR-621) and holds at once.
-    Read { downgrade_from: Option<String> },
-    /// A lease of Curator's `InterProcessSemaphoreV2`: held while the lock
-    /// directory has at most `max_leases` children; waits on the directory.
-    Count { max_leases: u32 },
-}
-
-impl Rule {
-    /// The rule applied to the sorted children: does `ours` hold?
-    pub(crate) fn decide<S: AsRef<str>>(&self, sorted: &[S], ours: &str) -> Decision {
-        match self {
-            Rule::Exclusive { max_leases } => driver::decide_exclusive(sorted, ours, *max_leases),
-            Rule::Read { downgrade_from } => driver::decide_read(sorted, ours, downgrade_from.is_some()),
-            Rule::Count { max_leases } => driver::decide_count(sorted, ours, *max_leases),
-        }
-    }
-}
 
 /// Everything an attempt needs to know about the lock it contends for.
 pub(crate) struct Target<'a> {
@@ -414,18 +388,5 @@ enum Failure {
 impl From<LockError> for Failure {
     fn from(error: LockError) -> Self {
         Failure::Error(error)
-    }
-}
-
-/// Lists children, retrying through connection loss; a missing lock
-/// directory is an empty list.
-pub(crate) async fn list_children(client: &Client, lock_path: &str) -> Result<Vec<String>> {
-    loop {
-        match client.list_children(lock_path).await {
-            Ok(children) => return Ok(children),
-            Err(ZkError::NoNode) => return Ok(Vec::new()),
-            Err(ZkError::ConnectionLoss) => tokio::time::sleep(RETRY_PAUSE).await,
-            Err(error) => return Err(LockError::from_zk("list children", lock_path, error)),
-        }
     }
 }

@@ -168,7 +168,7 @@ impl Mutex {
 /// The lock path's children as full paths, sorted for `kind`.
 pub(crate) async fn participant_nodes(shared: &Shared, kind: SideKind) -> Result<Vec<String>> {
     let client = shared.source().client().await?;
-    let mut children = crate::internals::list_children(&client, shared.lock_path()).await?;
+    let mut children = crate::retry::list_children(&client, shared.lock_path()).await?;
     crate::driver::sort_children(&mut children, kind.sort());
     Ok(children.into_iter().map(|child| format!("{}/{child}", shared.lock_path())).collect())
 }

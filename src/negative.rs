@@ -25,12 +25,12 @@ impl NegativeControl {
     /// the rule alone.
     pub(crate) fn decide<S: AsRef<str>>(
         self,
-        rule: &crate::internals::Rule,
+        rule: &crate::rule::Rule,
         sorted: &[S],
         ours: &str,
     ) -> Option<crate::driver::Decision> {
         use crate::driver;
-        use crate::internals::Rule;
+        use crate::rule::Rule;
         match (rule, self) {
             (Rule::Read { .. }, NegativeControl::ReadIgnoresWriters) => Some(driver::decide_read(sorted, ours, true)),
             (Rule::Exclusive { max_leases }, NegativeControl::WriteIgnoresReaders) => {

@@ -18,7 +18,7 @@ use zookeeper_client::Client;
 
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
-use crate::internals::Rule;
+use crate::rule::Rule;
 use crate::names::{LEASE_LOCK_NAME, MUTEX_LOCK_NAME, SEMAPHORE_LEASES_DIR, SEMAPHORE_LOCKS_DIR};
 use crate::options::shared_setters;
 use crate::registry::Registry;
@@ -137,7 +137,7 @@ impl Semaphore {
     pub async fn participant_nodes(&self) -> Result<Vec<String>> {
         let client = self.shared.source().client().await?;
         let leases = format!("{}/{SEMAPHORE_LEASES_DIR}", self.path());
-        let mut children = crate::internals::list_children(&client, &leases).await?;
+        let mut children = crate::retry::list_children(&client, &leases).await?;
         children.sort_by(|a, b| sequence(a).cmp(sequence(b)));
         Ok(children.into_iter().map(|child| format!("{leases}/{child}")).collect())
     }

@@ -9,7 +9,8 @@ use zookeeper_client::{Acl, Client};
 use crate::driver::SortNames;
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
-use crate::internals::{Rule, Target};
+use crate::internals::Target;
+use crate::rule::Rule;
 use crate::names::{MUTEX_LOCK_NAME, READ_LOCK_NAME, WRITE_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;

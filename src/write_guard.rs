@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
-use crate::internals::Rule;
+use crate::rule::Rule;
 use crate::read_guard::ReadGuard;
 use crate::share::Share;
 use crate::shared::{Shared, SideKind};

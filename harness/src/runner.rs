@@ -14,13 +14,16 @@
 mod checks;
 mod data;
 mod driver;
+mod fault_log;
 mod faults;
 mod finish;
+mod net;
 mod network;
 mod observer;
 mod peers;
 mod state;
 mod steps;
+mod stop;
 mod timing;
 
 use std::time::Instant;

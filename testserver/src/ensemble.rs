@@ -47,6 +47,26 @@ impl ServerBuilder {
     pub fn start_ensemble(self, n: usize) -> Result<ZkEnsemble, ServerError> {
         ZkEnsemble::start_with(self.validated()?, n)
     }
+
+    /// Starts an ensemble of `n` servers whose members reach each other only through
+    /// the addresses `router` returns, one per ordered pair of members and peer port.
+    ///
+    /// Member `i`'s `zoo.cfg` names every other member `j` by the router's answers for
+    /// `PeerLink { from: i, to: j, .. }`, and itself by the wildcard address
+    /// `0.0.0.0` (so it listens on all local addresses). ZooKeeper's election
+    /// connections are kept only in one direction per pair (from the higher server id);
+    /// when the lower one connects first, the higher one drops that connection and
+    /// connects back to the address the lower one announced, unless that address is a
+    /// wildcard, in which case it uses its own configuration. Naming itself by the
+    /// wildcard therefore keeps every connection between members on the routed
+    /// addresses: a router that returns proxies can cut members apart (the harness's
+    /// ensemble splits do).
+    ///
+    /// `router` is called again for fresh ports when startup is retried after a port
+    /// clash. Otherwise as [`ZkEnsemble::start`].
+    pub fn start_ensemble_routed(self, n: usize, router: &mut Router<'_>) -> Result<ZkEnsemble, ServerError> {
+        ZkEnsemble::start_routed(self.validated()?, n, Some(router))
+    }
 }
 
 impl ZkEnsemble {

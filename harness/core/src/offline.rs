@@ -23,23 +23,7 @@ use crate::runtimes::Runtime;
 /// The checkers whose violations are recomputed from the history alone.
 pub const OFFLINE_CHECKERS: [crate::checker::Checker; 5] = crate::checker::Checker::OFFLINE;
 
-/// The linearizability checker's result on one run, as saved.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LinSummary {
-    /// Operations on the lock.
-    pub lock_ops: usize,
-    /// Operations on the counter the lock protects.
-    pub data_ops: usize,
-    /// `Some(true)`: linearizable; `Some(false)`: not; `None`: gave up.
-    pub linearizable: Option<bool>,
-    /// Search steps, both objects.
-    pub steps: u64,
-    /// Time the search took, microseconds.
-    pub micros: u64,
-    /// Its findings.
-    pub findings: Vec<SavedViolation>,
-}
+pub use crate::record::LinSummary;
 
 /// What the offline checks found.
 #[derive(Clone, Debug)]

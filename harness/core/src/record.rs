@@ -215,7 +215,7 @@ pub struct SavedVerdict {
     /// What the linearizability checker found (beside the verdict: it does
     /// not decide it).
     #[serde(default)]
-    pub linearizability: Option<crate::offline::LinSummary>,
+    pub linearizability: Option<LinSummary>,
 }
 
 impl SavedVerdict {
@@ -228,6 +228,24 @@ impl SavedVerdict {
     pub fn from_json(text: &str) -> Result<SavedVerdict, RecordError> {
         serde_json::from_str(text).map_err(|e| RecordError::Verdict(e.to_string()))
     }
+}
+
+/// The linearizability checker's result on one run, as saved.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinSummary {
+    /// Operations on the lock.
+    pub lock_ops: usize,
+    /// Operations on the counter the lock protects.
+    pub data_ops: usize,
+    /// `Some(true)`: linearizable; `Some(false)`: not; `None`: gave up.
+    pub linearizable: Option<bool>,
+    /// Search steps, both objects.
+    pub steps: u64,
+    /// Time the search took, microseconds.
+    pub micros: u64,
+    /// Its findings.
+    pub findings: Vec<SavedViolation>,
 }
 
 #[cfg(test)]

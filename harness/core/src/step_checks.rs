@@ -2,7 +2,7 @@
 //! that `check` refuses what `run` could only report as a FAIL: an
 //! expectation a step can never meet, and a `write-value` with nothing read.
 
-use crate::scenario::{Action, Expect, Step};
+use crate::steps::{Action, Expect, Step};
 use crate::workload::DataStep;
 
 /// Whether `expect` is an outcome `action` can have: workload steps end in

@@ -5,7 +5,8 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::state::{stop, Run, Stop};
+use super::state::Run;
+use super::stop::{stop, Stop};
 use crate::checkers::Checker;
 use crate::contender::{ErrorKind, Reply};
 use crate::fault_figures::Latency;

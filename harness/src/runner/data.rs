@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use zookeeper_client::{Acls, CreateMode};
 
-use super::state::{stop, Run, Stop};
+use super::state::Run;
+use super::stop::{stop, Stop};
 use crate::checkers::Checker;
 use crate::checkers::Violation;
 use crate::checkers_data;

@@ -6,26 +6,13 @@ use std::collections::BTreeMap;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::state::{stop, Run, Stop};
+use super::state::Run;
+use super::stop::{stop, Stop};
 use crate::checkers::Checker;
 use crate::contender::{Command, Reply, Runtime, Side};
-use crate::fault_figures::{FaultKind, FaultStats, Injected, Latency, Role};
+use crate::fault_figures::{FaultKind, Injected, Latency, Role};
 use crate::history::EventKind;
 use crate::model::Prediction;
-
-/// What a run's faults did and when: the state the fault steps and the
-/// checks that time them share.
-#[derive(Debug, Default)]
-pub(super) struct FaultLog {
-    /// What the run's faults did.
-    pub(super) stats: FaultStats,
-    /// The last fault on each contender, and when it was injected.
-    pub(super) faulted: BTreeMap<String, (FaultKind, Instant)>,
-    /// A holder's death whose waiters the next settle times.
-    pub(super) holder_died: Option<(FaultKind, Runtime, Instant)>,
-    /// When the last reply arrived (stamped by the contender's thread).
-    pub(super) last_reply_at: Option<Instant>,
-}
 
 impl Run<'_> {
     /// Crash, expire or kill `id` through its out-of-band handle. Its holds end

@@ -4,7 +4,8 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::state::{Run, Stop};
+use super::state::Run;
+use super::stop::Stop;
 use crate::checkers::Checker;
 use crate::checkers::Violation;
 use crate::contender::Command;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use zookeeper_client::Client;
 
-use super::state::{stop, Stop};
+use super::stop::{stop, Stop};
 use super::timing::RUNNER_CONNECT_TIMEOUT;
 use crate::checkers::Checker;
 use crate::contender::LockKind;

@@ -11,6 +11,9 @@ use zookeeper_client::Client;
 
 use super::driver::{spawn_driver, Driver};
 use super::peers::Peers;
+use super::fault_log::FaultLog;
+use super::net::Net;
+use super::stop::{stop, Stop};
 use super::timing::Timing;
 use crate::checkers::Checker;
 use crate::checkers::Violation;
@@ -19,14 +22,6 @@ use crate::history::{EventKind, History};
 use crate::model::Model;
 use crate::nemesis::ServerControl;
 use crate::scenario::Scenario;
-
-/// A failed expectation: stops the run.
-pub(super) struct Stop(pub(super) Violation);
-
-/// A [`Stop`] from `checker` with `message`.
-pub(super) fn stop(checker: Checker, message: String) -> Stop {
-    Stop(Violation { checker, message })
-}
 
 /// The state of one run.
 pub(super) struct Run<'a> {
@@ -49,11 +44,11 @@ pub(super) struct Run<'a> {
     /// Children the scenario put into the lock directory itself.
     pub(super) foreign: Vec<String>,
     /// The run's faults: what they did, and when (`faults.rs`).
-    pub(super) faults: super::faults::FaultLog,
+    pub(super) faults: FaultLog,
     /// The workload's counter node, once a workload step created it.
     pub(super) counter: Option<String>,
     /// Each contender's proxies and partitions (network steps).
-    pub(super) net: super::network::Net,
+    pub(super) net: Net,
 }
 
 impl<'a> Run<'a> {
@@ -77,9 +72,9 @@ impl<'a> Run<'a> {
             drivers: BTreeMap::new(),
             history: History::default(),
             foreign: Vec::new(),
-            faults: super::faults::FaultLog::default(),
+            faults: FaultLog::default(),
             counter: None,
-            net: super::network::Net::default(),
+            net: Net::default(),
         }
     }
 

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use zookeeper_client::{Acls, CreateMode};
 
-use super::state::{stop, Run, Stop};
+use super::state::Run;
+use super::stop::{stop, Stop};
 use crate::checkers;
 use crate::checkers::Checker;
 use crate::contender::{Command, Reply, Runtime, Side};
