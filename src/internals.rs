@@ -8,13 +8,13 @@ use tracing::debug;
 use zookeeper_client::{Acl, Acls, Client, CreateMode, Error as ZkError, EventType};
 
 use crate::cleanup::Cleanup;
-use crate::retry::{list_children, RETRY_PAUSE};
-use crate::rule::Rule;
 use crate::driver::{self, Decision, SortNames};
 use crate::error::{LockError, Result};
 use crate::names::{concat, new_protected_prefix, MUTEX_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
+use crate::retry::{list_children, RETRY_PAUSE};
+use crate::rule::Rule;
 
 /// Everything an attempt needs to know about the lock it contends for.
 pub(crate) struct Target<'a> {

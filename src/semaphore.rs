@@ -18,10 +18,10 @@ use zookeeper_client::Client;
 
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
-use crate::rule::Rule;
 use crate::names::{LEASE_LOCK_NAME, MUTEX_LOCK_NAME, SEMAPHORE_LEASES_DIR, SEMAPHORE_LOCKS_DIR};
 use crate::options::shared_setters;
 use crate::registry::Registry;
+use crate::rule::Rule;
 use crate::session::SessionSource;
 use crate::share::Share;
 use crate::shared::{Settings, Shared};

@@ -10,13 +10,13 @@ use crate::driver::SortNames;
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
 use crate::internals::Target;
-use crate::rule::Rule;
 use crate::names::{MUTEX_LOCK_NAME, READ_LOCK_NAME, WRITE_LOCK_NAME};
 #[cfg(zkurator_harness)]
 use crate::negative::NegativeControl;
 use crate::observe::{self, Kind};
 use crate::path::validate_lock_path;
 use crate::registry::Registry;
+use crate::rule::Rule;
 use crate::session::SessionSource;
 use crate::share::Share;
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::error::{LockError, Result};
 use crate::hold::Hold;
-use crate::rule::Rule;
 use crate::read_guard::ReadGuard;
+use crate::rule::Rule;
 use crate::share::Share;
 use crate::shared::{Shared, SideKind};
 

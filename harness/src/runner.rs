@@ -37,7 +37,8 @@ use crate::model::Model;
 use crate::nemesis::{NoControl, ServerControl};
 use crate::outcome::Evidence;
 use crate::scenario::Scenario;
-use state::{Run, Stop};
+use state::Run;
+use stop::Stop;
 
 pub use crate::outcome::{RunResult, SETUP};
 pub use peers::{PeerChoices, Peers};

@@ -7,8 +7,6 @@
 
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::checker::Checker;
 use crate::checkers::{self, Violation};
 use crate::checkers_data;

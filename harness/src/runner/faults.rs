@@ -2,14 +2,13 @@
 //! out-of-band handles, and `expect-lost`: how long it takes a contender to
 //! notice its session ended.
 
-use std::collections::BTreeMap;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::state::Run;
 use super::stop::{stop, Stop};
 use crate::checkers::Checker;
-use crate::contender::{Command, Reply, Runtime, Side};
+use crate::contender::{Command, Reply, Side};
 use crate::fault_figures::{FaultKind, Injected, Latency, Role};
 use crate::history::EventKind;
 use crate::model::Prediction;

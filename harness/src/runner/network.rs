@@ -13,7 +13,7 @@
 //!   only where the server shows a node that forbids a granted one.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -22,12 +22,11 @@ use super::net::{Cut, Link, OldHolder};
 use super::state::Run;
 use super::stop::{stop, Stop};
 use crate::checkers::Checker;
-use crate::contender::{Command, Reply, Runtime};
+use crate::contender::{Command, Reply};
 use crate::fault_figures::{Belief, FaultKind, Injected, Role};
 use crate::history::EventKind;
 use crate::model::Prediction;
 use crate::network::{Direction, NetOp};
-use crate::proxy::LatencyProxy;
 
 /// How often a cut-off holder's lock API is asked during a sleep.
 const WATCH_EVERY: Duration = Duration::from_millis(25);

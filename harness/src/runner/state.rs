@@ -10,13 +10,12 @@ use std::time::Duration;
 use zookeeper_client::Client;
 
 use super::driver::{spawn_driver, Driver};
-use super::peers::Peers;
 use super::fault_log::FaultLog;
 use super::net::Net;
+use super::peers::Peers;
 use super::stop::{stop, Stop};
 use super::timing::Timing;
 use crate::checkers::Checker;
-use crate::checkers::Violation;
 use crate::contender::{Command, ContenderSpec, Reply};
 use crate::history::{EventKind, History};
 use crate::model::Model;
