@@ -48,10 +48,11 @@ pub const QUOTE_CHARS: usize = 120;
 /// full length when it was longer: what error messages quote of a bad line.
 pub fn quote(text: &str) -> String {
     let text = text.trim();
-    let mut chars = text.char_indices();
-    match chars.nth(QUOTE_CHARS) {
-        None => format!("{text:?}"),
-        Some((end, _)) => format!("{:?}… ({} bytes)", &text[..end], text.len()),
+    // Cut after escaping: an escape (`\u{2de0}`) is up to ten characters.
+    let quoted = format!("{text:?}");
+    match quoted.char_indices().nth(QUOTE_CHARS) {
+        None => quoted,
+        Some((end, _)) => format!("{}… ({} bytes)", &quoted[..end], text.len()),
     }
 }
 
@@ -61,7 +62,12 @@ pub const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// `message` cut to [`MAX_MESSAGE_CHARS`], saying how long it was.
 pub fn clip(message: String) -> String {
-    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+    clip_to(message, MAX_MESSAGE_CHARS)
+}
+
+/// `message` cut to `chars` characters, saying how long it was.
+pub fn clip_to(message: String, chars: usize) -> String {
+    match message.char_indices().nth(chars) {
         None => message,
         Some((end, _)) => format!("{}… (cut: {} bytes in all)", &message[..end], message.len()),
     }

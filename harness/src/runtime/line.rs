@@ -46,8 +46,11 @@ pub struct Hello {
 impl Hello {
     /// Reads a hello line, or says why it is not one.
     pub fn parse(line: &str) -> Result<Hello, String> {
-        let hello: Hello = serde_json::from_str(line)
-            .map_err(|e| format!("the first line is not a hello ({e}): {}", crate::limits::quote(line)))?;
+        // serde quotes a wrong value whole: its message is cut as the line is.
+        let hello: Hello = serde_json::from_str(line).map_err(|e| {
+            let why = crate::limits::clip_to(e.to_string(), crate::limits::QUOTE_CHARS);
+            format!("the first line is not a hello ({why}): {}", crate::limits::quote(line))
+        })?;
         if hello.hello != HELLO_MARK {
             return Err(format!(
                 "the first line's \"hello\" is {}, not {HELLO_MARK:?}",

@@ -7,10 +7,11 @@
 //! holds the host gate (`zkurator_harness::host_gate`): shared, or
 //! exclusively when its verdict is timed against a timeout or it acts on the
 //! servers, so no run is ever timed beside another. The corpus passes
-//! (`interop`, `faults`, `workloads`, `jobs`) and the CPU-bound predicate
-//! comparison (`differential`) keep binaries of their own: a suite's
-//! exclusive phase would stall every test here, and a busy CPU would slow
-//! the timed runs.
+//! (`interop`, `faults`, `workloads`, `jobs`) keep binaries of their own: a
+//! suite's exclusive phase would stall every test here. The predicate
+//! comparison (`differential`) is here: it is CPU (JVM and Python oracles),
+//! which slows the runs beside it without changing a verdict, and on a fresh
+//! checkout its Maven resolution of every release overlaps the waits here.
 //!
 //! Tests run [`default_jobs`] at a time (four per core, at most eight), as
 //! the harness's own runs do, unless `RUST_TEST_THREADS` or
@@ -32,6 +33,7 @@ mod bad_input;
 mod check_limits;
 mod check_rejects;
 mod curator_runtime;
+mod differential;
 mod faults_negative;
 mod faults_proxy;
 mod faults_split;

@@ -117,7 +117,13 @@ fn predicates_agree_with_every_curator_release() {
         let pick = selection::Pick { version: release.parse().unwrap(), source: selection::Source::Maven };
         let jars = maven::curator_jars(pick).unwrap_or_else(|e| panic!("Curator {release}: {e}")).unwrap();
         let out = std::process::Command::new(&me)
-            .args(["--exact", "predicates_agree_with_every_curator_release", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "differential::predicates_agree_with_every_curator_release",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(RELEASE_ENV, release)
             .env("CURATOR_CLASSPATH", maven::classpath(&jars))
             .output()
