@@ -40,9 +40,12 @@ fn stopped_server_refuses_clients_until_restarted() {
     let addr = server.connect_string();
     create_persistent(&addr, "/before-stop", b"", Duration::from_secs(10));
     let data_dir = server.data_dir().to_path_buf();
+    let pid = server.pid().expect("a running server has a pid");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "no process {pid}");
 
     server.stop();
     assert!(!server.is_running());
+    assert_eq!(server.pid(), None, "a stopped server has no pid");
     assert!(data_dir.is_dir(), "stop must keep the data");
     assert!(!accepts_connections(&addr));
     let connected = common::runtime().block_on(common::connect(&addr));
@@ -51,6 +54,7 @@ fn stopped_server_refuses_clients_until_restarted() {
     server.stop(); // idempotent
 
     server.restart().expect("restart");
+    assert!(server.pid().is_some_and(|again| again != pid), "the restarted JVM is a new process");
     assert_eq!(get_data(&addr, "/before-stop").as_deref(), Some(&b""[..]));
 }
 

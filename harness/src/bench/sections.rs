@@ -105,8 +105,8 @@ impl Bench {
         }
         let s = &self.settings;
         let mut merged: Vec<((Subject, Lock), Samples)> = Vec::new();
-        // Server CPU (ns) and cycles (warm-up included) per one-lock job.
-        let mut server: Vec<((Subject, Lock), (u64, u64))> = Vec::new();
+        // Server CPU and cycles (warm-up included) of the one-lock jobs.
+        let mut server = server_cpu::Spent::default();
         let mut failed: Vec<Subject> = Vec::new();
         for round in 0..s.rounds {
             let iterations = s.iterations / s.rounds + u32::from(round < s.iterations % s.rounds);
@@ -120,12 +120,8 @@ impl Bench {
                 let cpu_before = self.server_pid.and_then(server_cpu::process_cpu_ns);
                 let measured = self.run_job(job, connect, base, iterations);
                 let cpu_after = self.server_pid.and_then(server_cpu::process_cpu_ns);
-                if let (Ok([(key, _)]), Some(before), Some(after)) = (measured.as_deref(), cpu_before, cpu_after) {
-                    let cycles = u64::from(s.warmup + iterations);
-                    match server.iter_mut().find(|(k, _)| k == key) {
-                        Some((_, (ns, n))) => (*ns, *n) = (*ns + after.saturating_sub(before), *n + cycles),
-                        None => server.push((*key, (after.saturating_sub(before), cycles))),
-                    }
+                if let Ok([(key, _)]) = measured.as_deref() {
+                    server.add(*key, cpu_before, cpu_after, u64::from(s.warmup + iterations));
                 }
                 match measured {
                     Ok(results) => {
@@ -149,10 +145,7 @@ impl Bench {
         }
         for ((subject, lock), samples) in merged {
             if let Some(summary) = stats::summarize(&samples) {
-                let server_cpu_us = server
-                    .iter()
-                    .find(|(k, _)| *k == (subject, lock))
-                    .and_then(|(_, (ns, cycles))| server_cpu::per_cycle_us(*ns, *cycles));
+                let server_cpu_us = server.per_cycle_us((subject, lock));
                 config.uncontended.push(Uncontended { subject, lock, summary, server_cpu_us });
             }
         }

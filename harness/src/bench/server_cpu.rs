@@ -5,6 +5,31 @@
 
 use std::path::Path;
 
+use super::results::{Lock, Subject};
+
+/// Server CPU and cycles summed per (subject, lock) over a section's jobs.
+#[derive(Debug, Default)]
+pub(super) struct Spent(Vec<((Subject, Lock), (u64, u64))>);
+
+impl Spent {
+    /// One job of `key` made `cycles` cycles while the server's CPU time
+    /// went from `before` to `after` (ns); a job unread adds nothing.
+    pub(super) fn add(&mut self, key: (Subject, Lock), before: Option<u64>, after: Option<u64>, cycles: u64) {
+        let (Some(before), Some(after)) = (before, after) else { return };
+        let ns = after.saturating_sub(before);
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, (sum, n))) => (*sum, *n) = (*sum + ns, *n + cycles),
+            None => self.0.push((key, (ns, cycles))),
+        }
+    }
+
+    /// Server CPU per cycle of `key`, microseconds, if any job was read.
+    pub(super) fn per_cycle_us(&self, key: (Subject, Lock)) -> Option<f64> {
+        let (_, (ns, cycles)) = self.0.iter().find(|(k, _)| *k == key)?;
+        (*cycles > 0).then(|| *ns as f64 / *cycles as f64 / 1e3)
+    }
+}
+
 /// CPU time the process `pid` has run so far, in nanoseconds: the sum of
 /// the first field of `/proc/PID/task/*/schedstat` (every live thread; a
 /// ZooKeeper server's threads live as long as it does). `None` where the
@@ -22,11 +47,6 @@ pub(super) fn process_cpu_ns(pid: u32) -> Option<u64> {
 /// The first field of a `schedstat` line: time spent running, ns.
 fn run_time_ns(schedstat: &str) -> Option<u64> {
     schedstat.split_whitespace().next()?.parse().ok()
-}
-
-/// Server CPU per cycle, microseconds: `spent_ns` over `cycles`.
-pub(super) fn per_cycle_us(spent_ns: u64, cycles: u64) -> Option<f64> {
-    (cycles > 0).then(|| spent_ns as f64 / cycles as f64 / 1e3)
 }
 
 #[cfg(test)]
@@ -53,8 +73,15 @@ mod tests {
     }
 
     #[test]
-    fn per_cycle_is_spent_over_cycles() {
-        assert_eq!(per_cycle_us(1_000_000, 2_000), Some(0.5));
-        assert_eq!(per_cycle_us(1, 0), None);
+    fn jobs_of_one_key_add_up_and_unread_ones_count_nothing() {
+        let mutex = (Subject::Zkurator, Lock::Mutex);
+        let mut spent = Spent::default();
+        spent.add(mutex, Some(1_000_000), Some(1_600_000), 1_000);
+        spent.add(mutex, Some(5_000_000), Some(5_400_000), 1_000);
+        spent.add(mutex, None, Some(9_000_000), 1_000);
+        spent.add((Subject::Curator, Lock::Mutex), Some(0), Some(0), 0);
+        assert_eq!(spent.per_cycle_us(mutex), Some(0.5));
+        assert_eq!(spent.per_cycle_us((Subject::Curator, Lock::Mutex)), None, "no cycles");
+        assert_eq!(spent.per_cycle_us((Subject::Floor, Lock::Raw)), None, "never measured");
     }
 }

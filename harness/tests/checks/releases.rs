@@ -2,7 +2,8 @@
 //! resolve to a complete set of jars (Maven Central on first use, then the
 //! cache). In this binary, whose other tests mostly wait, the resolution a
 //! fresh checkout needs once overlaps their waits instead of adding up
-//! later (`differential` and `interop` use every release).
+//! later (`interop` uses every release; `differential` here resolves them
+//! too, one at a time per process, so the first to ask pays).
 #![cfg(feature = "interop")]
 
 use std::path::PathBuf;
